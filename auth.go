@@ -1,0 +1,302 @@
+package voicecall
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Wire constants of the X-AKSK authentication scheme (voicecall-api.md §2).
+const (
+	// ContentType is the Content-Type the platform requires on every request.
+	ContentType = "application/json;charset=UTF-8"
+
+	// AuthorizationValue is the fixed value of the Authorization header.
+	// The platform checks realm, profile and type (result codes 1023007-1023012).
+	AuthorizationValue = `AKSK realm="SDP",profile="UsernameToken",type="Appkey"`
+
+	// HeaderXAKSK is the name of the header that carries the signed [Token].
+	HeaderXAKSK = "X-AKSK"
+
+	// CreatedLayout is the [time] layout of Token.Created: seconds
+	// precision and a literal "Z", whatever the time zone (see
+	// [WithCreatedLocation]).
+	CreatedLayout = "2006-01-02T15:04:05Z"
+
+	// MaxNonceLen is the longest nonce the platform accepts.
+	MaxNonceLen = 128
+)
+
+// beijing is UTC+8, the zone some of Huawei's pages say Created is in.
+var beijing = time.FixedZone("UTC+8", 8*60*60)
+
+// BeijingTime returns the fixed UTC+8 zone (China Standard Time, no
+// daylight saving). Pass it to [WithCreatedLocation] if the platform
+// answers 1010013 with a correct clock; see the package documentation.
+func BeijingTime() *time.Location { return beijing }
+
+// FormatCreated formats t in loc (UTC when loc is nil) with [CreatedLayout].
+func FormatCreated(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	var buf [len(CreatedLayout)]byte
+	return string(t.In(loc).AppendFormat(buf[:0], CreatedLayout))
+}
+
+// Token is the content of an X-AKSK header:
+//
+//	UsernameToken Username="<app key>",PasswordDigest="<digest>",Nonce="<nonce>",Created="<created>"
+//
+// A Token is a bearer credential inside the platform's clock-skew window,
+// so its String, GoString and LogValue methods redact the digest and the
+// nonce. Use [Token.HeaderValue] to obtain the wire form.
+type Token struct {
+	// Username is the app key (APP_Key on the console).
+	Username string
+	// PasswordDigest is Base64(HMAC-SHA256(app secret, Nonce+Created)),
+	// standard alphabet with padding.
+	PasswordDigest string
+	// Nonce is a random string of 1-128 characters from [0-9A-Za-z].
+	Nonce string
+	// Created is the signing time formatted with [CreatedLayout].
+	Created string
+}
+
+// Sign returns the token for one request. It is a pure function:
+// PasswordDigest = Base64(HMAC-SHA256(key = appSecret, message = nonce + created)),
+// with the secret used verbatim as the key (not Base64-decoded).
+// Use [NewNonce] and [FormatCreated] for the last two arguments.
+func Sign(appKey, appSecret, nonce, created string) Token {
+	m := hmac.New(sha256.New, []byte(appSecret))
+	return Token{
+		Username:       appKey,
+		PasswordDigest: string(appendDigest(nil, m, []byte(nonce+created))),
+		Nonce:          nonce,
+		Created:        created,
+	}
+}
+
+// appendDigest resets m (a keyed HMAC-SHA256), hashes msg and appends
+// the standard Base64 of the MAC to dst.
+func appendDigest(dst []byte, m hash.Hash, msg []byte) []byte {
+	m.Reset()
+	_, _ = m.Write(msg) // hash.Hash.Write never returns an error
+	var sum [sha256.Size]byte
+	return base64.StdEncoding.AppendEncode(dst, m.Sum(sum[:0]))
+}
+
+// HeaderValue returns the X-AKSK header value in the layout of Huawei's
+// examples and demos: no space after the commas, fields in the order
+// Username, PasswordDigest, Nonce, Created, each value double-quoted.
+func (t Token) HeaderValue() string {
+	return string(t.appendHeaderValue(make([]byte, 0, 64+len(t.Username)+len(t.PasswordDigest)+len(t.Nonce)+len(t.Created))))
+}
+
+func (t Token) appendHeaderValue(b []byte) []byte {
+	b = append(b, `UsernameToken Username="`...)
+	b = append(b, t.Username...)
+	b = append(b, `",PasswordDigest="`...)
+	b = append(b, t.PasswordDigest...)
+	b = append(b, `",Nonce="`...)
+	b = append(b, t.Nonce...)
+	b = append(b, `",Created="`...)
+	b = append(b, t.Created...)
+	return append(b, '"')
+}
+
+// String returns the header value with PasswordDigest and Nonce redacted.
+func (t Token) String() string {
+	return Token{Username: t.Username, PasswordDigest: redacted, Nonce: redacted, Created: t.Created}.HeaderValue()
+}
+
+// GoString redacts like [Token.String], so %#v is safe too.
+func (t Token) GoString() string {
+	return fmt.Sprintf("voicecall.Token{Username:%q, PasswordDigest:%q, Nonce:%q, Created:%q}", t.Username, redacted, redacted, t.Created)
+}
+
+// LogValue implements [slog.LogValuer] with the digest and nonce redacted.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("username", t.Username), slog.String("created", t.Created))
+}
+
+const redacted = "REDACTED"
+
+// Token field names as they appear in the header, in wire order.
+var tokenFields = [...]string{"Username", "PasswordDigest", "Nonce", "Created"}
+
+// ParseToken parses an X-AKSK header value. It is the inverse of
+// [Token.HeaderValue] and accepts what the platform documents or shows:
+// the "UsernameToken" scheme word, fields separated by commas with
+// optional spaces (Huawei's template has a space after each comma, its
+// examples have none), field names matched case-insensitively (the
+// platform's own messages say "UserName"), in any order. Values must be
+// double-quoted and contain no quote. Unknown fields are ignored.
+//
+// On error the returned Token holds the fields that were parsed, and the
+// error is a *[ValidationError] naming the missing or malformed fields
+// ("Username", "PasswordDigest", "Nonce", "Created", or "X-AKSK" for a
+// syntax error), so that a server can answer with the matching code.
+func ParseToken(value string) (Token, error) {
+	var t Token
+	rest, ok := cutWord(strings.TrimSpace(value), "UsernameToken")
+	if !ok {
+		return t, newValidationError("parse X-AKSK", FieldError{Field: HeaderXAKSK, Problem: `must start with "UsernameToken "`})
+	}
+	var seen [len(tokenFields)]bool
+	for rest = strings.TrimLeft(rest, " \t"); rest != ""; {
+		name, after, found := strings.Cut(rest, "=")
+		name = strings.TrimSpace(name)
+		if !found || name == "" || !strings.HasPrefix(after, `"`) {
+			return t, newValidationError("parse X-AKSK", FieldError{Field: HeaderXAKSK, Problem: "expected name=\"value\" pairs separated by commas"})
+		}
+		val, tail, closed := strings.Cut(after[1:], `"`)
+		if !closed {
+			return t, newValidationError("parse X-AKSK", FieldError{Field: HeaderXAKSK, Problem: "unterminated quoted value"})
+		}
+		for i, f := range tokenFields {
+			if !strings.EqualFold(name, f) {
+				continue
+			}
+			if seen[i] {
+				return t, newValidationError("parse X-AKSK", FieldError{Field: f, Problem: "appears twice"})
+			}
+			seen[i] = true
+			*t.field(i) = val
+		}
+		tail = strings.TrimLeft(tail, " \t")
+		if tail != "" {
+			if tail[0] != ',' {
+				return t, newValidationError("parse X-AKSK", FieldError{Field: HeaderXAKSK, Problem: "expected a comma between fields"})
+			}
+			tail = strings.TrimLeft(tail[1:], " \t")
+			if tail == "" {
+				return t, newValidationError("parse X-AKSK", FieldError{Field: HeaderXAKSK, Problem: "trailing comma"})
+			}
+		}
+		rest = tail
+	}
+	var missing []FieldError
+	for i, f := range tokenFields {
+		if *t.field(i) == "" {
+			missing = append(missing, FieldError{Field: f, Problem: "missing or empty"})
+		}
+	}
+	if missing != nil {
+		return t, newValidationError("parse X-AKSK", missing...)
+	}
+	return t, nil
+}
+
+func (t *Token) field(i int) *string {
+	switch i {
+	case 0:
+		return &t.Username
+	case 1:
+		return &t.PasswordDigest
+	case 2:
+		return &t.Nonce
+	default:
+		return &t.Created
+	}
+}
+
+// cutWord removes the leading word w from s; w must be followed by
+// white space.
+func cutWord(s, w string) (string, bool) {
+	if len(s) <= len(w) || s[:len(w)] != w || (s[len(w)] != ' ' && s[len(w)] != '\t') {
+		return s, false
+	}
+	return s[len(w):], true
+}
+
+// NewNonce returns 32 lowercase hexadecimal characters (a version 4 UUID
+// without dashes) drawn from crypto/rand through [uuid.NewRandom].
+func NewNonce() (string, error) {
+	var buf [32]byte
+	if err := appendNonce(buf[:0]); err != nil {
+		return "", err
+	}
+	return string(buf[:]), nil
+}
+
+// appendNonce writes a fresh nonce into dst[:32]; dst must have capacity 32.
+func appendNonce(dst []byte) error {
+	u, err := uuid.NewRandom()
+	if err != nil {
+		return fmt.Errorf("voicecall: generate nonce: %w", err)
+	}
+	hex.Encode(dst[:32], u[:])
+	return nil
+}
+
+// ValidNonce reports whether s is a nonce the platform documents:
+// 1-128 characters, each a digit or an ASCII letter.
+func ValidNonce(s string) bool {
+	if len(s) == 0 || len(s) > MaxNonceLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// signer signs requests for one app. It keeps keyed HMAC states in a
+// pool so that signing does not rebuild the key schedule every time.
+// It is safe for concurrent use.
+type signer struct {
+	appKey string
+	states sync.Pool // of *macState
+}
+
+// macState is a keyed HMAC-SHA256 with a scratch buffer for its message.
+type macState struct {
+	mac hash.Hash
+	msg []byte
+}
+
+func newSigner(appKey, appSecret string) *signer {
+	key := []byte(appSecret)
+	s := &signer{appKey: appKey}
+	s.states.New = func() any {
+		return &macState{mac: hmac.New(sha256.New, key), msg: make([]byte, 0, 64)}
+	}
+	return s
+}
+
+// headerValue returns the X-AKSK value for a fresh nonce and the given
+// Created string.
+func (s *signer) headerValue(created string) (string, error) {
+	var nonce [32]byte
+	if err := appendNonce(nonce[:0]); err != nil {
+		return "", err
+	}
+	st := s.states.Get().(*macState)
+	st.msg = append(append(st.msg[:0], nonce[:]...), created...)
+	// Username + digest (44) + nonce (32) + created (20) + punctuation (61).
+	b := make([]byte, 0, len(s.appKey)+160)
+	b = append(b, `UsernameToken Username="`...)
+	b = append(b, s.appKey...)
+	b = append(b, `",PasswordDigest="`...)
+	b = appendDigest(b, st.mac, st.msg)
+	s.states.Put(st)
+	b = append(b, `",Nonce="`...)
+	b = append(b, nonce[:]...)
+	b = append(b, `",Created="`...)
+	b = append(b, created...)
+	b = append(b, '"')
+	return string(b), nil
+}
