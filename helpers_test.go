@@ -1,0 +1,130 @@
+package voicecall
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// rawServer is a loopback TCP server that reads one HTTP request per
+// connection and lets the test decide, byte by byte, what to answer. It
+// counts the requests it received in full.
+type rawServer struct {
+	ln       net.Listener
+	received atomic.Int64
+	wg       sync.WaitGroup
+
+	mu   sync.Mutex
+	last []byte // raw bytes of the last request
+}
+
+// rawHandler answers one request. It owns conn and must close it (the
+// server closes it after the handler returns too).
+type rawHandler func(conn net.Conn, req *http.Request, body []byte)
+
+func newRawServer(t *testing.T, h rawHandler) *rawServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &rawServer{ln: ln}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer conn.Close()
+				s.serve(conn, h)
+			}()
+		}
+	}()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *rawServer) serve(conn net.Conn, h rawHandler) {
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	var raw bytes.Buffer
+	br := bufio.NewReader(io.TeeReader(conn, &raw))
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return
+	}
+	s.received.Add(1)
+	s.mu.Lock()
+	s.last = append([]byte(nil), raw.Bytes()...)
+	s.mu.Unlock()
+	h(conn, req, body)
+}
+
+func (s *rawServer) URL() string { return "http://" + s.ln.Addr().String() }
+
+func (s *rawServer) Last() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+func (s *rawServer) Close() {
+	_ = s.ln.Close()
+	s.wg.Wait()
+}
+
+// writeJSON writes a complete HTTP/1.1 answer with a JSON body and no
+// "Connection: close", as the platform does before closing its side.
+func writeJSON(conn net.Conn, status int, body string) {
+	_, _ = fmt.Fprintf(conn, "HTTP/1.1 %d %s\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: %d\r\n\r\n%s",
+		status, http.StatusText(status), len(body), body)
+}
+
+const okAnswer = `{"resultcode":"0","resultdesc":"Success","sessionId":"1200_366_0_20161228102743@callenabler.home1.com"}`
+
+// validRequest returns a request that passes validation.
+func validRequest() *CallVerifyRequest {
+	return &CallVerifyRequest{
+		DisplayNumber: "+8675528000088",
+		CalleeNumber:  "+8613500000001",
+		LanguageType:  LanguageChinese,
+		PreTone:       "pretone.wav",
+		VerifyCode:    "123456",
+		UserData:      "order-42",
+	}
+}
+
+// fixedClock returns a Client option-free way to pin the signing time.
+func pinClock(c *Client, ts time.Time) { c.now = func() time.Time { return ts } }
+
+// noSleep makes retries immediate and records the waits.
+func noSleep(c *Client) *[]time.Duration {
+	var waits []time.Duration
+	var mu sync.Mutex
+	c.sleep = func(ctx context.Context, d time.Duration) error {
+		mu.Lock()
+		waits = append(waits, d)
+		mu.Unlock()
+		return ctx.Err()
+	}
+	return &waits
+}
+
+var errBoom = errors.New("boom")
