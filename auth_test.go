@@ -127,7 +127,7 @@ func TestTokenPrintingRedacts(t *testing.T) {
 	tok := Sign(v.appKey, v.appSecret, v.nonce, v.created)
 	var logged strings.Builder
 	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "token", tok)
-	for _, out := range []string{fmt.Sprint(tok), fmt.Sprintf("%+v", tok), fmt.Sprintf("%#v", tok), fmt.Sprintf("%s", tok), logged.String()} {
+	for _, out := range []string{fmt.Sprint(tok), fmt.Sprintf("%+v", tok), fmt.Sprintf("%#v", tok), fmt.Sprintf("%s|%v", tok, tok), logged.String()} {
 		assert.NotContains(t, out, v.digest)
 		assert.NotContains(t, out, v.nonce)
 		assert.Contains(t, out, v.appKey)

@@ -1,0 +1,120 @@
+// Command callverify sends one voice verification code with the voicecall
+// SDK.
+//
+// It reads the app's credentials from the environment:
+//
+//	VOICECALL_BASE_URL    app access address, e.g. https://rtccall.cn-north-1.myhuaweicloud.cn:443
+//	VOICECALL_APP_KEY     APP_Key
+//	VOICECALL_APP_SECRET  APP_Secret
+//
+// and the call from flags:
+//
+//	go run ./examples/callverify -display +8675528000088 -callee +8613500000001 -code 123456 -pretone pretone.wav
+//
+// On success it prints the session id on stdout and exits 0. Exit status 1:
+// the platform rejected the request (result code and description on
+// stderr), or it was never sent. 2: bad usage or invalid input, nothing
+// was sent. 3: the outcome is unknown, the call may or may not have been
+// placed; the correlation token (userData) printed on stderr finds it in
+// the notifications. It never prints the secret or the X-AKSK header.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/voicecall-go/voicecall"
+)
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitRejected = 1
+	exitUsage    = 2
+	exitUnknown  = 3
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("callverify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		req     voicecall.CallVerifyRequest
+		times   = fs.Int("times", -1, "times the code is read out, 0-9 (0: until the callee hangs up; -1: platform default 3)")
+		timeout = fs.Duration("timeout", voicecall.DefaultTimeout, "bound on the whole call")
+	)
+	fs.StringVar(&req.DisplayNumber, "display", "", "display number (displayNbr), e.g. +8675528000088")
+	fs.StringVar(&req.CalleeNumber, "callee", "", "callee number (calleeNbr), e.g. +8613500000001")
+	fs.StringVar(&req.VerifyCode, "code", "", "verification code, 1-8 digits")
+	fs.StringVar(&req.PreTone, "pretone", "", "approved audio file played before the code")
+	fs.StringVar(&req.PostTone, "postone", "", "approved audio file played after the code (optional)")
+	fs.IntVar(&req.LanguageType, "lang", voicecall.LanguageChinese, "language type (2: Chinese)")
+	fs.StringVar(&req.StatusURL, "status-url", "", "URL receiving call-status notifications (plain; the SDK Base64-encodes it)")
+	fs.StringVar(&req.FeeURL, "fee-url", "", "URL receiving CDR notifications (plain; the SDK Base64-encodes it)")
+	fs.StringVar(&req.UserData, "user-data", "", "data echoed in the notifications (default: a correlation token)")
+	fs.BoolVar(&req.ReturnIdlePort, "idle-port", false, "ask for the platform's idle port count")
+	fs.StringVar(&req.BindNumber, "bind", "", "legacy bind number (bindNbr), rarely needed")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: callverify -display NUMBER -callee NUMBER -code DIGITS -pretone FILE [flags]")
+		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "callverify: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	if *times >= 0 {
+		req.Times = voicecall.PlayTimes(*times)
+	} else if *times != -1 {
+		fmt.Fprintln(stderr, "callverify: -times must be 0-9, or -1 for the platform default")
+		return exitUsage
+	}
+
+	client, err := voicecall.NewClient(getenv("VOICECALL_BASE_URL"), getenv("VOICECALL_APP_KEY"), getenv("VOICECALL_APP_SECRET"),
+		voicecall.WithTimeout(*timeout))
+	if err != nil {
+		fmt.Fprintf(stderr, "callverify: %v (set VOICECALL_BASE_URL, VOICECALL_APP_KEY and VOICECALL_APP_SECRET)\n", err)
+		return exitUsage
+	}
+	if err := req.Validate(); err != nil {
+		fmt.Fprintf(stderr, "callverify: %v\n", err)
+		return exitUsage
+	}
+
+	resp, err := client.CallVerify(ctx, &req)
+	if err == nil {
+		fmt.Fprintln(stdout, resp.SessionID)
+		if resp.IdlePort != nil {
+			fmt.Fprintf(stderr, "idle ports: %d\n", *resp.IdlePort)
+		}
+		return exitOK
+	}
+	var apiErr *voicecall.APIError
+	switch {
+	case voicecall.OutcomeOf(err) == voicecall.OutcomeUnknown:
+		fmt.Fprintf(stderr, "callverify: %v\n", err)
+		fmt.Fprintf(stderr, "the call may or may not have been placed: look for userData %q in the status and CDR notifications before calling again\n", voicecall.UserDataOf(err))
+		return exitUnknown
+	case errors.As(err, &apiErr):
+		fmt.Fprintf(stderr, "callverify: rejected: resultcode %s: %s\n", apiErr.Code, apiErr.Description)
+		return exitRejected
+	default:
+		fmt.Fprintf(stderr, "callverify: %v\n", err)
+		var verr *voicecall.ValidationError
+		if errors.As(err, &verr) {
+			return exitUsage
+		}
+		return exitRejected
+	}
+}
+
