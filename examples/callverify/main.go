@@ -117,4 +117,3 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitRejected
 	}
 }
-
