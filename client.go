@@ -516,8 +516,7 @@ func (c *Client) attempt(ctx context.Context, cl call, url string, n int) (answe
 		code = string(CodeSuccess)
 	}
 	c.logResult(ctx, cl, n, start, resp.StatusCode, code, err)
-	retry := apiErr != nil && c.retry.Throttled && apiErr.IsThrottled() && OutcomeOf(err) == OutcomeRejected
-	return ans, err, retry
+	return ans, err, c.retry.Throttled && isThrottled(err)
 }
 
 func (c *Client) logResult(ctx context.Context, cl call, n int, start time.Time, status int, code string, err error) {
@@ -578,6 +577,18 @@ func retryableBeforeConn(ctx context.Context, err error) bool {
 	return true
 }
 
+var errThrottled = errors.New("too many requests")
+
+// isThrottled reports whether err is a rejection for flow control or a
+// call limit: a throttling result code, or an HTTP 429 without one.
+func isThrottled(err error) bool {
+	if OutcomeOf(err) != OutcomeRejected {
+		return false
+	}
+	var apiErr *APIError
+	return errors.Is(err, errThrottled) || errors.As(err, &apiErr) && apiErr.IsThrottled()
+}
+
 // classify turns an HTTP answer into the decoded success or an error. It
 // is pure: it never returns a nil error unless resultcode is "0", the
 // session id is non-empty and the status is 2xx.
@@ -595,6 +606,11 @@ func classify(op string, status int, contentType string, body []byte, userData s
 		ResultDesc *string `json:"resultdesc"`
 		SessionID  *string `json:"sessionId"`
 		IdlePort   *int    `json:"idlePort"`
+	}
+	if status == http.StatusTooManyRequests && (json.Unmarshal(body, &w) != nil || w.ResultCode == nil) {
+		// Refused before processing, by the platform or a gateway in front.
+		return answer{}, &RequestError{Op: op, Outcome: OutcomeRejected, HTTPStatus: status, ContentType: contentType,
+			Body: snippet(body), UserData: userData, Err: errThrottled}
 	}
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/html" {
 		return unknown(errors.New("the answer is an HTML page, not a platform answer"))
