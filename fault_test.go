@@ -434,5 +434,3 @@ func TestNoIdempotencyKeyHeader(t *testing.T) {
 }
 
 func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
-
-
