@@ -57,17 +57,26 @@ func TestSecretHygiene(t *testing.T) {
 		mu.Unlock()
 	}
 	handlers := map[string]rawHandler{
-		"success":  func(c net.Conn, r *http.Request, _ []byte) { record(r); writeJSON(c, 200, okAnswer) },
-		"rejected": func(c net.Conn, r *http.Request, _ []byte) { record(r); writeJSON(c, 400, `{"resultcode":"1023006","resultdesc":"x"}`) },
+		"success": func(c net.Conn, r *http.Request, _ []byte) { record(r); writeJSON(c, 200, okAnswer) },
+		"rejected": func(c net.Conn, r *http.Request, _ []byte) {
+			record(r)
+			writeJSON(c, 400, `{"resultcode":"1023006","resultdesc":"x"}`)
+		},
 		"throttled": func(c net.Conn, r *http.Request, _ []byte) {
 			record(r)
 			writeJSON(c, 200, `{"resultcode":"1010010","resultdesc":"flow control"}`)
 		},
-		"lost":      func(c net.Conn, r *http.Request, _ []byte) { record(r) },
-		"reset":     func(c net.Conn, r *http.Request, _ []byte) { record(r); _ = c.(*net.TCPConn).SetLinger(0) },
-		"html":      func(c net.Conn, r *http.Request, _ []byte) { record(r); io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 6\r\n\r\n<html>") },
-		"truncated": func(c net.Conn, r *http.Request, _ []byte) { record(r); io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"resu") },
-		"garbage":   func(c net.Conn, r *http.Request, _ []byte) { record(r); writeJSON(c, 200, `{"resultcode":"0"}`) },
+		"lost":  func(c net.Conn, r *http.Request, _ []byte) { record(r) },
+		"reset": func(c net.Conn, r *http.Request, _ []byte) { record(r); _ = c.(*net.TCPConn).SetLinger(0) },
+		"html": func(c net.Conn, r *http.Request, _ []byte) {
+			record(r)
+			io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 6\r\n\r\n<html>")
+		},
+		"truncated": func(c net.Conn, r *http.Request, _ []byte) {
+			record(r)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"resu")
+		},
+		"garbage": func(c net.Conn, r *http.Request, _ []byte) { record(r); writeJSON(c, 200, `{"resultcode":"0"}`) },
 		"redirect": func(c net.Conn, r *http.Request, _ []byte) {
 			record(r)
 			io.WriteString(c, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n")
