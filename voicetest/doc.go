@@ -1,0 +1,112 @@
+// Package voicetest runs a fake of Huawei Cloud Voice Call's platform on
+// loopback, in the spirit of [net/http/httptest]: it checks requests the
+// way the platform documents, answers them the way the platform does, and
+// plays every accepted call back to the application through the status
+// and CDR (fee) notifications, so that an application can be tested end
+// to end without an account.
+//
+//	srv, err := voicetest.NewServer(voicetest.WithNotifyURLs(receiver.URL, receiver.URL))
+//	if err != nil { ... }
+//	defer srv.Close()
+//	client, err := srv.NewClient() // a *voicecall.Client for the default app
+//	resp, err := client.CallVerify(ctx, &voicecall.CallVerifyRequest{...})
+//	d, err := srv.WaitDelivery(ctx, func(d voicetest.Delivery) bool {
+//		return d.Kind == voicetest.KindFee && d.Has(resp.SessionID)
+//	})
+//
+// In tests, [Start] does the same and closes the server when the test ends.
+//
+// # What is checked
+//
+// The server serves POST /rest/httpsessions/callVerify/v1.0 (see
+// [voicecall.CallVerifyPath]); any other path or method is answered
+// 1010006 "Invalid Rest API." with HTTP 404. A request goes through these
+// checks, in this order, and the first that fails decides the answer:
+//
+//  1. Content-Type must be application/json, with no parameter other than
+//     charset=UTF-8 (any case): 1010002.
+//  2. Authorization must be AKSK realm="SDP",profile="UsernameToken",type="Appkey"
+//     (spaces after the commas allowed): 1023006 when it is absent or not
+//     of the AKSK scheme, 1023007 / 1023008 / 1023012 when realm / profile
+//     / type is missing, 1023009 / 1023010 / 1023011 when its value is wrong.
+//  3. X-AKSK must be present (1023033) and carry Username (1023034), Nonce
+//     (1023035) and Created (1023036); a header that cannot be parsed or
+//     lacks PasswordDigest gets 1023006.
+//  4. The app key must be one of the server's apps: 1010003.
+//  5. Created must have the layout 2006-01-02T15:04:05Z and be within the
+//     allowed skew ([WithClockSkew], default 5 minutes) of the server's
+//     clock: 1010013. Huawei's pages disagree on whether Created is UTC or
+//     Beijing time and both kinds of demo are published as working, so by
+//     default a Created that is right in either zone is accepted;
+//     [WithCreatedLocations] restricts that.
+//  6. The nonce must be 1-128 characters of [0-9A-Za-z], the
+//     PasswordDigest must equal Base64(HMAC-SHA256(app secret,
+//     Nonce+Created)) (the decoded MACs are compared in constant time), and
+//     the nonce must not have been used by the same app while its Created
+//     could still be accepted: 1023006 for each.
+//  7. The body must be a JSON object with the fields the platform documents
+//     (see [CallVerifyBody]): 1010002, whose resultdesc names the field.
+//     Unknown fields are ignored; an optional string field sent empty is
+//     treated as absent.
+//  8. While every port is busy ([WithPorts]) the answer is 1020165.
+//
+// The platform documents HTTP 400 for the 1023xxx codes and 403 for
+// 1010002; the server also uses 400 for 1010003 and 1010013, 404 for
+// 1010006, and 200 for every other code, as in the platform's global
+// result-code example. Answers carry Content-Type
+// application/json;charset=UTF-8. The [Request.Reason] of a refused
+// request says in plain words what was wrong, which the documented
+// resultdesc often does not.
+//
+// # Connections
+//
+// The platform uses short connections and closes its side after every
+// answer, without a Connection: close header. The server does the same by
+// default ([CloseSilently]), so that a client that pools connections meets
+// the same failures as against the platform; [WithConnMode] selects
+// [CloseWithHeader] or [KeepAlive] instead.
+//
+// # Calls
+//
+// An accepted request places a call, played asynchronously according to
+// the [Scenario] chosen for its callee ([WithCalleeScenario],
+// [Server.SetScenario]) or the default one ([WithScenario], by default
+// [ScenarioAnswered]). The call's status events (callout, alerting,
+// answer, disconnect) are POSTed, in order and never retried, to the
+// Base64-decoded statusUrl of the request, or else to the app's or the
+// server's default URL. When the call ends its CDR goes to the feeUrl (or
+// the defaults) in a {"eventType":"fee","feeLst":[...]} batch: CDRs of the
+// same app and URL with the same callEndTime are merged, up to 50 per push,
+// during a short window ([WithMergeWindow]). A CDR push not answered with
+// HTTP 200 is retried ([WithFeeRetry]; the platform retries 6 times, 1
+// hour apart). Pushes can be signed as the platform's 2023 and 2026 pages
+// describe ([WithPushSigning]).
+//
+// Times in notifications are UTC "2006-01-02 15:04:05" on a simulated
+// timeline that starts when the call is accepted and advances as a real
+// call would (ringing a few seconds, reading the code out for about 15
+// seconds, a 45-second ring timeout...). [WithTimeScale] sets how fast
+// that timeline is played: by default 100 times faster than real time, so
+// a whole call takes well under a second.
+//
+// # Faults
+//
+// [Server.FailNext], [Server.FailCallee] and [Server.FailWhen] make chosen
+// requests fail as the platform or the network would: a result code
+// (flow control 1010010, port limit 1020165, call limits 1013001-1013003
+// ...), an HTML error page, a connection closed or reset after the call was
+// placed, a truncated answer, a delay. See [Fault].
+//
+// # Inspection
+//
+// [Server.Requests], [Server.Calls] and [Server.Deliveries] return what
+// the server received, placed and pushed, and [Server.WaitRequest],
+// [Server.WaitCall] and [Server.WaitDelivery] wait, with a context, until
+// one matches a predicate, so that tests never sleep.
+//
+// # Secrets
+//
+// The server never logs or prints. A [Request] keeps the headers it was
+// sent, X-AKSK included, for assertions only; its String method leaves
+// the X-AKSK header and the verification code out.
+package voicetest

@@ -1,0 +1,180 @@
+package voicetest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/voicetest"
+)
+
+// testCtx bounds every wait of a test.
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// receiver is a notification receiver on loopback that records what it
+// gets and answers with status(n), n counting pushes from 1.
+type receiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	pushes []push
+	status func(kind string, n int) int
+}
+
+type push struct {
+	Header http.Header
+	Body   []byte
+	Kind   string // "status" or "fee"
+}
+
+func newReceiver(t *testing.T) *receiver {
+	t.Helper()
+	rc := &receiver{status: func(string, int) int { return http.StatusOK }}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var env struct {
+			EventType string `json:"eventType"`
+		}
+		_ = json.Unmarshal(body, &env)
+		kind := "status"
+		if env.EventType == "fee" {
+			kind = "fee"
+		}
+		rc.mu.Lock()
+		rc.pushes = append(rc.pushes, push{Header: r.Header.Clone(), Body: body, Kind: kind})
+		n := 0
+		for _, p := range rc.pushes {
+			if p.Kind == kind {
+				n++
+			}
+		}
+		st := rc.status
+		rc.mu.Unlock()
+		w.WriteHeader(st(kind, n))
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) got() []push {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]push(nil), rc.pushes...)
+}
+
+// statusEvent and feeBatch decode the pushes independently of the SDK.
+type statusEvent struct {
+	EventType  string `json:"eventType"`
+	StatusInfo struct {
+		SessionID string `json:"sessionId"`
+		Timestamp string `json:"timestamp"`
+		Caller    string `json:"caller"`
+		Called    string `json:"called"`
+		StateCode *int   `json:"stateCode"`
+		StateDesc string `json:"stateDesc"`
+		UserData  string `json:"userData"`
+	} `json:"statusInfo"`
+}
+
+type cdr struct {
+	Direction           int    `json:"direction"`
+	SpID                string `json:"spId"`
+	AppKey              string `json:"appKey"`
+	ICID                string `json:"icid"`
+	BindNum             string `json:"bindNum"`
+	SessionID           string `json:"sessionId"`
+	CallerNum           string `json:"callerNum"`
+	CalleeNum           string `json:"calleeNum"`
+	CallEndTime         string `json:"callEndTime"`
+	FailTime            string `json:"failTime"`
+	ULFailReason        int    `json:"ulFailReason"`
+	SIPStatusCode       int    `json:"sipStatusCode"`
+	CallOutStartTime    string `json:"callOutStartTime"`
+	CallOutAlertingTime string `json:"callOutAlertingTime"`
+	CallOutAnswerTime   string `json:"callOutAnswerTime"`
+	CallOutUnaswRsn     int    `json:"callOutUnaswRsn"`
+	ServiceType         string `json:"serviceType"`
+	HostName            string `json:"hostName"`
+	UserData            string `json:"userData"`
+}
+
+type feeBatch struct {
+	EventType string `json:"eventType"`
+	FeeLst    []cdr  `json:"feeLst"`
+}
+
+// validBody returns a body the platform accepts, as a map that tests can
+// change.
+func validBody() map[string]any {
+	return map[string]any{
+		"displayNbr":   "+8675528000088",
+		"calleeNbr":    "+8613500000001",
+		"languageType": 2,
+		"preTone":      "pretone.wav",
+		"verifyCode":   "123456",
+	}
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// rawRequest builds a correctly signed callVerify request for the default
+// app; tests then break what they test.
+func rawRequest(t *testing.T, srv *voicetest.Server, body any) *http.Request {
+	t.Helper()
+	var raw []byte
+	switch b := body.(type) {
+	case []byte:
+		raw = b
+	default:
+		var err error
+		raw, err = json.Marshal(b)
+		require.NoError(t, err)
+	}
+	req, err := http.NewRequest(http.MethodPost, srv.URL+voicecall.CallVerifyPath, bytes.NewReader(raw))
+	require.NoError(t, err)
+	nonce, err := voicecall.NewNonce()
+	require.NoError(t, err)
+	tok := voicecall.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, nonce, voicecall.FormatCreated(time.Now(), nil))
+	req.Header.Set("Content-Type", voicecall.ContentType)
+	req.Header.Set("Authorization", voicecall.AuthorizationValue)
+	req.Header.Set(voicecall.HeaderXAKSK, tok.HeaderValue())
+	return req
+}
+
+// platformAnswer is the decoded answer of the fake.
+type platformAnswer struct {
+	Status      int
+	ContentType string
+	ResultCode  string `json:"resultcode"`
+	ResultDesc  string `json:"resultdesc"`
+	SessionID   string `json:"sessionId"`
+	IdlePort    *int   `json:"idlePort"`
+}
+
+// send sends req on a fresh connection and decodes the answer.
+func send(t *testing.T, req *http.Request) platformAnswer {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	a := platformAnswer{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type")}
+	require.NoError(t, json.Unmarshal(raw, &a), "body %q", raw)
+	return a
+}

@@ -1,0 +1,260 @@
+package voicetest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/internal/redact"
+)
+
+// CallVerifyBody is the body of a callVerify request as the server decoded
+// it. Fields the request did not carry (or sent as JSON null) are zero;
+// when the body was refused, the fields decoded before the faulty one are
+// set.
+type CallVerifyBody struct {
+	DisplayNbr   string // displayNbr: fixed-line number shown to the callee
+	CalleeNbr    string // calleeNbr: the number called
+	LanguageType int    // languageType
+	PreTone      string // preTone: audio file played before the code
+	VerifyCode   string // verifyCode: the code read out
+	PosTone      string // posTone: audio file played after the code
+	Times        *int   // times: read-outs, nil when absent (the platform then reads it 3 times)
+	// StatusURL and FeeURL are the Base64-decoded statusUrl and feeUrl.
+	StatusURL      string
+	FeeURL         string
+	ReturnIdlePort string // returnIdlePort: "true", "false" or "" when absent
+	UserData       string // userData
+	BindNbr        string // bindNbr (legacy)
+}
+
+// Request is one HTTP request the server received, with its answer.
+type Request struct {
+	// Seq numbers requests from 1 in the order they arrived.
+	Seq    int
+	Time   time.Time // when it arrived (server clock)
+	Method string
+	Path   string
+	// Header is a copy of the request's headers, X-AKSK included: it is
+	// kept for assertions and must not be logged.
+	Header http.Header
+	// Token is the parsed X-AKSK header (zero if it could not be parsed).
+	// Its String method redacts the digest and nonce.
+	Token voicecall.Token
+	// RawBody is the body as received (at most 1 MiB).
+	RawBody []byte
+	// Body is the decoded callVerify body.
+	Body CallVerifyBody
+	// AppKey is the app the request was authenticated as ("" if it was not).
+	AppKey string
+
+	// HTTPStatus, ResultCode and ResultDesc are the answer that was, or
+	// would have been, sent; HTTPStatus is 0 when a fault sent none.
+	HTTPStatus int
+	ResultCode voicecall.ResultCode
+	ResultDesc string
+	// Reason says in plain words why the request was refused, e.g.
+	// "PasswordDigest does not match"; "" when it was accepted.
+	Reason string
+	// SessionID is the id of the call placed, "" if none was.
+	SessionID string
+	// Fault is the action of the fault applied to the request, or
+	// [FaultNone].
+	Fault FaultAction
+}
+
+// String describes the request for logs: path, callee (masked), answer
+// and reason, without headers, tokens or verification code.
+func (r Request) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#%d %s %s", r.Seq, r.Method, r.Path)
+	if r.Body.CalleeNbr != "" {
+		fmt.Fprintf(&b, " callee=%s", redact.Phone(r.Body.CalleeNbr))
+	}
+	if r.ResultCode != "" {
+		fmt.Fprintf(&b, " -> %d resultcode=%s", r.HTTPStatus, r.ResultCode)
+	}
+	if r.SessionID != "" {
+		fmt.Fprintf(&b, " sessionId=%s", r.SessionID)
+	}
+	if r.Reason != "" {
+		fmt.Fprintf(&b, " (%s)", redact.Text(r.Reason, 200))
+	}
+	if r.Fault != FaultNone {
+		fmt.Fprintf(&b, " fault=%s", r.Fault)
+	}
+	return b.String()
+}
+
+// Call is a call the server placed.
+type Call struct {
+	SessionID  string
+	AppKey     string
+	DisplayNbr string
+	CalleeNbr  string
+	// VerifyCode is the code the callee hears (if the call is answered).
+	VerifyCode string
+	UserData   string
+	Scenario   Scenario
+	// StatusURL and FeeURL are where its notifications go ("" for none).
+	StatusURL string
+	FeeURL    string
+	// Start is the simulated time of the callout; End that of the
+	// disconnect (zero until the call ends).
+	Start time.Time
+	End   time.Time
+	// Ended is set once the disconnect event was pushed (or skipped) and
+	// the CDR was handed over for pushing.
+	Ended bool
+	// StateCode is the disconnect's stateCode, valid once Ended.
+	StateCode int
+}
+
+// String describes the call with the callee masked and without the code.
+func (c Call) String() string {
+	s := fmt.Sprintf("call %s callee=%s scenario=%s", c.SessionID, redact.Phone(c.CalleeNbr), c.Scenario)
+	if c.Ended {
+		s += fmt.Sprintf(" ended stateCode=%d", c.StateCode)
+	}
+	return s
+}
+
+// Kind is the kind of a notification push.
+type Kind string
+
+// Kinds of push.
+const (
+	KindStatus Kind = "status" // a call-status event, to the status URL
+	KindFee    Kind = "fee"    // a CDR batch, to the fee URL
+)
+
+// Delivery is one attempt to push a notification.
+type Delivery struct {
+	// Seq numbers deliveries from 1 in the order they were attempted.
+	Seq  int
+	Kind Kind
+	// EventType is callout, alerting, answer, disconnect or fee.
+	EventType string
+	URL       string
+	// SessionIDs are the calls the push is about: one for a status event,
+	// one per CDR for a fee batch.
+	SessionIDs []string
+	// Attempt is 1 for the first push of a notification, 2 for its first
+	// retry, and so on (only CDR pushes are retried).
+	Attempt int
+	// Header and Body are what was sent.
+	Header http.Header
+	Body   []byte
+	// StatusCode is the receiver's HTTP status, 0 if none was read; Err
+	// says why when the push failed before an answer.
+	StatusCode int
+	Err        error
+	// Time is when the push was attempted (wall clock).
+	Time time.Time
+}
+
+// OK reports whether the receiver answered HTTP 200, the only answer the
+// platform counts as a success.
+func (d Delivery) OK() bool { return d.Err == nil && d.StatusCode == http.StatusOK }
+
+// Has reports whether the push is about the call with the given session id.
+func (d Delivery) Has(sessionID string) bool { return slices.Contains(d.SessionIDs, sessionID) }
+
+// String describes the delivery.
+func (d Delivery) String() string {
+	s := fmt.Sprintf("push %s %s -> %s attempt=%d", d.Kind, d.EventType, d.URL, d.Attempt)
+	if len(d.SessionIDs) == 1 {
+		s += " sessionId=" + d.SessionIDs[0]
+	} else {
+		s += fmt.Sprintf(" cdrs=%d", len(d.SessionIDs))
+	}
+	if d.Err != nil {
+		return s + " error=" + redact.Text(d.Err.Error(), 200)
+	}
+	return s + fmt.Sprintf(" status=%d", d.StatusCode)
+}
+
+// Requests returns the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Calls returns the calls placed so far, oldest first.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Call, len(s.calls))
+	for i, c := range s.calls {
+		out[i] = *c
+	}
+	return out
+}
+
+// Deliveries returns the push attempts made so far, oldest first.
+func (s *Server) Deliveries() []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.deliveries)
+}
+
+// WaitRequest waits until a received request satisfies match (any request
+// when match is nil) and returns the first that does, or ctx's error.
+func (s *Server) WaitRequest(ctx context.Context, match func(Request) bool) (Request, error) {
+	return waitFor(ctx, s, func() []Request { return s.requests }, match)
+}
+
+// WaitCall waits until a call satisfies match (any call when match is nil)
+// and returns the first that does, or ctx's error. The predicate is
+// evaluated again each time a call is placed or ends, so
+//
+//	srv.WaitCall(ctx, func(c voicetest.Call) bool { return c.SessionID == id && c.Ended })
+//
+// waits for a call to end.
+func (s *Server) WaitCall(ctx context.Context, match func(Call) bool) (Call, error) {
+	return waitFor(ctx, s, func() []Call {
+		out := make([]Call, len(s.calls))
+		for i, c := range s.calls {
+			out[i] = *c
+		}
+		return out
+	}, match)
+}
+
+// WaitDelivery waits until a push attempt satisfies match (any when match
+// is nil) and returns the first that does, or ctx's error.
+func (s *Server) WaitDelivery(ctx context.Context, match func(Delivery) bool) (Delivery, error) {
+	return waitFor(ctx, s, func() []Delivery { return s.deliveries }, match)
+}
+
+// waitFor evaluates match over list() (called with s.mu held) each time
+// the records change, until one matches or ctx ends.
+func waitFor[T any](ctx context.Context, s *Server, list func() []T, match func(T) bool) (T, error) {
+	var zero T
+	for {
+		s.mu.Lock()
+		items, changed := list(), s.changed
+		s.mu.Unlock()
+		for _, it := range items {
+			if match == nil || match(it) {
+				return it, nil
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return zero, fmt.Errorf("voicetest: wait: %w", ctx.Err())
+		}
+	}
+}
+
+// notifyLocked wakes the waiters; s.mu must be held.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
