@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -258,45 +259,69 @@ func ValidNonce(s string) bool {
 // pool so that signing does not rebuild the key schedule every time.
 // It is safe for concurrent use.
 type signer struct {
-	appKey string
-	states sync.Pool // of *macState
+	appKey  string
+	states  sync.Pool                     // of *macState
+	created atomic.Pointer[createdStamp] // the last Created written
 }
 
-// macState is a keyed HMAC-SHA256 with a scratch buffer for its message.
+// createdStamp caches a formatted Created: it changes once a second, and
+// formatting a time costs as much as the HMAC.
+type createdStamp struct {
+	unix int64
+	loc  *time.Location
+	text [len(CreatedLayout)]byte
+}
+
+// macState is a keyed HMAC-SHA256 with scratch space for one signature.
 type macState struct {
 	mac hash.Hash
-	msg []byte
+	msg []byte // Nonce + Created
+	sum [sha256.Size]byte
+	out []byte // the header value being built
 }
 
 func newSigner(appKey, appSecret string) *signer {
 	key := []byte(appSecret)
 	s := &signer{appKey: appKey}
 	s.states.New = func() any {
-		return &macState{mac: hmac.New(sha256.New, key), msg: make([]byte, 0, 64)}
+		return &macState{mac: hmac.New(sha256.New, key), msg: make([]byte, 0, 64), out: make([]byte, 0, len(appKey)+160)}
 	}
 	return s
 }
 
-// headerValue returns the X-AKSK value for a fresh nonce and the given
-// Created string.
-func (s *signer) headerValue(created string) (string, error) {
-	var nonce [32]byte
-	if err := appendNonce(nonce[:0]); err != nil {
-		return "", err
+// headerValue returns the X-AKSK value for a fresh nonce and a Created
+// of now in loc. It is Sign(appKey, secret, NewNonce(), FormatCreated(now,
+// loc)).HeaderValue() without the intermediate allocations.
+func (s *signer) headerValue(now time.Time, loc *time.Location) (string, error) {
+	u, err := uuid.NewRandom()
+	if err != nil {
+		return "", fmt.Errorf("voicecall: generate nonce: %w", err)
 	}
+	var nonce [32]byte
+	hex.Encode(nonce[:], u[:])
+	stamp := s.created.Load()
+	if stamp == nil || stamp.unix != now.Unix() || stamp.loc != loc {
+		stamp = &createdStamp{unix: now.Unix(), loc: loc}
+		now.In(loc).AppendFormat(stamp.text[:0], CreatedLayout)
+		s.created.Store(stamp)
+	}
+	created := stamp.text[:]
+
 	st := s.states.Get().(*macState)
 	st.msg = append(append(st.msg[:0], nonce[:]...), created...)
-	// Username + digest (44) + nonce (32) + created (20) + punctuation (61).
-	b := make([]byte, 0, len(s.appKey)+160)
-	b = append(b, `UsernameToken Username="`...)
+	st.mac.Reset()
+	_, _ = st.mac.Write(st.msg) // hash.Hash.Write never returns an error
+	b := append(st.out[:0], `UsernameToken Username="`...)
 	b = append(b, s.appKey...)
 	b = append(b, `",PasswordDigest="`...)
-	b = appendDigest(b, st.mac, st.msg)
-	s.states.Put(st)
+	b = base64.StdEncoding.AppendEncode(b, st.mac.Sum(st.sum[:0]))
 	b = append(b, `",Nonce="`...)
 	b = append(b, nonce[:]...)
 	b = append(b, `",Created="`...)
 	b = append(b, created...)
 	b = append(b, '"')
-	return string(b), nil
+	v := string(b)
+	st.out = b
+	s.states.Put(st)
+	return v, nil
 }

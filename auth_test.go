@@ -45,7 +45,7 @@ func TestSignerMatchesSign(t *testing.T) {
 	t.Parallel()
 	s := newSigner("myAppKey", "myAppSecret")
 	for range 20 {
-		hv, err := s.headerValue("2018-02-12T15:30:20Z")
+		hv, err := s.headerValue(signTime, time.UTC)
 		require.NoError(t, err)
 		tok, err := ParseToken(hv)
 		require.NoError(t, err)
@@ -142,4 +142,27 @@ func TestValidNonce(t *testing.T) {
 	assert.False(t, ValidNonce(strings.Repeat("a", 129)))
 	assert.False(t, ValidNonce("abc-def"))
 	assert.False(t, ValidNonce("abc def"))
+}
+
+func TestSignerCreatedFollowsTheClock(t *testing.T) {
+	t.Parallel()
+	s := newSigner("k", "s")
+	for i, tc := range []struct {
+		now  time.Time
+		loc  *time.Location
+		want string
+	}{
+		{signTime, time.UTC, "2018-02-12T15:30:20Z"},
+		{signTime.Add(999 * time.Millisecond), time.UTC, "2018-02-12T15:30:20Z"},
+		{signTime.Add(time.Second), time.UTC, "2018-02-12T15:30:21Z"},
+		{signTime.Add(time.Second), BeijingTime(), "2018-02-12T23:30:21Z"},
+		{signTime, time.UTC, "2018-02-12T15:30:20Z"},
+	} {
+		hv, err := s.headerValue(tc.now, tc.loc)
+		require.NoError(t, err)
+		tok, err := ParseToken(hv)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, tok.Created, "step %d", i)
+		assert.Equal(t, Sign("k", "s", tok.Nonce, tc.want).PasswordDigest, tok.PasswordDigest)
+	}
 }

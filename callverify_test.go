@@ -294,3 +294,64 @@ func TestCallVerifyRejected(t *testing.T) {
 	assert.Equal(t, "voicecall: CallVerify: rejected by the platform: resultcode 1023006 (Authorization not contained in the HTTP header.), http 400", err.Error())
 	assert.Equal(t, int64(1), srv.received.Load(), "authentication failures are never retried")
 }
+
+// marshal writes JSON by hand; encoding/json must read back exactly the
+// wire struct that json.Marshal would have written.
+func checkMarshal(t *testing.T, r *CallVerifyRequest) {
+	t.Helper()
+	body := r.marshal(r.UserData)
+	var got, want callVerifyWire
+	require.NoError(t, json.Unmarshal(body, &got), "%s", body)
+	ref, err := json.Marshal(callVerifyWire{
+		DisplayNbr: r.DisplayNumber, CalleeNbr: r.CalleeNumber, LanguageType: r.LanguageType, PreTone: r.PreTone,
+		VerifyCode: r.VerifyCode, PosTone: r.PostTone, Times: r.Times,
+		StatusURL:      base64OrEmpty(r.StatusURL),
+		FeeURL:         base64OrEmpty(r.FeeURL),
+		ReturnIdlePort: map[bool]string{true: "true", false: "false"}[r.ReturnIdlePort],
+		UserData:       r.UserData, BindNbr: r.BindNumber,
+	})
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(ref, &want))
+	assert.Equal(t, want, got)
+	assert.True(t, json.Valid(body))
+}
+
+func base64OrEmpty(s string) string {
+	if s == "" {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString([]byte(s))
+}
+
+func TestMarshalMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
+	checkMarshal(t, validRequest())
+	checkMarshal(t, fullRequest())
+	r := fullRequest()
+	r.PreTone = "quote\" back\\slash \n\r\t\x01 <&> \u2028\u2029 音.wav"
+	r.UserData = "a\"b\\c\x7f"
+	checkMarshal(t, r)
+}
+
+func FuzzMarshalRequest(f *testing.F) {
+	f.Add("pretone.wav", "order-42", 3)
+	f.Add("音\u2028\"\\\x00", "x\x1f", 0)
+	f.Fuzz(func(t *testing.T, tone, userData string, times int) {
+		r := fullRequest()
+		r.PreTone, r.UserData, r.Times = tone, userData, &times
+		if r.Validate() != nil {
+			return
+		}
+		checkMarshal(t, r)
+	})
+}
+
+func TestIsHTML(t *testing.T) {
+	t.Parallel()
+	for ct, want := range map[string]bool{
+		"text/html": true, "TEXT/HTML; charset=utf-8": true, " text/html ;x=y": true,
+		"text/htmlx": false, "application/json": false, "": false, "text/plain": false, "text/htm": false,
+	} {
+		assert.Equal(t, want, isHTML(ct), ct)
+	}
+}

@@ -93,13 +93,14 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"mime"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -121,15 +122,17 @@ const (
 // is immutable and safe for concurrent use. Printing a Client, with fmt or
 // slog, never shows the app secret.
 type Client struct {
-	baseURL   string // as given, without a trailing slash
-	appKey    string
-	signer    *signer
-	hc        *http.Client
-	userAgent string
-	logger    *slog.Logger
-	timeout   time.Duration
-	location  *time.Location
-	retry     RetryPolicy
+	baseURL         string // as given, without a trailing slash
+	callVerifyURL   string // baseURL + CallVerifyPath
+	appKey          string
+	signer          *signer
+	hc              *http.Client
+	userAgent       string
+	userAgentValues []string // {userAgent}, shared by all requests
+	logger          *slog.Logger
+	timeout         time.Duration
+	location        *time.Location
+	retry           RetryPolicy
 
 	// Test seams.
 	now   func() time.Time
@@ -318,6 +321,8 @@ func NewClient(baseURL, appKey, appSecret string, opts ...Option) (*Client, erro
 	if c.userAgent == "" {
 		c.userAgent = "voicecall-go/" + Version
 	}
+	c.userAgentValues = []string{c.userAgent}
+	c.callVerifyURL = c.baseURL + CallVerifyPath
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
@@ -397,10 +402,16 @@ func (c *Client) LogValue() slog.Value {
 // [WithConnectionReuse] or a pooled [WithHTTPClient] transport.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
 
+var (
+	contentTypeValues   = []string{ContentType}
+	authorizationValues = []string{AuthorizationValue}
+	acceptValues        = []string{"application/json"}
+)
+
 // call is one API operation for do.
 type call struct {
 	op       string
-	path     string
+	url      string
 	body     []byte
 	userData string
 	logAttrs slog.LogValuer
@@ -421,7 +432,7 @@ func (c *Client) do(ctx context.Context, cl call) (answer, error) {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	url := c.baseURL + cl.path
+	url := cl.url
 	var backoff time.Duration
 	for attempt := 1; ; attempt++ {
 		ans, err, retryable := c.attempt(ctx, cl, url, attempt)
@@ -440,8 +451,10 @@ func (c *Client) do(ctx context.Context, cl call) (answer, error) {
 			return ans, err
 		}
 		backoff += wait
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "voicecall: retrying", slog.String("op", cl.op),
-			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
+		if c.logger.Enabled(ctx, slog.LevelDebug) {
+			c.logger.LogAttrs(ctx, slog.LevelDebug, "voicecall: retrying", slog.String("op", cl.op),
+				slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
+		}
 		if c.sleep(ctx, wait) != nil {
 			return ans, err
 		}
@@ -457,29 +470,33 @@ func (c *Client) attempt(ctx context.Context, cl call, url string, n int) (answe
 		return &RequestError{Op: cl.op, Outcome: outcome, Attempts: n, HTTPStatus: status, ContentType: ct,
 			Body: snippet(body), UserData: cl.userData, Err: err}
 	}
-	xaksk, err := c.signer.headerValue(FormatCreated(start, c.location))
+	xaksk, err := c.signer.headerValue(start, c.location)
 	if err != nil {
 		return answer{}, fail(OutcomeRejected, 0, "", nil, err), false
 	}
-	var gotConn bool
-	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn = true }}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, url, bytes.NewReader(cl.body))
+	tr := connTraces.Get().(*connTrace)
+	tr.got.Store(false)
+	// The transport calls GotConn inside Do, on this goroutine, so the
+	// trace is free again once Do has returned.
+	defer connTraces.Put(tr)
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.ClientTrace), http.MethodPost, url, bytes.NewReader(cl.body))
 	if err != nil {
 		return answer{}, fail(OutcomeRejected, 0, "", nil, err), false
 	}
-	req.Header = http.Header{
-		"Content-Type":  {ContentType},
-		"Authorization": {AuthorizationValue},
-		HeaderXAKSK:     {xaksk}, // written as documented, not canonicalised to X-Aksk
-		"User-Agent":    {c.userAgent},
-		"Accept":        {"application/json"},
+	h := req.Header
+	h["Content-Type"] = contentTypeValues // shared read-only slices: the transport never modifies them
+	h["Authorization"] = authorizationValues
+	h["Accept"] = acceptValues
+	h["User-Agent"] = c.userAgentValues
+	h[HeaderXAKSK] = []string{xaksk} // written as documented, not canonicalised to X-Aksk
+	if c.logger.Enabled(ctx, slog.LevelDebug) {
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "voicecall: sending", slog.String("op", cl.op),
+			slog.Int("attempt", n), slog.String("userData", cl.userData), slog.Any("request", cl.logAttrs))
 	}
-	c.logger.LogAttrs(ctx, slog.LevelDebug, "voicecall: sending", slog.String("op", cl.op),
-		slog.Int("attempt", n), slog.String("userData", cl.userData), slog.Any("request", cl.logAttrs))
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if !gotConn {
+		if !tr.got.Load() {
 			// No connection, so not a byte of the request was written.
 			err = unwrapURLError(err)
 			c.logResult(ctx, cl, n, start, 0, "", err)
@@ -491,7 +508,10 @@ func (c *Client) attempt(ctx context.Context, cl call, url string, n int) (answe
 	}
 	defer resp.Body.Close()
 	ct := resp.Header.Get("Content-Type")
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	buf := readBuffers.Get().(*[]byte)
+	defer readBuffers.Put(buf)
+	body, err := readAtMost(resp.Body, (*buf)[:0], MaxResponseBytes+1)
+	*buf = body[:0]
 	if err != nil {
 		err = fmt.Errorf("reading the answer: %w", unwrapURLError(err))
 		c.logResult(ctx, cl, n, start, resp.StatusCode, "", err)
@@ -503,17 +523,16 @@ func (c *Client) attempt(ctx context.Context, cl call, url string, n int) (answe
 		return answer{}, fail(OutcomeUnknown, resp.StatusCode, ct, body, err), false
 	}
 	ans, err := classify(cl.op, resp.StatusCode, ct, body, cl.userData)
-	if err != nil {
-		if reqErr, ok := err.(*RequestError); ok {
-			reqErr.Attempts = n
-		}
+	if err == nil {
+		c.logResult(ctx, cl, n, start, resp.StatusCode, string(CodeSuccess), nil)
+		return ans, nil, false
+	}
+	if reqErr, ok := err.(*RequestError); ok {
+		reqErr.Attempts = n
 	}
 	code := ""
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
+	if apiErr := (*APIError)(nil); errors.As(err, &apiErr) {
 		code = string(apiErr.Code)
-	} else if err == nil {
-		code = string(CodeSuccess)
 	}
 	c.logResult(ctx, cl, n, start, resp.StatusCode, code, err)
 	return ans, err, c.retry.Throttled && isThrottled(err)
@@ -538,6 +557,19 @@ func (c *Client) logResult(ctx context.Context, cl call, n int, start time.Time,
 	}
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "voicecall: result", attrs...)
 }
+
+// connTrace records whether the attempt obtained a connection: before
+// that, not a byte of the request can have been written.
+type connTrace struct {
+	httptrace.ClientTrace
+	got atomic.Bool
+}
+
+var connTraces = sync.Pool{New: func() any {
+	t := &connTrace{}
+	t.GotConn = func(httptrace.GotConnInfo) { t.got.Store(true) }
+	return t
+}}
 
 // unwrapURLError drops the *url.Error layer, whose text repeats the
 // method and URL.
@@ -577,6 +609,35 @@ func retryableBeforeConn(ctx context.Context, err error) bool {
 	return true
 }
 
+// readBuffers holds buffers for reading answers: an answer is decoded
+// (copied) before its buffer goes back.
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// readAtMost appends r's content to buf until EOF or until buf holds max
+// bytes, and returns it. Reading stops at max: the caller treats a full
+// buffer as too large.
+func readAtMost(r io.Reader, buf []byte, max int) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) >= max {
+				return buf, nil
+			}
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), max)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) >= max {
+			return buf, nil
+		}
+	}
+}
+
 var errThrottled = errors.New("too many requests")
 
 // isThrottled reports whether err is a rejection for flow control or a
@@ -601,33 +662,30 @@ func classify(op string, status int, contentType string, body []byte, userData s
 		return answer{}, &RequestError{Op: op, Outcome: OutcomeRejected, HTTPStatus: status, ContentType: contentType,
 			Body: snippet(body), UserData: userData, Err: errors.New("redirect not followed: check the base URL")}
 	}
+	// Absent and empty strings are alike here: neither is a valid
+	// resultcode or sessionId. A field of another JSON type fails.
 	var w struct {
-		ResultCode *string `json:"resultcode"`
-		ResultDesc *string `json:"resultdesc"`
-		SessionID  *string `json:"sessionId"`
-		IdlePort   *int    `json:"idlePort"`
+		ResultCode string `json:"resultcode"`
+		ResultDesc string `json:"resultdesc"`
+		SessionID  string `json:"sessionId"`
+		IdlePort   *int   `json:"idlePort"`
 	}
-	if status == http.StatusTooManyRequests && (json.Unmarshal(body, &w) != nil || w.ResultCode == nil) {
+	if status == http.StatusTooManyRequests && (json.Unmarshal(body, &w) != nil || w.ResultCode == "") {
 		// Refused before processing, by the platform or a gateway in front.
 		return answer{}, &RequestError{Op: op, Outcome: OutcomeRejected, HTTPStatus: status, ContentType: contentType,
 			Body: snippet(body), UserData: userData, Err: errThrottled}
 	}
-	if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/html" {
+	if isHTML(contentType) {
 		return unknown(errors.New("the answer is an HTML page, not a platform answer"))
 	}
 	if err := json.Unmarshal(body, &w); err != nil {
 		return unknown(fmt.Errorf("the answer is not a platform answer: %w", err))
 	}
-	if w.ResultCode == nil || *w.ResultCode == "" {
+	if w.ResultCode == "" {
 		return unknown(errors.New("the answer has no resultcode"))
 	}
-	desc := ""
-	if w.ResultDesc != nil {
-		desc = *w.ResultDesc
-	}
-	code := ResultCode(*w.ResultCode)
-	if code != CodeSuccess {
-		apiErr := &APIError{Op: op, HTTPStatus: status, Code: ResultCode(sanitizeCode(*w.ResultCode)), Description: snippetString(desc),
+	if code := ResultCode(w.ResultCode); code != CodeSuccess {
+		apiErr := &APIError{Op: op, HTTPStatus: status, Code: ResultCode(sanitizeCode(w.ResultCode)), Description: snippetString(w.ResultDesc),
 			Body: snippet(body), UserData: userData}
 		if status >= 500 {
 			return unknown(apiErr)
@@ -637,10 +695,22 @@ func classify(op string, status int, contentType string, body []byte, userData s
 	if status < 200 || status >= 300 {
 		return unknown(fmt.Errorf("resultcode 0 with http status %d", status))
 	}
-	if w.SessionID == nil || *w.SessionID == "" {
+	if w.SessionID == "" {
 		return unknown(errors.New("the answer has resultcode 0 but no sessionId"))
 	}
-	return answer{SessionID: *w.SessionID, IdlePort: w.IdlePort, ResultDesc: desc}, nil
+	return answer{SessionID: w.SessionID, IdlePort: w.IdlePort, ResultDesc: w.ResultDesc}, nil
+}
+
+// isHTML reports whether a Content-Type is text/html, without the
+// allocations of mime.ParseMediaType.
+func isHTML(contentType string) bool {
+	const html = "text/html"
+	ct := strings.TrimLeft(contentType, " \t")
+	if len(ct) < len(html) || !strings.EqualFold(ct[:len(html)], html) {
+		return false
+	}
+	rest := strings.TrimLeft(ct[len(html):], " \t")
+	return rest == "" || rest[0] == ';'
 }
 
 // sanitizeCode keeps a result code printable; codes are short decimal

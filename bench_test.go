@@ -1,0 +1,185 @@
+package voicecall
+
+// Paired benchmarks (reliability-and-performance.md §B5-§B6): each
+// function's sub-benchmarks are named impl=... (or conn=...) so that
+// one run gives the ratio with `benchstat -col /impl`.
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func BenchmarkSign(b *testing.B) {
+	created := FormatCreated(time.Now(), time.UTC)
+	b.Run("impl=floor", func(b *testing.B) {
+		// The best by hand: a reused keyed HMAC, a crypto/rand nonce,
+		// Base64 into a fixed buffer.
+		m := hmac.New(sha256.New, []byte("myAppSecret"))
+		var raw [16]byte
+		var nonce [32]byte
+		var msg [52]byte
+		var sum [sha256.Size]byte
+		var out [44]byte
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = rand.Read(raw[:])
+			hex.Encode(nonce[:], raw[:])
+			copy(msg[:], nonce[:])
+			copy(msg[32:], created)
+			m.Reset()
+			m.Write(msg[:])
+			base64.StdEncoding.Encode(out[:], m.Sum(sum[:0]))
+		}
+	})
+	b.Run("impl=sdk", func(b *testing.B) {
+		// Like the floor's Created, the clock is read once: reading it
+		// (~25 ns here) is not signing.
+		s := newSigner("myAppKey", "myAppSecret")
+		now := time.Now()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.headerValue(now, time.UTC); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// benchServer answers every request like the platform, on keep-alive
+// loopback.
+func benchServer(b *testing.B, tlsServer bool) *httptest.Server {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header()["Content-Type"] = []string{ContentType}
+		_, _ = io.WriteString(w, okAnswer)
+	})
+	var srv *httptest.Server
+	if tlsServer {
+		srv = httptest.NewTLSServer(h)
+		srv.Config.ErrorLog = discardLogger()
+	} else {
+		srv = httptest.NewServer(h)
+	}
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// minimalCall is what a careful engineer would write by hand: a
+// pre-marshalled body, a pre-signed header, one POST, the answer decoded.
+func minimalCall(b *testing.B, hc *http.Client, url string, body []byte, xaksk string) {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header["Content-Type"] = []string{ContentType}
+	req.Header["Authorization"] = []string{AuthorizationValue}
+	req.Header["X-AKSK"] = []string{xaksk}
+	resp, err := hc.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || !bytes.Contains(data, []byte(`"resultcode":"0"`)) {
+		b.Fatalf("minimal call: %v %d", err, resp.StatusCode)
+	}
+}
+
+func BenchmarkCallVerify(b *testing.B) {
+	srv := benchServer(b, false)
+	tr := newTransport(true, nil) // same transport settings for both, keep-alive
+	b.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: tr}
+	req := validRequest()
+	body := req.marshal(req.UserData)
+	xaksk := Sign("myAppKey", "myAppSecret", "66C92B11FF8A425FB8D4CCFE0ED9ED1F", FormatCreated(time.Now(), nil)).HeaderValue()
+	b.Run("impl=minimal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			minimalCall(b, hc, srv.URL+CallVerifyPath, body, xaksk)
+		}
+	})
+	b.Run("impl=sdk", func(b *testing.B) {
+		c, err := NewClient(srv.URL, "myAppKey", "myAppSecret", WithHTTPClient(hc))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.CallVerify(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCallVerifyConn measures what connection handling costs over
+// TLS: a pooled connection, the default short connection with and without
+// TLS session resumption, and a new transport per call (what the PHP demo
+// does with file_get_contents).
+func BenchmarkCallVerifyConn(b *testing.B) {
+	srv := benchServer(b, true)
+	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	req := validRequest()
+	run := func(b *testing.B, newClient func() *Client) {
+		c := newClient()
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.CallVerify(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("conn=pooled", func(b *testing.B) {
+		run(b, func() *Client {
+			c, _ := NewClient(srv.URL, "k", "s", WithConnectionReuse(), WithTLSConfig(&tls.Config{RootCAs: roots}))
+			b.Cleanup(c.Close)
+			return c
+		})
+	})
+	b.Run("conn=new", func(b *testing.B) {
+		// A short connection with a full handshake every time.
+		run(b, func() *Client {
+			c, _ := NewClient(srv.URL, "k", "s", WithTLSConfig(&tls.Config{RootCAs: roots, ClientSessionCache: noSessionCache{}}))
+			return c
+		})
+	})
+	b.Run("conn=new-resumed", func(b *testing.B) {
+		// The default: a short connection resuming the TLS session.
+		run(b, func() *Client {
+			c, _ := NewClient(srv.URL, "k", "s", WithTLSConfig(&tls.Config{RootCAs: roots}))
+			return c
+		})
+	})
+	b.Run("conn=transport-per-call", func(b *testing.B) {
+		c, _ := NewClient(srv.URL, "k", "s")
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			c.hc = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+			if _, err := c.CallVerify(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+			c.hc.CloseIdleConnections()
+		}
+	})
+}
+
+// noSessionCache disables TLS resumption: it never returns a session.
+type noSessionCache struct{}
+
+func (noSessionCache) Get(string) (*tls.ClientSessionState, bool) { return nil, false }
+func (noSessionCache) Put(string, *tls.ClientSessionState)        {}
