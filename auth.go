@@ -260,7 +260,7 @@ func ValidNonce(s string) bool {
 // It is safe for concurrent use.
 type signer struct {
 	appKey  string
-	states  sync.Pool                     // of *macState
+	states  sync.Pool                    // of *macState
 	created atomic.Pointer[createdStamp] // the last Created written
 }
 
