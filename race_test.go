@@ -1,0 +1,5 @@
+//go:build race
+
+package voicecall
+
+const raceEnabled = true
