@@ -282,13 +282,23 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		case <-s.ctx.Done():
 			t.Stop()
+			abandon(w)
 			return
 		case <-r.Context().Done():
 			t.Stop()
+			abandon(w)
 			return
 		}
 	}
 	s.respond(w, ans)
+}
+
+// abandon closes the connection without an answer (returning from the
+// handler would send an empty 200).
+func abandon(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		_ = conn.Close()
+	}
 }
 
 // handle decides the answer to a request, placing the call if it is
