@@ -76,7 +76,7 @@ func (r Request) String() string {
 		fmt.Fprintf(&b, " callee=%s", redact.Phone(r.Body.CalleeNbr))
 	}
 	if r.ResultCode != "" {
-		fmt.Fprintf(&b, " -> %d resultcode=%s", r.HTTPStatus, r.ResultCode)
+		fmt.Fprintf(&b, " -> %d resultcode=%s", r.HTTPStatus, string(r.ResultCode))
 	}
 	if r.SessionID != "" {
 		fmt.Fprintf(&b, " sessionId=%s", r.SessionID)

@@ -1,0 +1,138 @@
+// Command sandbox runs the fake voice call platform of package voicetest
+// standalone, so that a client in any language can be tried against it:
+//
+//	go run ./examples/sandbox
+//	go run ./examples/sandbox -addr 127.0.0.1:9090 -scenario busy
+//
+// It prints "listening on http://ADDR", the app key and secret to sign
+// with, and one line per request, call and notification. Phone numbers are
+// masked to their last four digits; digests, nonces, verification codes and
+// secrets you chose are never printed. Stop it with Ctrl-C.
+//
+// Point the client's base URL at http://ADDR; notifications go to the
+// request's statusUrl and feeUrl, or to -status-url and -fee-url (the
+// "console" URLs). See php/README.md for the PHP sample.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/voicecall-go/voicecall/internal/redact"
+	"github.com/voicecall-go/voicecall/voicetest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		os.Exit(2)
+	}
+}
+
+// run starts the sandbox with the given command-line arguments and runs it
+// until ctx ends.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	appKey := fs.String("app-key", voicetest.DefaultAppKey, "app key (APP_Key) clients sign with")
+	appSecret := fs.String("app-secret", voicetest.DefaultAppSecret, "app secret (APP_Secret) clients sign with")
+	scenario := fs.String("scenario", string(voicetest.ScenarioAnswered), "how calls go: answered, no-answer, busy, powered-off, rejected, not-exist")
+	statusURL := fs.String("status-url", "", "status notification URL used when a request has no statusUrl")
+	feeURL := fs.String("fee-url", "", "CDR notification URL used when a request has no feeUrl")
+	timeScale := fs.Float64("time-scale", 0.1, "speed of simulated calls: 1 is real time, 0.1 ten times faster")
+	sign := fs.String("sign-pushes", "none", "sign notifications: none, newlines or concat (voicecall-api.md §5.2)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sc, err := voicetest.ParseScenario(*scenario)
+	if err != nil {
+		return err
+	}
+	layouts := map[string]voicetest.SignLayout{"none": voicetest.SignNone, "newlines": voicetest.SignNewlines, "concat": voicetest.SignConcat}
+	layout, ok := layouts[*sign]
+	if !ok {
+		return fmt.Errorf("unknown -sign-pushes %q (want none, newlines or concat)", *sign)
+	}
+
+	var mu sync.Mutex // serialises output lines from the server's goroutines
+	printf := func(format string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(stdout, time.Now().Format("15:04:05.000")+" "+format+"\n", a...)
+	}
+	srv, err := voicetest.NewServer(
+		voicetest.WithAddr(*addr),
+		voicetest.WithApp(voicetest.App{Key: *appKey, Secret: *appSecret}),
+		voicetest.WithNotifyURLs(*statusURL, *feeURL),
+		voicetest.WithScenario(sc),
+		voicetest.WithTimeScale(*timeScale),
+		voicetest.WithPushSigning(layout, nil),
+		voicetest.WithHooks(voicetest.Hooks{
+			Request: func(r voicetest.Request) { printf("request  %s", r) },
+			Call: func(c voicetest.Call) {
+				if c.Ended {
+					printf("call     %s ended: stateCode %d", c.SessionID, c.StateCode)
+					return
+				}
+				printf("call     %s placed: callee %s, scenario %s, userData %q", c.SessionID, redact.Phone(c.CalleeNbr), c.Scenario, redact.Text(c.UserData, 64))
+			},
+			Delivery: func(d voicetest.Delivery) { printf("notify   %s", describeDelivery(d)) },
+		}),
+	)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	printf("listening on %s", srv.URL)
+	printf("app key %s", *appKey)
+	if *appSecret == voicetest.DefaultAppSecret {
+		printf("app secret %s (the default; change it with -app-secret)", *appSecret)
+	} else {
+		printf("app secret given with -app-secret (not printed)")
+	}
+	printf("POST %s/rest/httpsessions/callVerify/v1.0; calls go as %q", srv.URL, sc)
+
+	<-ctx.Done()
+	printf("shutting down")
+	srv.Close()
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return nil
+	}
+	return ctx.Err()
+}
+
+// describeDelivery prints a push without the URL's query, which may hold
+// a token.
+func describeDelivery(d voicetest.Delivery) string {
+	target := d.URL
+	if u, err := url.Parse(d.URL); err == nil {
+		u.RawQuery, u.Fragment, u.User = "", "", nil
+		target = u.String()
+	}
+	s := fmt.Sprintf("%-6s %-10s -> %s", d.Kind, d.EventType, target)
+	if len(d.SessionIDs) == 1 {
+		s += " sessionId=" + d.SessionIDs[0]
+	} else {
+		s += fmt.Sprintf(" cdrs=%d", len(d.SessionIDs))
+	}
+	if d.Attempt > 1 {
+		s += fmt.Sprintf(" attempt=%d", d.Attempt)
+	}
+	if d.Err != nil {
+		return s + " failed: " + redact.Text(d.Err.Error(), 200)
+	}
+	return s + fmt.Sprintf(" http %d", d.StatusCode)
+}

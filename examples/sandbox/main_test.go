@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/voicetest"
+)
+
+// lines feeds the sandbox's output, line by line, to a channel.
+func lines(t *testing.T) (io.Writer, <-chan string) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	ch := make(chan string, 100)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			ch <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() { pw.Close() })
+	return pw, ch
+}
+
+// next returns the next line containing want, failing after a deadline.
+func next(t *testing.T, ch <-chan string, want string, seen *[]string) string {
+	t.Helper()
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	for {
+		select {
+		case l, ok := <-ch:
+			require.True(t, ok, "output ended before %q", want)
+			*seen = append(*seen, l)
+			if strings.Contains(l, want) {
+				return l
+			}
+		case <-timeout.C:
+			t.Fatalf("no line with %q in %q", want, *seen)
+		}
+	}
+}
+
+func TestSandbox(t *testing.T) {
+	t.Parallel()
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer receiver.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	out, ch := lines(t)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-scenario", "busy", "-time-scale", "0",
+			"-status-url", receiver.URL + "/status?token=s3cr3t", "-fee-url", receiver.URL + "/fee"}, out)
+	}()
+	var seen []string
+	l := next(t, ch, "listening on http://", &seen)
+	base := l[strings.Index(l, "http://"):]
+	next(t, ch, "app key "+voicetest.DefaultAppKey, &seen)
+	next(t, ch, "app secret "+voicetest.DefaultAppSecret, &seen)
+
+	client, err := voicecall.NewClient(base, voicetest.DefaultAppKey, voicetest.DefaultAppSecret)
+	require.NoError(t, err)
+	resp, err := client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088", CalleeNumber: "+8613512345678", LanguageType: 2,
+		PreTone: "pretone.wav", VerifyCode: "918273",
+	})
+	require.NoError(t, err)
+	next(t, ch, "resultcode=0 sessionId="+resp.SessionID, &seen)
+	next(t, ch, "call     "+resp.SessionID+" placed", &seen)
+	next(t, ch, "callout", &seen)
+	next(t, ch, "disconnect", &seen)
+	next(t, ch, "ended: stateCode 8102", &seen)
+	next(t, ch, "fee ", &seen)
+
+	bad, err := voicecall.NewClient(base, voicetest.DefaultAppKey, "wrong")
+	require.NoError(t, err)
+	_, err = bad.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088", CalleeNumber: "+8613512345678", LanguageType: 2,
+		PreTone: "pretone.wav", VerifyCode: "918273",
+	})
+	require.Error(t, err)
+	next(t, ch, "resultcode=1023006", &seen)
+
+	cancel()
+	next(t, ch, "shutting down", &seen)
+	require.NoError(t, <-done)
+
+	all := strings.Join(seen, "\n")
+	assert.NotContains(t, all, "+8613512345678", "phone numbers are masked")
+	assert.Contains(t, all, "5678")
+	assert.NotContains(t, all, "918273", "the code is never printed")
+	assert.NotContains(t, all, "s3cr3t", "URL queries are not printed")
+	assert.NotContains(t, all, `PasswordDigest="`, "the X-AKSK header is never printed")
+}
+
+func TestSandboxFlags(t *testing.T) {
+	t.Parallel()
+	out, ch := lines(t)
+	go func() {
+		for range ch {
+		}
+	}()
+	ctx := context.Background()
+	assert.Error(t, run(ctx, []string{"-scenario", "flying"}, out))
+	assert.Error(t, run(ctx, []string{"-sign-pushes", "md5"}, out))
+	assert.Error(t, run(ctx, []string{"-nope"}, out))
+}
