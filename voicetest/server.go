@@ -247,6 +247,7 @@ type answer struct {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.enter() {
+		abandon(w) // closing: no answer rather than an empty 200
 		return
 	}
 	defer s.wg.Done()
