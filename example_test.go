@@ -1,0 +1,123 @@
+package voicecall_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/voicetest"
+)
+
+// Send a verification code. The fake platform of package voicetest stands
+// in for Huawei's here; against the real platform, pass the console's app
+// access address, app key and app secret to NewClient.
+func ExampleClient_CallVerify() {
+	platform, err := voicetest.NewServer()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer platform.Close()
+
+	client, err := voicecall.NewClient(platform.URL, voicetest.DefaultAppKey, voicetest.DefaultAppSecret)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp, err := client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088",
+		CalleeNumber:  "+8613500000001",
+		LanguageType:  voicecall.LanguageChinese,
+		PreTone:       "pretone.wav",
+		VerifyCode:    "123456",
+		Times:         voicecall.PlayTimes(2),
+		UserData:      "order-42",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.ResultCode)
+	fmt.Println(resp.UserData, resp.SessionID != "")
+	// Output:
+	// 0 (Success.)
+	// order-42 true
+}
+
+// Every failure says whether the phone may ring. Here the platform places
+// the call but the answer is lost on the way back.
+func ExampleOutcomeOf() {
+	platform, err := voicetest.NewServer()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer platform.Close()
+	_ = platform.FailNext(1, voicetest.DropResponse())
+
+	client, _ := platform.NewClient()
+	_, err = client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088",
+		CalleeNumber:  "+8613500000001",
+		LanguageType:  voicecall.LanguageChinese,
+		PreTone:       "pretone.wav",
+		VerifyCode:    "123456",
+		UserData:      "order-43",
+	})
+	fmt.Println(voicecall.OutcomeOf(err), errors.Is(err, voicecall.ErrOutcomeUnknown))
+	// Settle it from the notifications, which carry the same userData.
+	fmt.Println(voicecall.UserDataOf(err))
+	// Output:
+	// unknown true
+	// order-43
+}
+
+// A rejection carries the platform's result code.
+func ExampleAPIError() {
+	platform, err := voicetest.NewServer()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer platform.Close()
+	client, _ := voicecall.NewClient(platform.URL, voicetest.DefaultAppKey, "not-the-secret")
+	_, err = client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088",
+		CalleeNumber:  "+8613500000001",
+		LanguageType:  voicecall.LanguageChinese,
+		PreTone:       "pretone.wav",
+		VerifyCode:    "123456",
+	})
+	var apiErr *voicecall.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.Code)
+		fmt.Println(apiErr.HTTPStatus, apiErr.IsAuthFailure())
+	}
+	// Output:
+	// 1023006 (Authorization not contained in the HTTP header.)
+	// 400 true
+}
+
+// Invalid input is reported field by field before anything is sent.
+func ExampleCallVerifyRequest_Validate() {
+	err := (&voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088",
+		CalleeNumber:  "13500000001",
+		LanguageType:  voicecall.LanguageChinese,
+		PreTone:       "pretone.wav",
+		VerifyCode:    "12ab",
+	}).Validate()
+	fmt.Println(err)
+	// Output: voicecall: CallVerify: invalid calleeNbr: must be "+" followed by digits, 4-31 characters in all; verifyCode: must be 1-8 ASCII digits
+}
+
+// The X-AKSK header of Huawei's documented example, with a known secret.
+func ExampleSign() {
+	tok := voicecall.Sign("myAppKey", "myAppSecret", "66C92B11FF8A425FB8D4CCFE0ED9ED1F", "2018-02-12T15:30:20Z")
+	fmt.Println(tok.HeaderValue())
+	fmt.Println(tok) // printing redacts the digest and the nonce
+	// Output:
+	// UsernameToken Username="myAppKey",PasswordDigest="qDAKD6vQUHYxBBujjIJcYUT7LppgspTk74XMwDuxyz8=",Nonce="66C92B11FF8A425FB8D4CCFE0ED9ED1F",Created="2018-02-12T15:30:20Z"
+	// UsernameToken Username="myAppKey",PasswordDigest="REDACTED",Nonce="REDACTED",Created="2018-02-12T15:30:20Z"
+}
