@@ -54,6 +54,7 @@ func TestParseNotificationFixtures(t *testing.T) {
 		{file: "fee_doc_sample.json", kind: NotificationFee, event: EventFee, sessions: []string{"1201_8658_4294967295_20181018055430@callenabler245.huaweicaas.com"}},
 		{file: "fee_batch50.json", kind: NotificationFee, event: EventFee, sessions: batch50SessionIDs()},
 		{file: "unknown_event.json", kind: NotificationUnknown, event: "recordReady"},
+		{file: "unknown_event_with_session.json", kind: NotificationUnknown, event: "playEnd"},
 
 		{file: "bad_truncated.json", errField: "body"},
 		{file: "bad_empty.json", errField: "body"},

@@ -148,11 +148,21 @@ func TestHandlerDoneWhen(t *testing.T) {
 	code, _ = postHTTP(t, client, srv.URL, readNotification(t, "bad_truncated.json"))
 	assert.Equal(t, http.StatusBadRequest, code)
 
-	big := bytes.Repeat([]byte(" "), 2<<20)
-	code, _ = postHTTP(t, client, srv.URL, big)
-	assert.Equal(t, http.StatusRequestEntityTooLarge, code)
+	// "Expect: 100-continue" lets the server answer 413 from
+	// Content-Length before the client writes 2 MiB to a closing
+	// connection.
+	big, err := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(bytes.Repeat([]byte(" "), 2<<20)))
+	require.NoError(t, err)
+	big.Header.Set("Content-Type", ContentType)
+	big.Header.Set("Expect", "100-continue")
+	expectClient := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 5 * time.Second}}
+	defer expectClient.CloseIdleConnections()
+	resp, err := expectClient.Do(big)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 
-	resp, err := client.Get(srv.URL)
+	resp, err = client.Get(srv.URL)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall"
+)
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "notifications", name))
+	require.NoError(t, err)
+	return b
+}
+
+const seedSession = "1201_612_4294967295_20190124030424@callenabler245.huaweicaas.com"
+
+// lineWriter sends every complete line written to it on a channel.
+type lineWriter struct {
+	mu    sync.Mutex
+	buf   []byte
+	all   strings.Builder
+	lines chan string
+}
+
+func newLineWriter() *lineWriter { return &lineWriter{lines: make(chan string, 1024)} }
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.all.Write(p)
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		select {
+		case w.lines <- string(w.buf[:i]):
+		default: // a test that stops reading must not block the server
+		}
+		w.buf = w.buf[i+1:]
+	}
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.all.String()
+}
+
+// next returns the next line, failing after a bound.
+func (w *lineWriter) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case l := <-w.lines:
+		return l
+	case <-time.After(10 * time.Second):
+		t.Fatal("no line within 10 s")
+		return ""
+	}
+}
+
+// none checks that no further line was written.
+func (w *lineWriter) none(t *testing.T) {
+	t.Helper()
+	select {
+	case l := <-w.lines:
+		t.Fatalf("unexpected line %s", l)
+	default:
+	}
+}
+
+func decode(t *testing.T, line string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+	return m
+}
+
+// TestRun builds the whole program on 127.0.0.1:0 and checks the issue's
+// "Done when" end to end: each push answered 200 and reported with the
+// right session ids, a batch pushed twice reported once, truncated JSON
+// 400, a 2 MiB body 413, a GET 405; then a graceful shutdown.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := newLineWriter(), newLineWriter()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, stdout, stderr, func(string) string { return "" })
+	}()
+
+	first := stderr.next(t)
+	require.True(t, strings.HasPrefix(first, "listening on http://127.0.0.1:"), first)
+	base := strings.TrimPrefix(first, "listening on ")
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	post := func(body []byte) int {
+		resp, err := client.Post(base+"/", "application/json;charset=UTF-8", bytes.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusOK {
+			assert.JSONEq(t, `{"resultcode":"0","resultdesc":"Success"}`, string(b))
+		}
+		return resp.StatusCode
+	}
+
+	require.Equal(t, 200, post(fixture(t, "status_callout_seed.json")))
+	m := decode(t, stdout.next(t))
+	assert.Equal(t, "status", m["kind"])
+	assert.Equal(t, "callout", m["event"])
+	assert.Equal(t, seedSession, m["sessionId"])
+	assert.Equal(t, "2019-01-24T03:04:24Z", m["timestamp"])
+	assert.Equal(t, "+8613800000021", m["called"], "stdout shows full numbers")
+
+	require.Equal(t, 200, post(fixture(t, "fee_seed.json")))
+	m = decode(t, stdout.next(t))
+	assert.Equal(t, "fee", m["kind"])
+	assert.Equal(t, "fee", m["event"])
+	assert.Equal(t, seedSession, m["sessionId"])
+	assert.Equal(t, "2019-01-24T03:04:49Z", m["callEndTime"])
+	assert.Equal(t, true, m["answered"])
+	assert.Equal(t, 18.0, m["callSeconds"])
+
+	batch := fixture(t, "fee_batch50.json")
+	require.Equal(t, 200, post(batch))
+	for i := range 50 {
+		m = decode(t, stdout.next(t))
+		assert.Equal(t, "fee", m["kind"])
+		assert.Equal(t, fmt.Sprintf("1201_%d_4294967295_20190124030424@callenabler245.huaweicaas.com", 1000+i), m["sessionId"])
+	}
+	require.Equal(t, 200, post(batch), "the same batch again")
+
+	require.Equal(t, 200, post(fixture(t, "status_disconnect.json")))
+	m = decode(t, stdout.next(t)) // also proves the re-pushed batch printed nothing
+	assert.Equal(t, "disconnect", m["event"])
+	assert.Equal(t, "1201_613_4294967295_20190124030455@callenabler245.huaweicaas.com", m["sessionId"])
+	assert.Equal(t, 8101.0, m["stateCode"])
+	assert.Equal(t, "callee did not answer", m["stateCodeDescription"])
+
+	require.Equal(t, 200, post(fixture(t, "unknown_event_with_session.json")))
+	m = decode(t, stdout.next(t))
+	assert.Equal(t, "unknown", m["kind"])
+	assert.Equal(t, "playEnd", m["event"])
+	assert.Equal(t, "1201_701_4294967295_20190124030700@callenabler245.huaweicaas.com", m["sessionId"])
+
+	require.Equal(t, 200, post(fixture(t, "unknown_event.json")))
+	m = decode(t, stdout.next(t))
+	assert.Equal(t, "recordReady", m["event"])
+	assert.Equal(t, "", m["sessionId"])
+
+	assert.Equal(t, http.StatusBadRequest, post(fixture(t, "bad_truncated.json")))
+	// The body is sent with "Expect: 100-continue", as careful clients do:
+	// the server answers 413 from Content-Length without reading the
+	// body, so no 2 MiB are written to a closing connection.
+	big, err := http.NewRequest(http.MethodPost, base+"/", bytes.NewReader(bytes.Repeat([]byte("x"), 2<<20)))
+	require.NoError(t, err)
+	big.Header.Set("Content-Type", voicecall.ContentType)
+	big.Header.Set("Expect", "100-continue")
+	expectClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, ExpectContinueTimeout: 5 * time.Second}}
+	resp, err := expectClient.Do(big)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	resp, err = client.Get(base + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	stdout.none(t)
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+	// Refused requests are logged on stderr.
+	assert.Contains(t, stderr.String(), "notification refused")
+}
+
+func TestRunErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	env := func(string) string { return "" }
+	assert.Error(t, run(ctx, []string{"-nope"}, &out, &errOut, env))
+	err := run(ctx, []string{"-addr", "127.0.0.1:0", "-verify-url", "https://h/fee"}, &out, &errOut, env)
+	assert.ErrorContains(t, err, "VOICECALL_APP_SECRET")
+	err = run(ctx, []string{"-addr", "127.0.0.1:0", "-verify-url", "not a url"}, &out, &errOut,
+		func(k string) string { return map[string]string{"VOICECALL_APP_SECRET": "s"}[k] })
+	assert.ErrorContains(t, err, "voicecall: new handler: invalid Verification.URLs[0]")
+	assert.Error(t, run(ctx, []string{"-addr", "256.0.0.1:99999"}, &out, &errOut, env))
+	assert.Empty(t, out.String())
+}
+
+// TestRunVerify runs with push verification on: an unsigned push gets
+// 401 and a signed one 200.
+func TestRunVerify(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := newLineWriter(), newLineWriter()
+	env := map[string]string{"VOICECALL_APP_SECRET": "myAppSecret", "VOICECALL_APP_KEY": "myAppKey"}
+	const pushURL = "https://hooks.example.com/voicecall"
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-verify-url", pushURL}, stdout, stderr, func(k string) string { return env[k] })
+	}()
+	base := strings.TrimPrefix(stderr.next(t), "listening on ")
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	push := func(header string) int {
+		req, err := http.NewRequest(http.MethodPost, base+"/", bytes.NewReader(fixture(t, "status_callout_seed.json")))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", voicecall.ContentType)
+		if header != "" {
+			req.Header.Set(voicecall.HeaderXAKSK, header)
+		}
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusUnauthorized, push(""))
+	nonce, err := voicecall.NewNonce()
+	require.NoError(t, err)
+	tok := voicecall.SignPush("myAppKey", "myAppSecret", pushURL, nonce, voicecall.FormatCreated(time.Now(), nil), voicecall.PushLayoutNewline)
+	assert.Equal(t, http.StatusOK, push(tok.HeaderValue()))
+	assert.Equal(t, seedSession, decode(t, stdout.next(t))["sessionId"])
+	assert.NotContains(t, stderr.String(), nonce)
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+}
+
+// TestPrinterFeeLine checks the line format of a CDR
+// from the documented sample.
+func TestPrinterFeeLine(t *testing.T) {
+	t.Parallel()
+	n, err := voicecall.ParseNotification(fixture(t, "fee_doc_sample.json"))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	p := &printer{w: &out}
+	require.NoError(t, p.fee(context.Background(), &n.Fees[0]))
+	require.Equal(t, 1, strings.Count(out.String(), "\n"))
+	m := decode(t, out.String())
+	assert.Equal(t, "1201_8658_4294967295_20181018055430@callenabler245.huaweicaas.com", m["sessionId"])
+	assert.Equal(t, 518.0, m["ulFailReason"])
+	assert.Equal(t, "the remote user's call failed (see the Q.850 cause)", m["ulFailReasonDescription"])
+	assert.Equal(t, 480.0, m["sipStatusCode"])
+	assert.Equal(t, "2018-10-18T05:54:30Z", m["callOutStartTime"])
+	assert.Equal(t, "2018-10-18T05:54:51Z", m["callOutAnswerTime"])
+	assert.Equal(t, 15.0, m["ringSeconds"])
+	assert.Equal(t, 2.0, m["callSeconds"])
+	assert.Equal(t, "002", m["serviceType"])
+	assert.Equal(t, "voice callback", m["serviceTypeDescription"])
+	assert.Equal(t, "not applicable", m["callOutUnaswRsnDescription"])
+	_, hasDynIVR := m["dynIVRStartTime"]
+	assert.False(t, hasDynIVR, "zero times are left out")
+}
