@@ -165,7 +165,7 @@ type Notification struct {
 }
 
 // Type returns the notification's eventType.
-func (n *Notification) Type() EventType {
+func (n Notification) Type() EventType {
 	switch {
 	case n.Kind == NotificationStatus && n.Status != nil:
 		return n.Status.Type
@@ -372,6 +372,7 @@ func statusTypeError(body []byte) error {
 // it keeps the literal text. null leaves it empty.
 type flexString string
 
+// UnmarshalJSON accepts a string, a number (kept as its text) or null.
 func (s *flexString) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0:
@@ -394,6 +395,7 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 // flexInt is an integer member that may also come as a string of digits.
 type flexInt int
 
+// UnmarshalJSON accepts an integer or a string holding one.
 func (n *flexInt) UnmarshalJSON(b []byte) error {
 	s := b
 	if len(s) > 1 && s[0] == '"' && s[len(s)-1] == '"' {
@@ -407,6 +409,7 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// MarshalJSON writes the integer as a JSON number.
 func (n flexInt) MarshalJSON() ([]byte, error) {
 	return strconv.AppendInt(nil, int64(n), 10), nil
 }

@@ -140,19 +140,19 @@ type FeeRecord struct {
 // RawFeeTimes holds the time fields of a CDR as the platform sent them,
 // normally "yyyy-MM-dd HH:mm:ss" in UTC. The JSON tags are the wire names.
 type RawFeeTimes struct {
-	CallEndTime         string `json:"callEndTime,omitempty"`
-	FailTime            string `json:"failTime,omitempty"`
-	CallOutStartTime    string `json:"callOutStartTime,omitempty"`
-	CallOutAlertingTime string `json:"callOutAlertingTime,omitempty"`
-	CallOutAnswerTime   string `json:"callOutAnswerTime,omitempty"`
-	DynIVRStartTime     string `json:"dynIVRStartTime,omitempty"`
-	CallInTime          string `json:"callInTime,omitempty"`
-	FwdStartTime        string `json:"fwdStartTime,omitempty"`
-	FwdAlertingTime     string `json:"fwdAlertingTime,omitempty"`
-	FwdAnswerTime       string `json:"fwdAnswerTime,omitempty"`
-	RecordStartTime     string `json:"recordStartTime,omitempty"`
-	CreateMptyTime      string `json:"createMptyTime,omitempty"`
-	JoinMptyTime        string `json:"joinMptyTime,omitempty"`
+	CallEndTime         string `json:"callEndTime,omitempty"`         // raw FeeRecord.CallEndTime
+	FailTime            string `json:"failTime,omitempty"`            // raw FeeRecord.FailTime
+	CallOutStartTime    string `json:"callOutStartTime,omitempty"`    // raw FeeRecord.CallOutStartTime
+	CallOutAlertingTime string `json:"callOutAlertingTime,omitempty"` // raw FeeRecord.CallOutAlertingTime
+	CallOutAnswerTime   string `json:"callOutAnswerTime,omitempty"`   // raw FeeRecord.CallOutAnswerTime
+	DynIVRStartTime     string `json:"dynIVRStartTime,omitempty"`     // raw FeeRecord.DynIVRStartTime
+	CallInTime          string `json:"callInTime,omitempty"`          // raw FeeRecord.CallInTime
+	FwdStartTime        string `json:"fwdStartTime,omitempty"`        // raw FeeRecord.FwdStartTime
+	FwdAlertingTime     string `json:"fwdAlertingTime,omitempty"`     // raw FeeRecord.FwdAlertingTime
+	FwdAnswerTime       string `json:"fwdAnswerTime,omitempty"`       // raw FeeRecord.FwdAnswerTime
+	RecordStartTime     string `json:"recordStartTime,omitempty"`     // raw FeeRecord.RecordStartTime
+	CreateMptyTime      string `json:"createMptyTime,omitempty"`      // raw FeeRecord.CreateMptyTime
+	JoinMptyTime        string `json:"joinMptyTime,omitempty"`        // raw FeeRecord.JoinMptyTime
 }
 
 // DedupKey returns the key under which the [Handler] remembers that the

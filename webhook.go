@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"log/slog"
 	"mime"
 	"net"
@@ -59,7 +60,7 @@ const (
 const maxReplayEntries = 1 << 16
 
 // successBody is the answer the platform expects.
-var successBody = []byte(`{"resultcode":"0","resultdesc":"Success"}`)
+const successBody = `{"resultcode":"0","resultdesc":"Success"}`
 
 // HandlerConfig configures a [Handler]. Every field is optional; a
 // callback left nil means that kind of notification is acknowledged
@@ -394,20 +395,20 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, rea
 	writeAnswer(w, status, errorBody(status, reason))
 }
 
-func errorBody(status int, desc string) []byte {
+func errorBody(status int, desc string) string {
 	b, _ := json.Marshal(struct {
 		ResultCode string `json:"resultcode"`
 		ResultDesc string `json:"resultdesc"`
 	}{strconv.Itoa(status), desc})
-	return b
+	return string(b)
 }
 
-func writeAnswer(w http.ResponseWriter, status int, body []byte) {
+func writeAnswer(w http.ResponseWriter, status int, body string) {
 	hd := w.Header()
 	hd.Set("Content-Type", ContentType)
 	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = io.WriteString(w, body)
 }
 
 // isJSONContentType reports whether v is application/json, with any
