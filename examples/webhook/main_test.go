@@ -181,6 +181,15 @@ func TestRun(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	// Oversized headers are refused by the server (MaxHeaderBytes 64 KiB).
+	huge, err := http.NewRequest(http.MethodPost, base+"/", bytes.NewReader(fixture(t, "status_callout_seed.json")))
+	require.NoError(t, err)
+	huge.Header.Set("Content-Type", voicecall.ContentType)
+	huge.Header.Set("X-Padding", strings.Repeat("a", 128<<10))
+	resp, err = client.Do(huge)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode)
 	stdout.none(t)
 
 	cancel()
