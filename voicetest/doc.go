@@ -74,7 +74,9 @@
 // [ScenarioAnswered]). The call's status events (callout, alerting,
 // answer, disconnect) are POSTed, in order and never retried, to the
 // Base64-decoded statusUrl of the request, or else to the app's or the
-// server's default URL. When the call ends its CDR goes to the feeUrl (or
+// server's default URL. Pushes go only to loopback hosts unless
+// [WithRemotePushes] is given: a push elsewhere is recorded as a failed
+// [Delivery] and nothing leaves the machine. When the call ends its CDR goes to the feeUrl (or
 // the defaults) in a {"eventType":"fee","feeLst":[...]} batch: CDRs of the
 // same app and URL with the same callEndTime are merged, up to 50 per push,
 // during a short window ([WithMergeWindow]). A CDR push not answered with

@@ -131,6 +131,7 @@ type config struct {
 	feeIntervalOK bool
 	pushTimeout   time.Duration
 	pushClient    *http.Client
+	remotePushes  bool
 	signLayout    SignLayout
 	signLocation  *time.Location
 	hostName      string
@@ -332,6 +333,19 @@ func WithPushTimeout(d time.Duration) Option {
 			return errors.New("WithPushTimeout: must be positive")
 		}
 		c.pushTimeout = d
+		return nil
+	}
+}
+
+// WithRemotePushes lets the server push notifications to any host. By
+// default it pushes only to loopback hosts (localhost, 127.0.0.0/8, ::1)
+// and records a push elsewhere as a failed [Delivery] without sending
+// anything, not even a DNS query, so that tests never reach the network
+// even when a request names a public statusUrl or feeUrl.
+// [WithPushClient] replaces this check with the given client's own.
+func WithRemotePushes() Option {
+	return func(c *config) error {
+		c.remotePushes = true
 		return nil
 	}
 }

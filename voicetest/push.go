@@ -7,9 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/voicecall-go/voicecall"
@@ -21,8 +24,10 @@ const maxPushAnswer = 64 << 10
 // newPushClient returns the client that pushes notifications: a copy of
 // hc when given, else one with its own transport, never following
 // redirects, with one connection per push (as the platform's short
-// connections) so that nothing lingers after Close.
-func newPushClient(hc *http.Client, timeout time.Duration) *http.Client {
+// connections) so that nothing lingers after Close. Unless remote is
+// true, the own transport dials loopback addresses only (see
+// [WithRemotePushes]).
+func newPushClient(hc *http.Client, timeout time.Duration, remote bool) *http.Client {
 	var c http.Client
 	if hc != nil {
 		c = *hc
@@ -34,7 +39,7 @@ func newPushClient(hc *http.Client, timeout time.Duration) *http.Client {
 			Timeout: timeout,
 			Transport: &http.Transport{
 				Proxy:                  nil,
-				DialContext:            (&net.Dialer{Timeout: 3 * time.Second}).DialContext,
+				DialContext:            pushDialer(remote),
 				TLSHandshakeTimeout:    3 * time.Second,
 				ResponseHeaderTimeout:  timeout,
 				DisableKeepAlives:      true,
@@ -44,6 +49,29 @@ func newPushClient(hc *http.Client, timeout time.Duration) *http.Client {
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &c
+}
+
+// errRemotePush refuses a push to an address that is not loopback.
+var errRemotePush = errors.New("voicetest: not pushing to a non-loopback address (see WithRemotePushes)")
+
+// pushDialer dials with a timeout; unless remote, only loopback hosts
+// ("localhost" or a loopback IP literal), checked before any name lookup
+// so that a test never sends a packet off the machine.
+func pushDialer(remote bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: 3 * time.Second}
+	if remote {
+		return d.DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if ip, err := netip.ParseAddr(host); !strings.EqualFold(host, "localhost") && (err != nil || !ip.Unmap().IsLoopback()) {
+			return nil, errRemotePush
+		}
+		return d.DialContext(ctx, network, addr)
+	}
 }
 
 // pushStatus sends one status event; status events are never retried.

@@ -104,7 +104,7 @@ func NewServer(opts ...Option) (*Server, error) {
 	for k, v := range cfg.callee {
 		s.callee[k] = v
 	}
-	s.push = newPushClient(cfg.pushClient, cfg.pushTimeout)
+	s.push = newPushClient(cfg.pushClient, cfg.pushTimeout, cfg.remotePushes)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

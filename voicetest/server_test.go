@@ -404,3 +404,27 @@ func TestOptionErrors(t *testing.T) {
 	_, err := voicetest.NewServer(voicetest.WithApp(voicetest.App{Key: "k", Secret: "s"}), voicetest.WithApp(voicetest.App{Key: "k", Secret: "t"}))
 	assert.Error(t, err)
 }
+
+// A statusUrl or feeUrl on another host is never contacted by default:
+// the delivery fails before any name lookup or connection.
+func TestNoRemotePushes(t *testing.T) {
+	t.Parallel()
+	srv := voicetest.Start(t)
+	client, err := srv.NewClient()
+	require.NoError(t, err)
+	resp, err := client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088", CalleeNumber: "+8613500000001", LanguageType: 2,
+		PreTone: "p.wav", VerifyCode: "1234", StatusURL: "https://example.com/status", FeeURL: "http://10.1.2.3:8080/fee",
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d, err := srv.WaitDelivery(ctx, func(d voicetest.Delivery) bool { return d.Kind == voicetest.KindFee && d.Has(resp.SessionID) })
+	require.NoError(t, err)
+	assert.False(t, d.OK())
+	require.Error(t, d.Err)
+	assert.Contains(t, d.Err.Error(), "non-loopback")
+	for _, d := range srv.Deliveries() {
+		assert.Contains(t, d.Err.Error(), "non-loopback", d.URL)
+	}
+}

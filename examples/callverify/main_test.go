@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/voicetest"
 )
 
 const (
@@ -130,4 +131,62 @@ func TestUnknownOutcomeExits3(t *testing.T) {
 	assert.Contains(t, errOut, `"order-42"`)
 	assert.Equal(t, int64(1), n.Load())
 	assert.False(t, strings.Contains(errOut, "\r"))
+}
+
+// The "done when" of the at-most-once issue, through this program and the
+// fake platform: faults after sending exit 3 with exactly one request
+// received; refusals exit 1; nothing listening is not exit 3; a platform
+// that closes every connection without notice never fails a call.
+func TestOutcomesAgainstTheFakePlatform(t *testing.T) {
+	sandboxEnv := func(url string) func(string) string {
+		return func(k string) string {
+			return map[string]string{"VOICECALL_BASE_URL": url, "VOICECALL_APP_KEY": voicetest.DefaultAppKey,
+				"VOICECALL_APP_SECRET": voicetest.DefaultAppSecret}[k]
+		}
+	}
+	tests := []struct {
+		name     string
+		fault    voicetest.Fault
+		exit     int
+		contains string
+	}{
+		{"answer lost", voicetest.DropResponse(), exitUnknown, "outcome unknown"},
+		{"502 HTML", voicetest.FailHTML(502), exitUnknown, "http 502"},
+		{"truncated JSON", voicetest.TruncateResponse(), exitUnknown, "unexpected EOF"},
+		{"reset", voicetest.ResetConnection(), exitUnknown, "outcome unknown"},
+		{"flow control", voicetest.FailCode(voicecall.CodeFlowControl), exitRejected, "1010010"},
+		{"port limit", voicetest.FailCode(voicecall.CodePortLimit), exitRejected, "1020165"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := voicetest.Start(t)
+			require.NoError(t, srv.FailNext(1, tt.fault))
+			code, out, errOut := runMain(t, allFlags, sandboxEnv(srv.URL))
+			assert.Equal(t, tt.exit, code, errOut)
+			assert.Empty(t, out)
+			assert.Contains(t, errOut, tt.contains)
+			require.Len(t, srv.Requests(), 1, "exactly one request reached the platform")
+			for _, r := range srv.Requests() {
+				assert.NotContains(t, errOut, r.Token.PasswordDigest)
+				assert.NotContains(t, errOut, r.Token.Nonce)
+			}
+		})
+	}
+	t.Run("nothing listening", func(t *testing.T) {
+		srv := voicetest.Start(t)
+		url := srv.URL
+		srv.Close()
+		code, _, errOut := runMain(t, allFlags, sandboxEnv(url))
+		assert.Equal(t, exitRejected, code, errOut)
+		assert.Contains(t, errOut, "request not sent")
+	})
+	t.Run("20 calls, connections closed without notice", func(t *testing.T) {
+		srv := voicetest.Start(t, voicetest.WithConnMode(voicetest.CloseSilently))
+		for i := range 20 {
+			code, out, errOut := runMain(t, allFlags, sandboxEnv(srv.URL))
+			require.Equal(t, exitOK, code, "call %d: %s", i, errOut)
+			assert.NotEmpty(t, out)
+		}
+		assert.Len(t, srv.Calls(), 20)
+	})
 }

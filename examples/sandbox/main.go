@@ -53,6 +53,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	feeURL := fs.String("fee-url", "", "CDR notification URL used when a request has no feeUrl")
 	timeScale := fs.Float64("time-scale", 0.1, "speed of simulated calls: 1 is real time, 0.1 ten times faster")
 	sign := fs.String("sign-pushes", "none", "sign notifications: none, newlines or concat (voicecall-api.md §5.2)")
+	remote := fs.Bool("remote-pushes", false, "also push notifications to non-loopback hosts (default: loopback receivers only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer mu.Unlock()
 		fmt.Fprintf(stdout, time.Now().Format("15:04:05.000")+" "+format+"\n", a...)
 	}
-	srv, err := voicetest.NewServer(
+	opts := []voicetest.Option{
 		voicetest.WithAddr(*addr),
 		voicetest.WithApp(voicetest.App{Key: *appKey, Secret: *appSecret}),
 		voicetest.WithNotifyURLs(*statusURL, *feeURL),
@@ -90,7 +91,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			},
 			Delivery: func(d voicetest.Delivery) { printf("notify   %s", describeDelivery(d)) },
 		}),
-	)
+	}
+	if *remote {
+		opts = append(opts, voicetest.WithRemotePushes())
+	}
+	srv, err := voicetest.NewServer(opts...)
 	if err != nil {
 		return err
 	}
