@@ -64,10 +64,16 @@
 // # Notifications
 //
 // The platform POSTs call-status events to the statusUrl and CDR batches
-// to the feeUrl of the request (or those configured on the console). The
-// package parses both into typed values and provides an [net/http.Handler]
-// that receives them, de-duplicates CDRs and answers so that a batch the
-// application failed to handle is pushed again.
+// to the feeUrl of the request (or those configured on the console).
+// [ParseNotification] turns a body into a typed [Notification]: a
+// [StatusEvent], up to 50 [FeeRecord]s, or an [UnknownEvent] kept as raw
+// JSON. [NewHandler] returns an [net/http.Handler] that receives both with
+// the callbacks of a [HandlerConfig]. A CDR the application failed to
+// handle is answered 5xx so that the platform pushes the batch again (up to
+// 6 times, an hour apart), and CDRs already handled are skipped through a
+// [DedupStore]; a status event is never pushed again, so a failed status
+// callback is logged and answered 200. A [CorrelationIndex] finds a call by
+// its userData (see Correlation).
 //
 // # Testing
 //
