@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "the call may or may not have been placed: look for userData %q in the status and CDR notifications before calling again\n", voicecall.UserDataOf(err))
 		return exitUnknown
 	case errors.As(err, &apiErr):
-		fmt.Fprintf(stderr, "callverify: rejected: resultcode %s: %s\n", apiErr.Code, apiErr.Description)
+		fmt.Fprintf(stderr, "callverify: rejected: resultcode %s: %s\n", string(apiErr.Code), apiErr.Description)
 		return exitRejected
 	default:
 		fmt.Fprintf(stderr, "callverify: %v\n", err)
