@@ -48,15 +48,35 @@ import (
 	"github.com/voicecall-go/voicecall"
 )
 
-// Server limits (reliability-and-performance.md §A4).
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 15 * time.Second
-	writeTimeout      = 15 * time.Second
-	idleTimeout       = 60 * time.Second
-	maxHeaderBytes    = 64 << 10
-	shutdownTimeout   = 10 * time.Second
-)
+// limits are the server's timeouts and header bound
+// (reliability-and-performance.md §A4).
+type limits struct {
+	readHeader, read, write, idle time.Duration
+	maxHeaderBytes                int
+}
+
+var defaultLimits = limits{
+	readHeader:     5 * time.Second,  // slowloris
+	read:           15 * time.Second, // slow body
+	write:          15 * time.Second,
+	idle:           60 * time.Second,
+	maxHeaderBytes: 64 << 10,
+}
+
+const shutdownTimeout = 10 * time.Second
+
+// newServer returns the http.Server that serves h within l.
+func newServer(h http.Handler, l limits, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.readHeader,
+		ReadTimeout:       l.read,
+		WriteTimeout:      l.write,
+		IdleTimeout:       l.idle,
+		MaxHeaderBytes:    l.maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -102,15 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(mux, defaultLimits, logger)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
