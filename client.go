@@ -403,9 +403,9 @@ func (c *Client) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("baseURL", c.baseURL), slog.String("appKey", c.appKey))
 }
 
-// Close releases the idle connections of the client's transport. The
-// client must not be used afterwards. It is needed only with
-// [WithConnectionReuse] or a pooled [WithHTTPClient] transport.
+// Close releases the idle connections of the client's transport; the
+// client stays usable and opens new connections when needed. It matters
+// only with [WithConnectionReuse] or a pooled [WithHTTPClient] transport.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
 
 var (

@@ -267,7 +267,10 @@ func (e *ValidationError) Has(field string) bool {
 }
 
 // ResultCode is the platform's resultcode, a decimal string; "0" is
-// success. Codes the SDK does not know are kept verbatim.
+// success. Codes the SDK does not know are kept verbatim, among them
+// those Huawei's tables list without a recoverable text (1012012,
+// 1013112-1013118, 1020151) and the PasswordDigest-mismatch code whose
+// number is not documented.
 type ResultCode string
 
 // Result codes documented by Huawei (voicecall-api.md §4.3). The comments
