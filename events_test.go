@@ -446,37 +446,3 @@ func ExampleParseNotification() {
 	// disconnect 2019-01-24T03:05:01Z 8101 (callee did not answer) true
 	// voicecall: parse notification: invalid feeLst: must hold 1-50 records, has 0
 }
-
-// BenchmarkParseNotification compares ParseNotification of a 50-record
-// batch with a bare json.Unmarshal of the same body into the same wire
-// structs (BM-5: target ratio <= 1.10).
-func BenchmarkParseNotification(b *testing.B) {
-	body, err := os.ReadFile("testdata/notifications/fee_batch50.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("impl=raw", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(body)))
-		for b.Loop() {
-			var env wireEnvelope
-			if err := json.Unmarshal(body, &env); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=sdk", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(body)))
-		for b.Loop() {
-			if _, err := ParseNotification(body); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("part=envelopekeys", func(b *testing.B) {
-		for b.Loop() {
-			_ = checkEnvelopeKeys(body)
-		}
-	})
-}
