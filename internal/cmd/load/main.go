@@ -426,7 +426,7 @@ func startPinnedServer(ctx context.Context) (string, func(), error) {
 // httptest, the "handler time" of the efficiency figure (§B5 BM-7).
 func inProcessHandlerTime(body []byte) (time.Duration, error) {
 	mux := webhookMux()
-	times := make([]time.Duration, 201)
+	times := make([]time.Duration, 501)
 	for i := range times {
 		req := httptest.NewRequest(http.MethodPost, "/fee", bytes.NewReader(body))
 		req.Header.Set("Content-Type", voicecall.ContentType)
