@@ -45,10 +45,10 @@ func TestAllocs(t *testing.T) {
 		{"validate without callback URLs", 0, func() { _ = validRequest().Validate() }},
 		// The body buffer, sized once.
 		{"build body", 1, func() { _ = req.marshal(req.UserData) }},
-		// encoding/json's decoder state, resultdesc and sessionId.
-		{"classify success", 7, func() { _, _ = classify("CallVerify", 200, ContentType, answerBody, "tok") }},
+		// resultdesc and sessionId (the one-pass decoder), and the result.
+		{"classify success", 3, func() { _, _ = classify("CallVerify", 200, ContentType, answerBody, "tok") }},
 		// Plus the error, its sanitised description and body snippet.
-		{"classify rejection", 15, func() { _, _ = classify("CallVerify", 403, ContentType, rejectBody, "tok") }},
+		{"classify rejection", 11, func() { _, _ = classify("CallVerify", 403, ContentType, rejectBody, "tok") }},
 		// The decoded strings and the FeeRecords: 5 fewer than the raw
 		// decode, whose feeLst slice grows 7 times while the pooled
 		// decode buffer does not.

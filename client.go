@@ -108,6 +108,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Version is the SDK's version, sent in the default User-Agent.
@@ -670,13 +671,8 @@ func classify(op string, status int, contentType string, body []byte, userData s
 	}
 	// Absent and empty strings are alike here: neither is a valid
 	// resultcode or sessionId. A field of another JSON type fails.
-	var w struct {
-		ResultCode string `json:"resultcode"`
-		ResultDesc string `json:"resultdesc"`
-		SessionID  string `json:"sessionId"`
-		IdlePort   *int   `json:"idlePort"`
-	}
-	if status == http.StatusTooManyRequests && (json.Unmarshal(body, &w) != nil || w.ResultCode == "") {
+	var w answerWire
+	if status == http.StatusTooManyRequests && (decodeAnswer(body, &w) != nil || w.ResultCode == "") {
 		// Refused before processing, by the platform or a gateway in front.
 		return answer{}, &RequestError{Op: op, Outcome: OutcomeRejected, HTTPStatus: status, ContentType: contentType,
 			Body: snippet(body), UserData: userData, Err: errThrottled}
@@ -684,7 +680,7 @@ func classify(op string, status int, contentType string, body []byte, userData s
 	if isHTML(contentType) {
 		return unknown(errors.New("the answer is an HTML page, not a platform answer"))
 	}
-	if err := json.Unmarshal(body, &w); err != nil {
+	if err := decodeAnswer(body, &w); err != nil {
 		return unknown(fmt.Errorf("the answer is not a platform answer: %w", err))
 	}
 	if w.ResultCode == "" {
@@ -705,6 +701,150 @@ func classify(op string, status int, contentType string, body []byte, userData s
 		return unknown(errors.New("the answer has resultcode 0 but no sessionId"))
 	}
 	return answer{SessionID: w.SessionID, IdlePort: w.IdlePort, ResultDesc: w.ResultDesc}, nil
+}
+
+// answerWire is the platform's answer as sent. Absent and empty strings
+// are alike: neither is a valid resultcode or sessionId.
+type answerWire struct {
+	ResultCode string `json:"resultcode"`
+	ResultDesc string `json:"resultdesc"`
+	SessionID  string `json:"sessionId"`
+	IdlePort   *int   `json:"idlePort"`
+}
+
+// decodeAnswer decodes an answer exactly as json.Unmarshal(body, w)
+// would. The platform's answers are flat objects of plain strings and one
+// integer: fastAnswer decodes those in one pass, and anything else (escapes,
+// other keys, other types, malformed JSON) goes to encoding/json. A fuzz
+// target checks that the two never disagree.
+func decodeAnswer(body []byte, w *answerWire) error {
+	if fastAnswer(body, w) {
+		return nil
+	}
+	*w = answerWire{}
+	return json.Unmarshal(body, w)
+}
+
+// fastAnswer decodes body into w if it is a JSON object whose members are
+// only resultcode, resultdesc and sessionId as strings without escapes or
+// control characters and with valid UTF-8, and idlePort as a plain
+// integer, each at most once, with JSON white space anywhere between
+// tokens. It reports false, with w partly written, for anything else.
+func fastAnswer(b []byte, w *answerWire) bool {
+	var seen [4]bool
+	i := skipJSONSpace(b, 0)
+	if i == len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipJSONSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return skipJSONSpace(b, i+1) == len(b)
+	}
+	for {
+		key, next, ok := plainJSONString(b, i)
+		if !ok {
+			return false
+		}
+		i = skipJSONSpace(b, next)
+		if i == len(b) || b[i] != ':' {
+			return false
+		}
+		i = skipJSONSpace(b, i+1)
+		var field *string
+		k := 0
+		switch string(key) {
+		case "resultcode":
+			field, k = &w.ResultCode, 0
+		case "resultdesc":
+			field, k = &w.ResultDesc, 1
+		case "sessionId":
+			field, k = &w.SessionID, 2
+		case "idlePort":
+			k = 3
+		default:
+			return false // encoding/json also matches other spellings
+		}
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		if field != nil {
+			v, next, ok := plainJSONString(b, i)
+			if !ok {
+				return false
+			}
+			*field, i = string(v), next
+		} else {
+			n, next, ok := plainJSONInt(b, i)
+			if !ok {
+				return false
+			}
+			w.IdlePort, i = &n, next
+		}
+		i = skipJSONSpace(b, i)
+		if i == len(b) {
+			return false
+		}
+		switch b[i] {
+		case '}':
+			return skipJSONSpace(b, i+1) == len(b)
+		case ',':
+			i = skipJSONSpace(b, i+1)
+		default:
+			return false
+		}
+	}
+}
+
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainJSONString returns the content of the string at b[i:] if it has
+// no escape, no control character and valid UTF-8, and the index after
+// its closing quote.
+func plainJSONString(b []byte, i int) ([]byte, int, bool) {
+	if i == len(b) || b[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			v := b[i+1 : j]
+			return v, j + 1, utf8.Valid(v)
+		case c == '\\' || c < 0x20:
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+// plainJSONInt returns the integer at b[i:] if it is a JSON number without
+// fraction or exponent and of at most 18 digits.
+func plainJSONInt(b []byte, i int) (int, int, bool) {
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	start := i
+	n := 0
+	for ; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
+		n = n*10 + int(b[i]-'0')
+	}
+	digits := i - start
+	if digits == 0 || digits > 18 || (digits > 1 && b[start] == '0') {
+		return 0, 0, false
+	}
+	if i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
+		return 0, 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, i, true
 }
 
 // isHTML reports whether a Content-Type is text/html, without the

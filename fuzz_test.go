@@ -70,3 +70,30 @@ func FuzzClassify(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeAnswer: the one-pass decoder of the platform's answers agrees
+// with encoding/json on every input it accepts.
+func FuzzDecodeAnswer(f *testing.F) {
+	f.Add([]byte(okAnswer))
+	f.Add([]byte(` { "resultcode" : "0" , "resultdesc":"Success","sessionId":"s","idlePort":-0 } `))
+	f.Add([]byte(`{"resultcode":"1010002","resultdesc":"Invalid request. calleeNbr"}`))
+	f.Add([]byte(`{"resultcode":"0","resultcode":"1"}`))
+	f.Add([]byte(`{"ResultCode":"0","sessionid":"s"}`))
+	f.Add([]byte(`{"resultdesc":"\u6210\u529f","idlePort":1e3}`))
+	f.Add([]byte(`{"idlePort":007}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast answerWire
+		if !fastAnswer(body, &fast) {
+			return
+		}
+		var ref answerWire
+		if err := json.Unmarshal(body, &ref); err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json: %v", body, err)
+		}
+		if fast.ResultCode != ref.ResultCode || fast.ResultDesc != ref.ResultDesc || fast.SessionID != ref.SessionID ||
+			(fast.IdlePort == nil) != (ref.IdlePort == nil) || fast.IdlePort != nil && *fast.IdlePort != *ref.IdlePort {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", body, fast, ref)
+		}
+	})
+}
