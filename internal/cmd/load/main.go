@@ -278,7 +278,12 @@ func loadWebhook(ctx context.Context, cfg config, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		hs := &http.Server{Handler: webhookMux(), ReadHeaderTimeout: 5 * time.Second}
+		mux, err := webhookMux()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = hs.Serve(ln) }()
 		defer hs.Close()
 		addr = ln.Addr().String()
@@ -354,12 +359,12 @@ func postOnce(ctx context.Context, url string, body []byte) error {
 // again, so after the first request its records are duplicates: this is
 // the platform's re-push path (parse, then a dedup lookup per record);
 // BenchmarkWebhook shows that a new batch costs about the same.
-func webhookMux() *http.ServeMux {
+func webhookMux() (*http.ServeMux, error) {
 	h, err := voicecall.NewHandler(voicecall.HandlerConfig{
 		OnFee: func(context.Context, *voicecall.FeeRecord) error { return nil },
 	})
 	if err != nil {
-		panic(err) // cannot happen: the configuration is valid
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/fee", h)
@@ -367,7 +372,7 @@ func webhookMux() *http.ServeMux {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, voicecall.DefaultMaxBodyBytes))
 		w.WriteHeader(http.StatusOK)
 	})
-	return mux
+	return mux, nil
 }
 
 // serve is the pinned child: it listens on a loopback port, prints the
@@ -377,7 +382,12 @@ func serve(out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: webhookMux(), ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10}
+	mux, err := webhookMux()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10}
 	go func() {
 		_, _ = io.Copy(io.Discard, os.Stdin) // the parent closes it to stop us
 		_ = hs.Close()
@@ -425,7 +435,10 @@ func startPinnedServer(ctx context.Context) (string, func(), error) {
 // inProcessHandlerTime is the median time of the Handler on body through
 // httptest, the "handler time" of the efficiency figure (§B5 BM-7).
 func inProcessHandlerTime(body []byte) (time.Duration, error) {
-	mux := webhookMux()
+	mux, err := webhookMux()
+	if err != nil {
+		return 0, err
+	}
 	times := make([]time.Duration, 501)
 	for i := range times {
 		req := httptest.NewRequest(http.MethodPost, "/fee", bytes.NewReader(body))
