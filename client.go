@@ -439,10 +439,9 @@ func (c *Client) do(ctx context.Context, cl call) (answer, error) {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	url := cl.url
 	var backoff time.Duration
 	for attempt := 1; ; attempt++ {
-		ans, err, retryable := c.attempt(ctx, cl, url, attempt)
+		ans, err, retryable := c.attempt(ctx, cl, attempt)
 		if err == nil {
 			return ans, nil
 		}
@@ -471,7 +470,7 @@ func (c *Client) do(ctx context.Context, cl call) (answer, error) {
 // attempt makes one HTTP attempt. It reports whether the failure may be
 // retried: only when no connection was obtained (so no byte of the
 // request was written), or for a throttling code when the policy says so.
-func (c *Client) attempt(ctx context.Context, cl call, url string, n int) (answer, error, bool) {
+func (c *Client) attempt(ctx context.Context, cl call, n int) (answer, error, bool) {
 	start := c.now()
 	fail := func(outcome Outcome, status int, ct string, body []byte, err error) *RequestError {
 		return &RequestError{Op: cl.op, Outcome: outcome, Attempts: n, HTTPStatus: status, ContentType: ct,
@@ -486,7 +485,7 @@ func (c *Client) attempt(ctx context.Context, cl call, url string, n int) (answe
 	// The transport calls GotConn inside Do, on this goroutine, so the
 	// trace is free again once Do has returned.
 	defer connTraces.Put(tr)
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.ClientTrace), http.MethodPost, url, bytes.NewReader(cl.body))
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.ClientTrace), http.MethodPost, cl.url, bytes.NewReader(cl.body))
 	if err != nil {
 		return answer{}, fail(OutcomeRejected, 0, "", nil, err), false
 	}
