@@ -274,16 +274,10 @@ func loadWebhook(ctx context.Context, cfg config, stdout, stderr io.Writer) erro
 		defer stop()
 		addr = a
 	} else {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		hs, ln, err := listenWebhook()
 		if err != nil {
 			return err
 		}
-		mux, err := webhookMux()
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = hs.Serve(ln) }()
 		defer hs.Close()
 		addr = ln.Addr().String()
@@ -375,19 +369,27 @@ func webhookMux() (*http.ServeMux, error) {
 	return mux, nil
 }
 
+// listenWebhook returns the receiver's server (webhookMux) and a
+// loopback listener for it.
+func listenWebhook() (*http.Server, net.Listener, error) {
+	mux, err := webhookMux()
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10}, ln, nil
+}
+
 // serve is the pinned child: it listens on a loopback port, prints the
 // address on out, and serves until its standard input is closed.
 func serve(out io.Writer) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	hs, ln, err := listenWebhook()
 	if err != nil {
 		return err
 	}
-	mux, err := webhookMux()
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10}
 	go func() {
 		_, _ = io.Copy(io.Discard, os.Stdin) // the parent closes it to stop us
 		_ = hs.Close()
