@@ -81,18 +81,17 @@ func Sign(appKey, appSecret, nonce, created string) Token {
 	m := hmac.New(sha256.New, []byte(appSecret))
 	return Token{
 		Username:       appKey,
-		PasswordDigest: string(appendDigest(nil, m, []byte(nonce+created))),
+		PasswordDigest: string(appendDigest(nil, m, []byte(nonce+created), new([sha256.Size]byte))),
 		Nonce:          nonce,
 		Created:        created,
 	}
 }
 
 // appendDigest resets m (a keyed HMAC-SHA256), hashes msg and appends
-// the standard Base64 of the MAC to dst.
-func appendDigest(dst []byte, m hash.Hash, msg []byte) []byte {
+// the standard Base64 of the MAC to dst, using sum as scratch space.
+func appendDigest(dst []byte, m hash.Hash, msg []byte, sum *[sha256.Size]byte) []byte {
 	m.Reset()
 	_, _ = m.Write(msg) // hash.Hash.Write never returns an error
-	var sum [sha256.Size]byte
 	return base64.StdEncoding.AppendEncode(dst, m.Sum(sum[:0]))
 }
 
@@ -224,19 +223,19 @@ func cutWord(s, w string) (string, bool) {
 // without dashes) drawn from crypto/rand through [uuid.NewRandom].
 func NewNonce() (string, error) {
 	var buf [32]byte
-	if err := appendNonce(buf[:0]); err != nil {
+	if err := fillNonce(&buf); err != nil {
 		return "", err
 	}
 	return string(buf[:]), nil
 }
 
-// appendNonce writes a fresh nonce into dst[:32]; dst must have capacity 32.
-func appendNonce(dst []byte) error {
+// fillNonce writes a fresh nonce (see [NewNonce]) into dst.
+func fillNonce(dst *[32]byte) error {
 	u, err := uuid.NewRandom()
 	if err != nil {
 		return fmt.Errorf("voicecall: generate nonce: %w", err)
 	}
-	hex.Encode(dst[:32], u[:])
+	hex.Encode(dst[:], u[:])
 	return nil
 }
 
@@ -293,12 +292,10 @@ func newSigner(appKey, appSecret string) *signer {
 // of now in loc. It is Sign(appKey, secret, NewNonce(), FormatCreated(now,
 // loc)).HeaderValue() without the intermediate allocations.
 func (s *signer) headerValue(now time.Time, loc *time.Location) (string, error) {
-	u, err := uuid.NewRandom()
-	if err != nil {
-		return "", fmt.Errorf("voicecall: generate nonce: %w", err)
-	}
 	var nonce [32]byte
-	hex.Encode(nonce[:], u[:])
+	if err := fillNonce(&nonce); err != nil {
+		return "", err
+	}
 	stamp := s.created.Load()
 	if stamp == nil || stamp.unix != now.Unix() || stamp.loc != loc {
 		stamp = &createdStamp{unix: now.Unix(), loc: loc}
@@ -309,12 +306,10 @@ func (s *signer) headerValue(now time.Time, loc *time.Location) (string, error) 
 
 	st := s.states.Get().(*macState)
 	st.msg = append(append(st.msg[:0], nonce[:]...), created...)
-	st.mac.Reset()
-	_, _ = st.mac.Write(st.msg) // hash.Hash.Write never returns an error
 	b := append(st.out[:0], `UsernameToken Username="`...)
 	b = append(b, s.appKey...)
 	b = append(b, `",PasswordDigest="`...)
-	b = base64.StdEncoding.AppendEncode(b, st.mac.Sum(st.sum[:0]))
+	b = appendDigest(b, st.mac, st.msg, &st.sum)
 	b = append(b, `",Nonce="`...)
 	b = append(b, nonce[:]...)
 	b = append(b, `",Created="`...)
