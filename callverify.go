@@ -395,7 +395,7 @@ func (c *Client) CallVerify(ctx context.Context, req *CallVerifyRequest) (*CallV
 	if userData == "" {
 		var err error
 		if userData, err = newCorrelationToken(); err != nil {
-			return nil, &RequestError{Op: "CallVerify", Outcome: OutcomeRejected, Err: err}
+			return nil, newRequestError("CallVerify", "", OutcomeRejected, 0, "", nil, err)
 		}
 	}
 	ans, err := c.do(ctx, call{op: "CallVerify", url: c.callVerifyURL, body: req.marshal(userData), userData: userData, logAttrs: req})
@@ -415,7 +415,7 @@ func (c *Client) CallVerify(ctx context.Context, req *CallVerifyRequest) (*CallV
 func newCorrelationToken() (string, error) {
 	var b [34]byte
 	b[0], b[1] = 'v', 'c'
-	if err := appendNonce(b[2:2]); err != nil {
+	if err := fillNonce((*[32]byte)(b[2:])); err != nil {
 		return "", err
 	}
 	return string(b[:]), nil

@@ -473,8 +473,9 @@ func (c *Client) do(ctx context.Context, cl call) (answer, error) {
 func (c *Client) attempt(ctx context.Context, cl call, n int) (answer, error, bool) {
 	start := c.now()
 	fail := func(outcome Outcome, status int, ct string, body []byte, err error) *RequestError {
-		return &RequestError{Op: cl.op, Outcome: outcome, Attempts: n, HTTPStatus: status, ContentType: ct,
-			Body: snippet(body), UserData: cl.userData, Err: err}
+		e := newRequestError(cl.op, cl.userData, outcome, status, ct, body, err)
+		e.Attempts = n
+		return e
 	}
 	xaksk, err := c.signer.headerValue(start, c.location)
 	if err != nil {
@@ -656,31 +657,37 @@ func isThrottled(err error) bool {
 	return errors.Is(err, errThrottled) || errors.As(err, &apiErr) && apiErr.IsThrottled()
 }
 
+// newRequestError builds the error of a failed request, with a bounded
+// and sanitised snippet of the answer's body.
+func newRequestError(op, userData string, outcome Outcome, status int, contentType string, body []byte, err error) *RequestError {
+	return &RequestError{Op: op, Outcome: outcome, HTTPStatus: status, ContentType: contentType,
+		Body: snippet(body), UserData: userData, Err: err}
+}
+
 // classify turns an HTTP answer into the decoded success or an error. It
 // is pure: it never returns a nil error unless resultcode is "0", the
 // session id is non-empty and the status is 2xx.
 func classify(op string, status int, contentType string, body []byte, userData string) (answer, error) {
-	unknown := func(err error) (answer, error) {
-		return answer{}, &RequestError{Op: op, Outcome: OutcomeUnknown, HTTPStatus: status, ContentType: contentType,
-			Body: snippet(body), UserData: userData, Err: err}
+	fail := func(outcome Outcome, err error) (answer, error) {
+		return answer{}, newRequestError(op, userData, outcome, status, contentType, body, err)
 	}
+	unknown := func(err error) (answer, error) { return fail(OutcomeUnknown, err) }
 	if status >= 300 && status < 400 {
-		return answer{}, &RequestError{Op: op, Outcome: OutcomeRejected, HTTPStatus: status, ContentType: contentType,
-			Body: snippet(body), UserData: userData, Err: errors.New("redirect not followed: check the base URL")}
+		return fail(OutcomeRejected, errors.New("redirect not followed: check the base URL"))
 	}
 	// Absent and empty strings are alike here: neither is a valid
 	// resultcode or sessionId. A field of another JSON type fails.
 	var w answerWire
-	if status == http.StatusTooManyRequests && (decodeAnswer(body, &w) != nil || w.ResultCode == "") {
+	decodeErr := decodeAnswer(body, &w)
+	if status == http.StatusTooManyRequests && (decodeErr != nil || w.ResultCode == "") {
 		// Refused before processing, by the platform or a gateway in front.
-		return answer{}, &RequestError{Op: op, Outcome: OutcomeRejected, HTTPStatus: status, ContentType: contentType,
-			Body: snippet(body), UserData: userData, Err: errThrottled}
+		return fail(OutcomeRejected, errThrottled)
 	}
 	if isHTML(contentType) {
 		return unknown(errors.New("the answer is an HTML page, not a platform answer"))
 	}
-	if err := decodeAnswer(body, &w); err != nil {
-		return unknown(fmt.Errorf("the answer is not a platform answer: %w", err))
+	if decodeErr != nil {
+		return unknown(fmt.Errorf("the answer is not a platform answer: %w", decodeErr))
 	}
 	if w.ResultCode == "" {
 		return unknown(errors.New("the answer has no resultcode"))
