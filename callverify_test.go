@@ -247,11 +247,7 @@ func TestCallVerifySuccess(t *testing.T) {
 
 func TestCallVerifySetsCorrelationToken(t *testing.T) {
 	t.Parallel()
-	var bodies [][]byte
-	srv := newRawServer(t, func(conn net.Conn, _ *http.Request, body []byte) {
-		bodies = append(bodies, body) // one connection at a time: calls are sequential
-		writeJSON(conn, 200, okAnswer)
-	})
+	srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) { writeJSON(conn, 200, okAnswer) })
 	c, err := NewClient(srv.URL(), "k", "s")
 	require.NoError(t, err)
 	seen := map[string]bool{}
@@ -266,6 +262,7 @@ func TestCallVerifySetsCorrelationToken(t *testing.T) {
 		seen[resp.UserData] = true
 		assert.Empty(t, req.UserData, "the caller's request is not modified")
 	}
+	bodies := srv.Bodies()
 	require.Len(t, bodies, 3)
 	for _, b := range bodies {
 		var m map[string]any

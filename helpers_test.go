@@ -25,8 +25,9 @@ type rawServer struct {
 	received atomic.Int64
 	wg       sync.WaitGroup
 
-	mu   sync.Mutex
-	last []byte // raw bytes of the last request
+	mu     sync.Mutex
+	last   []byte   // raw bytes of the last request
+	bodies [][]byte // bodies of every request received in full, in order
 }
 
 // rawHandler answers one request. It owns conn and must close it (the
@@ -73,6 +74,7 @@ func (s *rawServer) serve(conn net.Conn, h rawHandler) {
 	s.received.Add(1)
 	s.mu.Lock()
 	s.last = append([]byte(nil), raw.Bytes()...)
+	s.bodies = append(s.bodies, body)
 	s.mu.Unlock()
 	h(conn, req, body)
 }
@@ -83,6 +85,15 @@ func (s *rawServer) Last() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.last
+}
+
+// Bodies returns the bodies of the requests received so far. Tests read
+// what the server goroutines recorded through this lock: the race
+// detector does not see the ordering a TCP exchange gives.
+func (s *rawServer) Bodies() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.bodies...)
 }
 
 func (s *rawServer) Close() {

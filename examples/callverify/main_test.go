@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -24,9 +25,10 @@ const (
 
 // fakePlatform checks the signature with the documented formula and
 // answers like the platform; it counts what it received.
-func fakePlatform(t *testing.T) (*httptest.Server, *atomic.Int64, *[]map[string]any) {
+func fakePlatform(t *testing.T) (*httptest.Server, *atomic.Int64, func() []map[string]any) {
 	t.Helper()
 	var n atomic.Int64
+	var mu sync.Mutex
 	var bodies []map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
@@ -39,12 +41,18 @@ func fakePlatform(t *testing.T) (*httptest.Server, *atomic.Int64, *[]map[string]
 		}
 		var m map[string]any
 		body, _ := io.ReadAll(r.Body)
-		require.NoError(t, json.Unmarshal(body, &m))
+		assert.NoError(t, json.Unmarshal(body, &m)) // not require: this is the server's goroutine
+		mu.Lock()
 		bodies = append(bodies, m)
+		mu.Unlock()
 		io.WriteString(w, `{"resultcode":"0","resultdesc":"Success","sessionId":"1200_366_0_20161228102743@callenabler.home1.com"}`)
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &n, &bodies
+	return srv, &n, func() []map[string]any {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]map[string]any(nil), bodies...)
+	}
 }
 
 func env(baseURL, secret string) func(string) string {
@@ -77,8 +85,9 @@ func TestSuccessWithEveryField(t *testing.T) {
 	assert.Equal(t, exitOK, code)
 	assert.Equal(t, "1200_366_0_20161228102743@callenabler.home1.com\n", out)
 	assert.Equal(t, int64(1), n.Load())
-	require.Len(t, *bodies, 1)
-	b := (*bodies)[0]
+	got := bodies()
+	require.Len(t, got, 1)
+	b := got[0]
 	assert.Equal(t, float64(0), b["times"])
 	assert.Equal(t, "aHR0cHM6Ly9leGFtcGxlLmNvbS9mZWU=", b["feeUrl"])
 	assert.Equal(t, "post.wav", b["posTone"])
