@@ -276,6 +276,6 @@ func TestTimeoutOption(t *testing.T) {
 	elapsed := time.Since(start)
 	assert.ErrorIs(t, err, ErrOutcomeUnknown)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, elapsed, 100*time.Millisecond+50*time.Millisecond*4, "deadline honoured")
+	assert.Less(t, elapsed, 100*time.Millisecond+deadlineSlack, "deadline honoured")
 	assert.True(t, strings.Contains(err.Error(), "order-42"), "the correlation token is in the message")
 }

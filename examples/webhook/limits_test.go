@@ -31,13 +31,15 @@ func serveLimited(t *testing.T, l limits) string {
 
 // trickle writes head at once, then data one byte at a time every
 // interval until the peer closes the connection or the data runs out, and
-// returns how long the connection lived.
+// returns how long the connection lived, counted from before the dial.
 func trickle(t *testing.T, addr, head, data string, interval time.Duration) time.Duration {
 	t.Helper()
+	// Timed from before the dial: the server sets its deadlines after it
+	// accepts, so the connection cannot end before start plus a timeout.
+	start := time.Now()
 	conn, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer conn.Close()
-	start := time.Now()
 	_, err = io.WriteString(conn, head)
 	require.NoError(t, err)
 	closed := make(chan struct{})
