@@ -262,11 +262,11 @@ func TestCallVerifySetsCorrelationToken(t *testing.T) {
 		seen[resp.UserData] = true
 		assert.Empty(t, req.UserData, "the caller's request is not modified")
 	}
-	bodies := srv.Bodies()
+	bodies := srv.Seen()
 	require.Len(t, bodies, 3)
 	for _, b := range bodies {
 		var m map[string]any
-		require.NoError(t, json.Unmarshal(b, &m))
+		require.NoError(t, json.Unmarshal(b.Body, &m))
 		assert.True(t, seen[m["userData"].(string)], "the token that was sent is the one returned")
 	}
 }

@@ -25,9 +25,15 @@ type rawServer struct {
 	received atomic.Int64
 	wg       sync.WaitGroup
 
-	mu     sync.Mutex
-	last   []byte   // raw bytes of the last request
-	bodies [][]byte // bodies of every request received in full, in order
+	mu   sync.Mutex
+	last []byte        // raw bytes of the last request
+	seen []seenRequest // every request received in full, in order
+}
+
+// seenRequest is what a rawServer keeps of one request.
+type seenRequest struct {
+	Header http.Header
+	Body   []byte
 }
 
 // rawHandler answers one request. It owns conn and must close it (the
@@ -74,7 +80,7 @@ func (s *rawServer) serve(conn net.Conn, h rawHandler) {
 	s.received.Add(1)
 	s.mu.Lock()
 	s.last = append([]byte(nil), raw.Bytes()...)
-	s.bodies = append(s.bodies, body)
+	s.seen = append(s.seen, seenRequest{Header: req.Header, Body: body})
 	s.mu.Unlock()
 	h(conn, req, body)
 }
@@ -87,13 +93,14 @@ func (s *rawServer) Last() []byte {
 	return s.last
 }
 
-// Bodies returns the bodies of the requests received so far. Tests read
-// what the server goroutines recorded through this lock: the race
-// detector does not see the ordering a TCP exchange gives.
-func (s *rawServer) Bodies() [][]byte {
+// Seen returns the requests received in full so far. Tests read what
+// the server goroutines recorded through this lock, not through
+// variables of their own: the race detector does not see the ordering a
+// TCP exchange gives (a handler may close without writing).
+func (s *rawServer) Seen() []seenRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([][]byte(nil), s.bodies...)
+	return append([]seenRequest(nil), s.seen...)
 }
 
 func (s *rawServer) Close() {

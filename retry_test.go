@@ -23,7 +23,6 @@ func TestRetryAfterConnectionRefused(t *testing.T) {
 	c, err := NewClient("http://"+addr, "k", "s")
 	require.NoError(t, err)
 	var srv *rawServer
-	var xaksk []string
 	var waits []time.Duration
 	c.sleep = func(ctx context.Context, d time.Duration) error {
 		waits = append(waits, d)
@@ -39,10 +38,7 @@ func TestRetryAfterConnectionRefused(t *testing.T) {
 					return
 				}
 				defer conn.Close()
-				srv.serve(conn, func(conn net.Conn, req *http.Request, _ []byte) {
-					xaksk = append(xaksk, req.Header.Get(HeaderXAKSK))
-					writeJSON(conn, 200, okAnswer)
-				})
+				srv.serve(conn, func(conn net.Conn, _ *http.Request, _ []byte) { writeJSON(conn, 200, okAnswer) })
 			}()
 			t.Cleanup(srv.Close)
 		}
@@ -54,7 +50,9 @@ func TestRetryAfterConnectionRefused(t *testing.T) {
 	assert.Equal(t, int64(1), srv.received.Load())
 	require.Len(t, waits, 1)
 	assert.Less(t, waits[0], 100*time.Millisecond, "full jitter below the first ceiling")
-	require.Len(t, xaksk, 1)
+	seen := srv.Seen()
+	require.Len(t, seen, 1)
+	assert.NotEmpty(t, seen[0].Header.Get(HeaderXAKSK), "the attempt after the backoff is signed")
 }
 
 // Nothing listening at all: every attempt is refused, the error says the
