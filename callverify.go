@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/voicecall-go/voicecall/internal/redact"
@@ -394,7 +393,7 @@ func (c *Client) CallVerify(ctx context.Context, req *CallVerifyRequest) (*CallV
 	userData := req.UserData
 	if userData == "" {
 		var err error
-		if userData, err = newCorrelationToken(); err != nil {
+		if userData, err = NewCorrelationToken(); err != nil {
 			return nil, newRequestError("CallVerify", "", OutcomeRejected, 0, "", nil, err)
 		}
 	}
@@ -409,20 +408,4 @@ func (c *Client) CallVerify(ctx context.Context, req *CallVerifyRequest) (*CallV
 		ResultDesc: ans.ResultDesc,
 		UserData:   userData,
 	}, nil
-}
-
-// newCorrelationToken returns "vc" and 32 hex digits from crypto/rand.
-func newCorrelationToken() (string, error) {
-	var b [34]byte
-	b[0], b[1] = 'v', 'c'
-	if err := fillNonce((*[32]byte)(b[2:])); err != nil {
-		return "", err
-	}
-	return string(b[:]), nil
-}
-
-// IsCorrelationToken reports whether s has the form of a token the SDK
-// generates for an empty UserData.
-func IsCorrelationToken(s string) bool {
-	return len(s) == 34 && strings.HasPrefix(s, "vc") && strings.Trim(s[2:], "0123456789abcdef") == ""
 }
