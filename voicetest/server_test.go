@@ -61,7 +61,7 @@ func TestSDKHappyPath(t *testing.T) {
 
 	ended, err := srv.WaitCall(testCtx(t), func(c voicetest.Call) bool { return c.SessionID == resp.SessionID && c.Ended })
 	require.NoError(t, err)
-	assert.Equal(t, 0, ended.StateCode)
+	assert.Equal(t, voicecall.StateHangUpAfterAnswer, ended.StateCode)
 	assert.Equal(t, 20*time.Second, ended.End.Sub(ended.Start))
 	assert.Empty(t, srv.Deliveries(), "no URL anywhere: nothing is pushed")
 }
@@ -336,10 +336,12 @@ func TestUnknownAPI(t *testing.T) {
 	t.Parallel()
 	srv := voicetest.Start(t)
 	for _, tc := range []struct{ method, path string }{
-		{http.MethodPost, "/rest/httpsessions/click2Call/v2.0"},
+		{http.MethodPost, "/rest/httpsessions/click2Call/v1.0"}, // click2Call is v2.0 only
 		{http.MethodPost, "/sandbox/rest/httpsessions/callVerify/v1.0"},
 		{http.MethodGet, voicecall.CallVerifyPath},
 		{http.MethodPost, "/"},
+		{http.MethodGet, voicetest.CallStopPath},
+		{http.MethodPost, voicetest.RecordingPath},
 	} {
 		req, err := http.NewRequest(tc.method, srv.URL+tc.path, nil)
 		require.NoError(t, err)
@@ -348,7 +350,7 @@ func TestUnknownAPI(t *testing.T) {
 		assert.Equal(t, "1010006", a.ResultCode)
 		assert.Equal(t, "Invalid Rest API.", a.ResultDesc)
 	}
-	assert.Len(t, srv.Requests(), 4)
+	assert.Len(t, srv.Requests(), 6)
 }
 
 func TestPortLimit(t *testing.T) {

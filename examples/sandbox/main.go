@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/internal/redact"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
@@ -52,8 +53,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	statusURL := fs.String("status-url", "", "status notification URL used when a request has no statusUrl")
 	feeURL := fs.String("fee-url", "", "CDR notification URL used when a request has no feeUrl")
 	timeScale := fs.Float64("time-scale", 0.1, "speed of simulated calls: 1 is real time, 0.1 ten times faster")
-	sign := fs.String("sign-pushes", "none", "sign notifications: none, newlines or concat (voicecall-api.md §5.2)")
+	sign := fs.String("sign-pushes", "none", "sign notifications: none, newlines or concat (the two layouts of Huawei's notification pages)")
 	remote := fs.Bool("remote-pushes", false, "also push notifications to non-loopback hosts (default: loopback receivers only)")
+	maxRecords := fs.Int("max-records", voicetest.DefaultMaxRecords, "requests, calls and notifications kept in memory (each)")
+	digits := fs.String("digits", "", "keys every callee presses when a voice notification collects digits (default "+voicetest.DefaultDigits+")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,7 +64,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	layouts := map[string]voicetest.SignLayout{"none": voicetest.SignNone, "newlines": voicetest.SignNewlines, "concat": voicetest.SignConcat}
+	layouts := map[string]voicecall.PushLayout{"none": 0, "newlines": voicecall.PushLayoutNewline, "concat": voicecall.PushLayoutConcat}
 	layout, ok := layouts[*sign]
 	if !ok {
 		return fmt.Errorf("unknown -sign-pushes %q (want none, newlines or concat)", *sign)
@@ -80,6 +83,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		voicetest.WithScenario(sc),
 		voicetest.WithTimeScale(*timeScale),
 		voicetest.WithPushSigning(layout, nil),
+		voicetest.WithMaxRecords(*maxRecords),
 		voicetest.WithHooks(voicetest.Hooks{
 			Request: func(r voicetest.Request) { printf("request  %s", r) },
 			Call: func(c voicetest.Call) {
@@ -95,6 +99,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *remote {
 		opts = append(opts, voicetest.WithRemotePushes())
 	}
+	if *digits != "" {
+		opts = append(opts, voicetest.WithCalleeDigits("", *digits))
+	}
 	srv, err := voicetest.NewServer(opts...)
 	if err != nil {
 		return err
@@ -108,7 +115,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	} else {
 		printf("app secret given with -app-secret (not printed)")
 	}
-	printf("POST %s/rest/httpsessions/callVerify/v1.0; calls go as %q", srv.URL, sc)
+	for _, p := range []string{"POST " + voicetest.CallVerifyPath, "POST " + voicetest.CallNotifyPath, "POST " + voicetest.Click2CallPath,
+		"POST " + voicetest.CallStopPath, "GET  " + voicetest.RecordingPath} {
+		printf("%s%s", p[:5], srv.URL+p[5:])
+	}
+	printf("recordings are downloaded from %s; calls go as %q", srv.DownloadURL, sc)
+
 
 	<-ctx.Done()
 	printf("shutting down")
