@@ -85,7 +85,7 @@ func decodeNotifyBody(raw []byte) (CallNotifyBody, string, string) {
 	for i, item := range items {
 		pi, field, p := decodePlayInfo(item)
 		b.PlayInfoList = append(b.PlayInfoList, pi)
-		if field != "" {
+		if p != "" {
 			return b, "playInfoList[" + strconv.Itoa(i) + "]" + field, p
 		}
 	}

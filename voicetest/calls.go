@@ -199,24 +199,16 @@ func (s *Server) play(sim *simCall) {
 	for i := 0; i < len(steps); i++ {
 		st := steps[i]
 		wait := time.Until(wallStart.Add(s.scale(st.at)))
-		stopped := false
-		if st.event == voicecall.EventDisconnect {
-			s.mu.Lock()
-			stopped = sim.stopping
-			sim.finishing = true
-			s.mu.Unlock()
+		ok, stopped := s.sleepOrStop(wait, sim.stop)
+		if !ok {
+			return
 		}
-		if !stopped {
-			var ok bool
-			if ok, stopped = s.sleepOrStop(wait, sim.stop); !ok {
-				return
-			}
-			if stopped {
-				s.mu.Lock()
-				sim.finishing = true
-				s.mu.Unlock()
-			}
+		s.mu.Lock()
+		stopped = stopped || sim.stopping
+		if stopped || st.event == voicecall.EventDisconnect {
+			sim.finishing = true // from now on the call cannot be stopped
 		}
+		s.mu.Unlock()
 		if stopped {
 			at := last
 			if s.cfg.timeScale > 0 {

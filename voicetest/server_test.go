@@ -430,3 +430,53 @@ func TestNoRemotePushes(t *testing.T) {
 		assert.Contains(t, d.Err.Error(), "non-loopback", d.URL)
 	}
 }
+
+// TestMaxRecords checks that the server keeps only the most recent
+// records, so that a long-running sandbox does not grow without bound.
+func TestMaxRecords(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t)
+	ended := make(chan string, 6)
+	srv := voicetest.Start(t, voicetest.WithTimeScale(0), voicetest.WithMaxRecords(3),
+		voicetest.WithHooks(voicetest.Hooks{Call: func(c voicetest.Call) {
+			if c.Ended {
+				ended <- c.SessionID
+			}
+		}}))
+	var ids []string
+	for i := 0; i < 6; i++ {
+		body := validBody()
+		body["statusUrl"] = b64(rc.URL)
+		ids = append(ids, placeRaw(t, srv, voicetest.CallVerifyPath, body))
+	}
+	ctx := testCtx(t)
+	for range ids {
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			t.Fatal("calls did not end")
+		}
+	}
+	reqs := srv.Requests()
+	require.Len(t, reqs, 3)
+	assert.Equal(t, []int{4, 5, 6}, []int{reqs[0].Seq, reqs[1].Seq, reqs[2].Seq}, "the newest, in order")
+	calls := srv.Calls()
+	require.Len(t, calls, 3)
+	assert.Equal(t, ids[3:], []string{calls[0].SessionID, calls[1].SessionID, calls[2].SessionID})
+	assert.Len(t, srv.Deliveries(), 3)
+	assert.Len(t, rc.got(), 6*4, "every push was still made")
+
+	// A call in progress that dropped out of the list can still be stopped.
+	srv2 := voicetest.Start(t, voicetest.WithMaxRecords(1), voicetest.WithScenario(voicetest.ScenarioLongCall))
+	first := placeRaw(t, srv2, voicetest.CallVerifyPath, validBody())
+	placeRaw(t, srv2, voicetest.CallVerifyPath, validBody())
+	require.Len(t, srv2.Calls(), 1)
+	a := send(t, signedRequest(t, srv2, http.MethodPost, voicetest.CallStopPath, map[string]any{"sessionid": first, "signal": "call_stop"}))
+	assert.Equal(t, "0", a.ResultCode)
+}
+
+func TestWithMaxRecordsRefusesZero(t *testing.T) {
+	t.Parallel()
+	_, err := voicetest.NewServer(voicetest.WithMaxRecords(0))
+	assert.Error(t, err)
+}

@@ -121,7 +121,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	printf("recordings are downloaded from %s; calls go as %q", srv.DownloadURL, sc)
 
-
 	<-ctx.Done()
 	printf("shutting down")
 	srv.Close()
