@@ -68,7 +68,9 @@ type config struct {
 	errs       []error
 }
 
-func (c *config) fail(format string, args ...any) { c.errs = append(c.errs, fmt.Errorf(format, args...)) }
+func (c *config) fail(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf(format, args...))
+}
 
 // WithHTTPClient makes the client send requests with a copy of hc; hc
 // itself is not modified. The copy never follows redirects (a 307 would

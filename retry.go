@@ -76,11 +76,11 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 type retryKind int
 
 const (
-	noRetry          retryKind = iota
-	retryNeverLeft             // no connection was obtained
-	retryThrottled             // refused for flow control, before processing
-	retryClockSkew             // refused for clock skew, before processing
-	retryIdempotent            // unknown outcome of an operation that cannot place a call
+	noRetry         retryKind = iota
+	retryNeverLeft            // no connection was obtained
+	retryThrottled            // refused for flow control, before processing
+	retryClockSkew            // refused for clock skew, before processing
+	retryIdempotent           // unknown outcome of an operation that cannot place a call
 	numRetryKinds
 )
 
