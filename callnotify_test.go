@@ -106,7 +106,9 @@ func TestCallNotifyValidate(t *testing.T) {
 		{"neither voice nor template", func(r *CallNotifyRequest) { r.PlayInfoList[0] = PlayInfo{} }, []string{"playInfoList[0]"}},
 		{"both", func(r *CallNotifyRequest) { r.PlayInfoList[0].TemplateID = "t" }, []string{"playInfoList[0]"}},
 		{"paras without template", func(r *CallNotifyRequest) { r.PlayInfoList[0].TemplateParas = []string{"x"} }, []string{"playInfoList[0].templateParas"}},
-		{"empty para", func(r *CallNotifyRequest) { r.PlayInfoList[0] = PlayInfo{TemplateID: "t", TemplateParas: []string{"a", ""}} }, []string{"playInfoList[0].templateParas[1]"}},
+		{"empty para", func(r *CallNotifyRequest) {
+			r.PlayInfoList[0] = PlayInfo{TemplateID: "t", TemplateParas: []string{"a", ""}}
+		}, []string{"playInfoList[0].templateParas[1]"}},
 		{"33 digits", func(r *CallNotifyRequest) { r.PlayInfoList[0].CollectDigits = 33 }, []string{"playInfoList[0].collectInd"}},
 		{"negative digits", func(r *CallNotifyRequest) { r.PlayInfoList[0].CollectDigits = -1 }, []string{"playInfoList[0].collectInd"}},
 		{"replay without collection", func(r *CallNotifyRequest) { r.PlayInfoList[0].ReplayAfterCollection = true }, []string{"playInfoList[0].replayAfterCollection"}},
@@ -119,7 +121,9 @@ func TestCallNotifyValidate(t *testing.T) {
 		}, []string{"playInfoList[0].collectContentTriggerReplaying"}},
 		{"long voice", func(r *CallNotifyRequest) { r.PlayInfoList[0].NotifyVoice = strings.Repeat("a", 129) }, []string{"playInfoList[0].notifyVoice"}},
 		{"second item", func(r *CallNotifyRequest) { r.PlayInfoList = append(r.PlayInfoList, PlayInfo{}) }, []string{"playInfoList[1]"}},
-		{"urls", func(r *CallNotifyRequest) { r.StatusURL, r.FeeURL = "ftp://x", "https://example.com/"+strings.Repeat("a", 100) }, []string{"statusUrl", "feeUrl"}},
+		{"urls", func(r *CallNotifyRequest) {
+			r.StatusURL, r.FeeURL = "ftp://x", "https://example.com/"+strings.Repeat("a", 100)
+		}, []string{"statusUrl", "feeUrl"}},
 		{"userData", func(r *CallNotifyRequest) { r.UserData = "{x}" }, []string{"userData"}},
 		{"user data José is fine", func(r *CallNotifyRequest) { r.UserData = "José" }, nil},
 	}
@@ -186,8 +190,14 @@ func faultsAfterSending() []struct {
 func TestPlacingCallsAtMostOnce(t *testing.T) {
 	t.Parallel()
 	ops := map[string]func(c *Client) error{
-		"CallNotify": func(c *Client) error { _, err := c.CallNotify(context.Background(), minimalNotifyRequest()); return err },
-		"Click2Call": func(c *Client) error { _, err := c.Click2Call(context.Background(), minimalCallbackRequest()); return err },
+		"CallNotify": func(c *Client) error {
+			_, err := c.CallNotify(context.Background(), minimalNotifyRequest())
+			return err
+		},
+		"Click2Call": func(c *Client) error {
+			_, err := c.Click2Call(context.Background(), minimalCallbackRequest())
+			return err
+		},
 	}
 	for op, call := range ops {
 		for _, f := range append(faultsAfterSending(), struct {

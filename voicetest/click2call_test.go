@@ -89,7 +89,7 @@ func TestClick2CallBothLegs(t *testing.T) {
 
 	n, err := voicecall.ParseNotification(rc.got()[6].Body)
 	require.NoError(t, err)
-	assert.EqualValues(t, voicetest.PartyCallee, n.Status.PartyType)
+	assert.Equal(t, voicecall.PartyTypeCallee, n.Status.PartyType)
 
 	c := onlyCDR(t, rc)
 	assert.Equal(t, "002", c.ServiceType)
