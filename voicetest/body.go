@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -225,16 +226,21 @@ func (d decoder) pushURL(name string, dst *string) string {
 	return ""
 }
 
+// userDataProblem follows Huawei's rule for userData: at most 256
+// characters, no "{" or "}", no Chinese characters unless Base64-encoded.
 func userDataProblem(s string) string {
-	if len(s) > maxUserDataLen {
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	if utf8.RuneCountInString(s) > maxUserDataLen {
 		return "must be at most 256 characters"
 	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= utf8.RuneSelf:
-			return "must not contain non-ASCII characters (Base64-encode them)"
-		case c == '{' || c == '}':
+	for _, r := range s {
+		switch {
+		case r == '{' || r == '}':
 			return `must not contain "{" or "}"`
+		case unicode.Is(unicode.Han, r):
+			return "must not contain Chinese characters (Base64-encode them)"
 		}
 	}
 	return ""

@@ -480,3 +480,21 @@ func TestWithMaxRecordsRefusesZero(t *testing.T) {
 	_, err := voicetest.NewServer(voicetest.WithMaxRecords(0))
 	assert.Error(t, err)
 }
+
+func TestUserDataRule(t *testing.T) {
+	t.Parallel()
+	srv := voicetest.Start(t)
+	for _, tc := range []struct {
+		userData string
+		ok       bool
+	}{{"José", true}, {"a+b/c=", true}, {"订单", false}, {"{x}", false}, {strings.Repeat("é", 256), true}, {strings.Repeat("a", 257), false}} {
+		body := validBody()
+		body["userData"] = tc.userData
+		a := send(t, rawRequest(t, srv, body))
+		if tc.ok {
+			assert.Equal(t, "0", a.ResultCode, tc.userData)
+		} else {
+			assert.Contains(t, a.ResultDesc, "userData:", tc.userData)
+		}
+	}
+}
