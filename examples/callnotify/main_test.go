@@ -78,12 +78,12 @@ func TestExitStatuses(t *testing.T) {
 	t.Run("invalid input sends nothing", func(t *testing.T) {
 		srv := platform(t)
 		for _, args := range [][]string{
-			{"-display", "+8675528000088", "-callee", "+8613500000001"},                                      // no voice or template
-			{"-display", "+8675528000088", "-callee", "+8613500000001", "-voice", "a", "-template", "t"},     // both
-			{"-display", "+8675528000088", "-callee", "+8613500000001", "-voice", "a", "-collect", "33"},     // too many digits
-			{"-display", "+8675528000088", "-callee", "+8613500000001", "-voice", "a", "-params", "x"},       // params without template
-			{"-display", "+8675528000088", "-callee", "+8613500000001", "-voice", "a", "-status-url", "x"},   // relative URL
-			{"-display", "+8675528000088", "-callee", "+8613500000001", "-voice", "a", "extra"},              // argument
+			{"-display", "+8675528000088", "-callee", "+8613500000001"},                                    // no voice or template
+			{"-display", "+8675528000088", "-callee", "+8613500000001", "-voice", "a", "-template", "t"},   // both
+			{"-display", "+8675528000088", "-callee", "+8613500000001", "-voice", "a", "-collect", "33"},   // too many digits
+			{"-display", "+8675528000088", "-callee", "+8613500000001", "-voice", "a", "-params", "x"},     // params without template
+			{"-display", "+8675528000088", "-callee", "+8613500000001", "-voice", "a", "-status-url", "x"}, // relative URL
+			{"-display", "+8675528000088", "-callee", "+8613500000001", "-voice", "a", "extra"},            // argument
 			{"-nope"},
 		} {
 			code, out, _ := runMain(t, args, env(srv))
