@@ -155,3 +155,19 @@ func FuzzParseToken(f *testing.F) {
 		}
 	})
 }
+
+// appendCreated is time's formatting of CreatedLayout, done by hand.
+func TestAppendCreatedMatchesTimeFormat(t *testing.T) {
+	t.Parallel()
+	times := []time.Time{
+		signTime, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2024, 2, 29, 9, 5, 7, 0, BeijingTime()), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, 0).UTC(),
+	}
+	for i := range 1000 {
+		times = append(times, time.Unix(int64(i)*7919*3607, 0).UTC())
+	}
+	for _, tm := range times {
+		assert.Equal(t, tm.Format(CreatedLayout), string(appendCreated(nil, tm)), "%v", tm)
+	}
+}
