@@ -11,8 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Known-answer vectors of voicecall-api.md §2.6, reproduced there with
-// Python hmac, Node.js crypto and openssl.
+// Known-answer vectors of the X-AKSK digest, computed independently with
+// Python's hmac, Node.js's crypto.createHmac (the body of the official
+// Node.js demo's buildAKSKHeader) and openssl dgst -hmac (docs/PLATFORM.md).
 var signVectors = []struct {
 	appKey, appSecret, nonce, created, digest string
 }{
