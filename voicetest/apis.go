@@ -47,11 +47,6 @@ func route(path string) (API, string, bool) {
 	return "", "", false
 }
 
-// placesCall reports whether an accepted request to api places a call.
-func (a API) placesCall() bool {
-	return a == APICallVerify || a == APICallNotify || a == APIClick2Call
-}
-
 // verifyCall builds the simulated call of an accepted callVerify request.
 func (s *Server) verifyCall(app App, b CallVerifyBody, start time.Time) *simCall {
 	s.mu.Lock()
@@ -82,7 +77,7 @@ func (s *Server) verifyCall(app App, b CallVerifyBody, start time.Time) *simCall
 	return sim
 }
 
-// resultAnswer is the success answer of an API that places a call.
+// accept is the success answer of an API that places a call.
 func (s *Server) accept(req *Request, sim *simCall, idle int, returnIdle string) answer {
 	req.SessionID = sim.call.SessionID
 	req.ResultCode, req.ResultDesc, req.HTTPStatus = voicecall.CodeSuccess, "Success", http.StatusOK

@@ -85,13 +85,12 @@ const (
 
 // tlStep is one status event of a call's timeline.
 type tlStep struct {
-	event   voicecall.EventType
-	at      time.Duration // on the simulated timeline, from the first callout
-	leg     int
-	caller  string
-	called  string
-	digits  *string // collectInfo only
-	replays bool    // a collectInfo that makes the platform replay
+	event  voicecall.EventType
+	at     time.Duration // on the simulated timeline, from the first callout
+	leg    int
+	caller string
+	called string
+	digits *string // collectInfo only
 }
 
 // ending says how a call ended: the disconnect's codes and the CDR's.
