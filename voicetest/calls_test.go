@@ -292,7 +292,7 @@ func TestPushToDeadReceiver(t *testing.T) {
 }
 
 // TestPushSigning checks the signature of pushes with the formula of
-// voicecall-api.md §5.2, computed here.
+// Huawei's notification pages, computed here.
 func TestPushSigning(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -327,7 +327,7 @@ func TestPushSigning(t *testing.T) {
 
 func TestSignLayoutVectors(t *testing.T) {
 	t.Parallel()
-	// Candidate values of voicecall-api.md §5.2 for the same inputs.
+	// Candidate values of both layouts of Huawei's notification pages for the same inputs.
 	for _, tc := range []struct{ sep, want string }{
 		{"\n", "a8GQi36zPRy+sXysQJnoN+eLkwoFIzpS34jil3d0ZvQ="},
 		{"", "RTbVvFrV4Ou9k4XJOkUnTdp43hklwbbcONn4Jbpz5FY="},
