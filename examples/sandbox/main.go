@@ -4,6 +4,10 @@
 //	go run ./examples/sandbox
 //	go run ./examples/sandbox -addr 127.0.0.1:9090 -scenario busy
 //
+// It serves every API of the platform (callVerify, callnotify, click2Call,
+// callStop and the recording URL, whose 301 points to a second port that
+// serves the files) and keeps at most -max-records of each kind of record.
+//
 // It prints "listening on http://ADDR", the app key and secret to sign
 // with, and one line per request, call and notification. Phone numbers are
 // masked to their last four digits; digests, nonces, verification codes and
@@ -49,7 +53,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	appKey := fs.String("app-key", voicetest.DefaultAppKey, "app key (APP_Key) clients sign with")
 	appSecret := fs.String("app-secret", voicetest.DefaultAppSecret, "app secret (APP_Secret) clients sign with")
-	scenario := fs.String("scenario", string(voicetest.ScenarioAnswered), "how calls go: answered, no-answer, busy, powered-off, rejected, not-exist")
+	scenario := fs.String("scenario", string(voicetest.ScenarioAnswered), "how calls go: answered, no-answer, busy, powered-off, rejected, not-exist, long-call (an hour, to try callStop)")
 	statusURL := fs.String("status-url", "", "status notification URL used when a request has no statusUrl")
 	feeURL := fs.String("fee-url", "", "CDR notification URL used when a request has no feeUrl")
 	timeScale := fs.Float64("time-scale", 0.1, "speed of simulated calls: 1 is real time, 0.1 ten times faster")
