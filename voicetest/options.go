@@ -89,6 +89,8 @@ type Hooks struct {
 	Request  func(Request)
 	Call     func(Call)
 	Delivery func(Delivery)
+	// Download is called for each request to the download host.
+	Download func(Download)
 }
 
 // Option configures a [Server].

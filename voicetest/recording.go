@@ -186,6 +186,9 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	s.notifyLocked()
 	s.mu.Unlock()
+	if h := s.cfg.hooks.Download; h != nil {
+		h(d)
+	}
 	if status != http.StatusOK {
 		http.Error(w, http.StatusText(status), status)
 		return

@@ -98,6 +98,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				printf("call     %s placed: callee %s, scenario %s, userData %q", c.SessionID, redact.Phone(c.CalleeNbr), c.Scenario, redact.Text(c.UserData, 64))
 			},
 			Delivery: func(d voicetest.Delivery) { printf("notify   %s", describeDelivery(d)) },
+			Download: func(d voicetest.Download) {
+				creds := "none"
+				if d.Header.Get("Authorization") != "" || d.Header.Get(voicecall.HeaderXAKSK) != "" {
+					creds = "the app's (refused)"
+				}
+				printf("download %s %s -> http %d, credentials: %s", d.Method, d.Path, d.Status, creds)
+			},
 		}),
 	}
 	if *remote {

@@ -177,6 +177,7 @@ func TestSandboxServesEveryAPI(t *testing.T) {
 	size, err := client.DownloadRecording(tctx, loc, io.Discard, 0)
 	require.NoError(t, err)
 	assert.Greater(t, size, int64(44))
+	next(t, ch, "-> http 200, credentials: none", &seen)
 
 	cancel()
 	next(t, ch, "shutting down", &seen)
