@@ -48,11 +48,10 @@ func TestAllocs(t *testing.T) {
 		{"validate without callback URLs", 0, func() { _ = validRequest().Validate() }},
 		// encoding/json's encoder, its buffer, and the two Base64 URLs.
 		{"build body", 7, func() { _, _ = marshalBody(req.wire(req.UserData)) }},
-		// Two encoding/json decodes (the head, then the response) and the
-		// header map.
-		{"classify success", 17, func() { _, _ = classifyCallVerify(200, ContentType, answerBody) }},
+		// One encoding/json decode into the response, and the header map.
+		{"classify success", 10, func() { _, _ = classifyCallVerify(200, ContentType, answerBody) }},
 		// Plus the error, its sanitised description and body snippet.
-		{"classify rejection", 28, func() { _, _ = classifyCallVerify(403, ContentType, rejectBody) }},
+		{"classify rejection", 19, func() { _, _ = classifyCallVerify(403, ContentType, rejectBody) }},
 		// The decoded strings and the FeeRecords: 5 fewer than the raw
 		// decode, whose feeLst slice grows 7 times while the pooled
 		// decode buffer does not.

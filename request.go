@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -57,6 +56,13 @@ type sensitive interface {
 // unknown.
 type answerChecker interface {
 	checkAnswer() error
+}
+
+// headed is implemented by response types that decode the answer's
+// resultcode and resultdesc themselves, so that the answer is decoded
+// once.
+type headed interface {
+	head() answerHead
 }
 
 // do sends one request on ep and classifies the answer. query holds GET
@@ -241,9 +247,6 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 	defer resp.Body.Close()
 	info.StatusCode = resp.StatusCode
 	res := attemptResult{connected: true}
-	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
-		res.skew = d.Sub(c.now())
-	}
 	ct := resp.Header.Get("Content-Type")
 	if resp.StatusCode < 200 {
 		// A 101's body is the connection itself: never read it.
@@ -258,6 +261,12 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 		res.err = newRequestError(cl, OutcomeUnknown, resp.StatusCode, ct, body, fmt.Errorf("answer larger than %d bytes", MaxResponseBytes))
 	default:
 		res.reply, res.err = classify(cl, resp.StatusCode, resp.Header, body, out)
+	}
+	var apiErr *APIError
+	if errors.As(res.err, &apiErr) && apiErr.IsClockSkew() {
+		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			res.skew = d.Sub(c.now())
+		}
 	}
 	return res
 }
@@ -290,7 +299,16 @@ func classify(cl *callState, status int, header http.Header, body []byte, out an
 		return fail(OutcomeRejected, errors.New("redirect not followed: check the base URL"))
 	}
 	var head answerHead
-	decodeErr := json.Unmarshal(body, &head)
+	decodedOut := false
+	if h, ok := out.(headed); ok && json.Unmarshal(body, out) == nil {
+		head, decodedOut = h.head(), true
+	}
+	var decodeErr error
+	if !decodedOut {
+		// Without a headed response, or when the API's fields did not
+		// decode (the head may still tell a rejection), read the head alone.
+		decodeErr = json.Unmarshal(body, &head)
+	}
 	switch {
 	case status == http.StatusTooManyRequests && (decodeErr != nil || head.ResultCode == ""):
 		// Refused before processing, by the platform or a gateway in front.
@@ -314,7 +332,7 @@ func classify(cl *callState, status int, header http.Header, body []byte, out an
 		return fail(OutcomeUnknown, fmt.Errorf("resultcode 0 with http status %d", status))
 	}
 	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
+		if err := decodeOut(decodedOut, body, out); err != nil {
 			return fail(OutcomeUnknown, fmt.Errorf("the answer has resultcode 0 but does not decode: %w", jsonProblemError(err)))
 		}
 		if ch, ok := out.(answerChecker); ok {
@@ -324,6 +342,14 @@ func classify(cl *callState, status int, header http.Header, body []byte, out an
 		}
 	}
 	return reply{ResultDesc: head.ResultDesc}, nil
+}
+
+// decodeOut decodes body into out unless classify already did.
+func decodeOut(done bool, body []byte, out any) error {
+	if done {
+		return nil
+	}
+	return json.Unmarshal(body, out)
 }
 
 // jsonProblemError describes a JSON decoding error without quoting the
@@ -372,10 +398,11 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// isHTML reports whether a Content-Type is text/html.
+// isHTML reports whether a Content-Type's media type is text/html (any
+// case, parameters ignored).
 func isHTML(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "text/html"
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/html")
 }
 
 // sanitizeCode keeps a result code printable; codes are short decimal
@@ -420,27 +447,20 @@ func (c *Client) logResult(ctx context.Context, cl *callState, n int, start time
 // scrubber removes the values of one call that must never be shown
 // (the secret, each attempt's digest and nonce, the request's sensitive
 // values) from text that came back from the network, before it goes
-// into an error or a log.
+// into an error or a log. It gathers the request's values only when an
+// error needs them.
 type scrubber struct {
-	values []string
+	secret string
+	body   any
+	extra  []string // each attempt's digest and nonce
 }
 
 func newScrubber(secret string, body any) *scrubber {
-	s := &scrubber{values: []string{secret}}
-	if b, ok := body.(sensitive); ok {
-		s.add(b.sensitiveValues()...)
-	}
-	return s
+	return &scrubber{secret: secret, body: body}
 }
 
-// add records more values to scrub; empty ones are ignored.
-func (s *scrubber) add(vs ...string) {
-	for _, v := range vs {
-		if v != "" {
-			s.values = append(s.values, v)
-		}
-	}
-}
+// add records more values to scrub.
+func (s *scrubber) add(vs ...string) { s.extra = append(s.extra, vs...) }
 
 // snippet returns a bounded, sanitised copy of b with every recorded
 // value replaced by "[redacted]".
@@ -449,12 +469,17 @@ func (s *scrubber) snippet(b []byte) string {
 		return ""
 	}
 	text := string(b[:min(len(b), 4*maxSnippet)])
+	vs := append([]string{s.secret}, s.extra...)
+	if sb, ok := s.body.(sensitive); ok {
+		vs = append(vs, sb.sensitiveValues()...)
+	}
 	// Longest first, so that a value inside another (a code inside a
 	// number) cannot leave part of the longer one behind.
-	vs := slices.Clone(s.values)
 	slices.SortFunc(vs, func(a, b string) int { return len(b) - len(a) })
 	for _, v := range vs {
-		text = strings.ReplaceAll(text, v, "[redacted]")
+		if v != "" {
+			text = strings.ReplaceAll(text, v, "[redacted]")
+		}
 	}
 	return snippet([]byte(text))
 }
