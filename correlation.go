@@ -130,8 +130,8 @@ const maxCorrelationIDLen = 256
 // call for a TTL after its last notification (default 24 hours) and
 // holds at most maxBytes (default [DefaultCorrelationMaxBytes]),
 // counting per call its fixed overhead (about 450 bytes) and the bytes
-// of its userData and sessionId; at the bound it drops the calls seen
-// least recently first. Calls are keyed by a 128-bit hash of their
+// of its userData and sessionId; at the bound it drops the calls first
+// seen longest ago. Calls are keyed by a 128-bit hash of their
 // userData; a userData or sessionId longer than 256 bytes is not kept
 // verbatim (see [CallSighting]), so every call costs at most about 1 KB.
 // It is safe for concurrent use. Applications with several receiver

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"hash"
 	"slices"
 	"strconv"
 	"sync"
@@ -40,7 +39,8 @@ func (k DedupKey) String() string { return hex.EncodeToString(k[:]) }
 // forgeries rare; a unique index on (sessionId, icid) in the
 // application's storage surfaces the conflict instead of hiding it).
 func (r *FeeRecord) DedupKey() DedupKey {
-	d := digest{h: sha256.New()}
+	var buf [1024]byte
+	d := digest{buf: buf[:0]}
 	d.str("voicecall cdr v1")
 	d.str(r.SessionID)
 	d.str(r.ICID)
@@ -95,25 +95,25 @@ func (r *FeeRecord) DedupKey() DedupKey {
 			d.str(string(r.Extra[k]))
 		}
 	}
-	var sum [sha256.Size]byte
-	var k DedupKey
-	copy(k[:], d.h.Sum(sum[:0]))
-	return k
+	return d.key()
 }
 
-// digest writes length-prefixed values to a hash.
+// digest collects length-prefixed values and hashes them into a key.
 type digest struct {
-	h   hash.Hash
-	buf [binary.MaxVarintLen64]byte
+	buf []byte
 }
 
-func (d *digest) num(v int64) {
-	_, _ = d.h.Write(binary.AppendVarint(d.buf[:0], v))
-}
+func (d *digest) num(v int64) { d.buf = binary.AppendVarint(d.buf, v) }
 
 func (d *digest) str(s string) {
 	d.num(int64(len(s)))
-	_, _ = d.h.Write([]byte(s))
+	d.buf = append(d.buf, s...)
+}
+
+// key returns the first 16 bytes of the SHA-256 of what was collected.
+func (d *digest) key() DedupKey {
+	sum := sha256.Sum256(d.buf)
+	return DedupKey(sum[:16])
 }
 
 // ClaimResult is what [DedupStore.Claim] found for one key.

@@ -218,8 +218,9 @@ const parseOp = "parse notification"
 //     statusInfo or sessionId leaves those fields empty.
 //   - A fee event's feeLst is an array of records (a single object is
 //     taken as one record), of any length; records without sessionId are
-//     delivered too. A feeLst that is missing, or an element that is not
-//     an object, is an error (the platform re-pushes CDRs).
+//     delivered too, null elements are skipped. A feeLst that is missing,
+//     or an element that is not an object, is an error (the platform
+//     re-pushes CDRs).
 //   - Integers accept JSON numbers and strings of digits; strings accept
 //     numbers (kept as their text). A member whose value cannot be read
 //     as its documented type is not an error: the field stays zero and
@@ -263,7 +264,7 @@ func ParseNotification(body []byte) (Notification, error) {
 		return Notification{}, parseError("eventType", "missing")
 	}
 	raw, ok := readString(vals[0])
-	if !ok || isNull(vals[0]) {
+	if !ok || vals[0][0] != '"' {
 		return Notification{}, parseError("eventType", "must be a string")
 	}
 	if raw == "" {
@@ -708,8 +709,8 @@ func formatPlatformTime(raw string, t time.Time) string {
 // when it is set, else in "yyyy-MM-dd HH:mm:ss" UTC; Extra members are
 // written after the modelled ones (an Extra member named like a modelled
 // one replaces it); an unknown event is written as its Raw body. It
-// fails for a status event of a non-status type, a fee event without
-// records, and an unknown event without a valid JSON body. Test servers
+// fails for a status event of a non-status type or without Status, and
+// an unknown event without a valid JSON body. Test servers
 // can use it to push notifications.
 func (n Notification) MarshalJSON() ([]byte, error) {
 	const op = "marshal notification"
@@ -746,9 +747,6 @@ func (n Notification) MarshalJSON() ([]byte, error) {
 			StatusInfo json.RawMessage `json:"statusInfo"`
 		}{string(ev.Type), info}, n.Extra)
 	case NotificationFee:
-		if len(n.Fees) == 0 {
-			return nil, newValidationError(op, FieldError{Field: "feeLst", Problem: "no records"})
-		}
 		recs := make([]json.RawMessage, len(n.Fees))
 		for i := range n.Fees {
 			b, err := marshalWithExtra(n.Fees[i].wire(), n.Fees[i].Extra)

@@ -593,20 +593,21 @@ func feeRecords(raw json.RawMessage, ambiguous bool) ([]FeeRecord, error) {
 		var items []json.RawMessage
 		_ = json.Unmarshal(raw, &items)
 		for i, it := range items {
-			if len(it) == 0 || it[0] != '{' {
+			if len(it) == 0 || (it[0] != '{' && !isNull(it)) {
 				return nil, parseError("feeLst["+strconv.Itoa(i)+"]", "must be an object")
 			}
 		}
 		return nil, parseError("feeLst", "must be an array of objects")
 	}
-	recs := make([]FeeRecord, len(ms))
+	recs := make([]FeeRecord, 0, len(ms))
 	vals := make([]json.RawMessage, len(feeFields))
-	for i, m := range ms {
-		if m == nil { // null element
-			return nil, parseError("feeLst["+strconv.Itoa(i)+"]", "must be an object")
+	for _, m := range ms {
+		if m == nil { // a null element carries nothing
+			continue
 		}
 		clear(vals)
-		recs[i].read(m, vals)
+		recs = append(recs, FeeRecord{})
+		recs[len(recs)-1].read(m, vals)
 	}
 	return recs, nil
 }

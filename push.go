@@ -293,12 +293,12 @@ func (v *pushVerifier) verify(values []string, now time.Time) error {
 	if !ok {
 		return errPushDigest
 	}
-	d := digest{h: sha256.New()}
+	var buf [256]byte
+	d := digest{buf: buf[:0]}
 	d.str(tok.Username)
 	d.str(tok.Nonce)
 	d.str(tok.Created)
-	var sum [sha256.Size]byte
-	key := DedupKey(d.h.Sum(sum[:0])[:16])
+	key := d.key()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.replay.Purge(now)

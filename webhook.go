@@ -3,7 +3,6 @@ package voicecall
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -425,7 +424,8 @@ func (h *Handler) statusAttrs(ev *StatusEvent, panicked bool, err error) []slog.
 // statusKey is the de-duplication key of a status event: a hash of its
 // type and every field, as for a CDR.
 func statusKey(ev *StatusEvent) DedupKey {
-	d := digest{h: sha256.New()}
+	var buf [512]byte
+	d := digest{buf: buf[:0]}
 	d.str("voicecall status v1")
 	for _, s := range [...]string{string(ev.Type), ev.SessionID, ev.RawTimestamp, ev.UserData, ev.Caller, ev.Called, ev.StateDesc, ev.PartyType, ev.DigitInfo, ev.DisplayCallerNum} {
 		d.str(s)
@@ -445,8 +445,7 @@ func statusKey(ev *StatusEvent) DedupKey {
 		d.str(k)
 		d.str(string(ev.Extra[k]))
 	}
-	var sum [sha256.Size]byte
-	return DedupKey(d.h.Sum(sum[:0])[:16])
+	return d.key()
 }
 
 // dispatchFees hands each record not handled before to OnFee. It claims

@@ -124,10 +124,11 @@ func (m *Map[K, V]) Get(key K, now time.Time) (V, bool) {
 	return e.v, true
 }
 
-// Put sets key to v until expires, as the newest entry. It reports
-// false, changing nothing, when the entry cannot fit: larger than the
-// whole bound, or the map is full of unexpired entries and its policy is
-// Refuse.
+// Put sets key to v until expires. A new key becomes the newest entry;
+// an existing key keeps its place in the insertion order when its new
+// size fits. It reports false, changing nothing, when the entry cannot
+// fit: larger than the whole bound, or the map is full of unexpired
+// entries and its policy is Refuse.
 func (m *Map[K, V]) Put(key K, v V, expires, now time.Time) bool {
 	if m.base.IsZero() {
 		m.base = now.Add(-24 * time.Hour)
@@ -137,28 +138,30 @@ func (m *Map[K, V]) Put(key K, v V, expires, now time.Time) bool {
 	if n > m.maxBytes {
 		return false
 	}
-	free := int64(0)
 	if e, ok := m.m[key]; ok {
-		free = int64(slotBytes[K, V]()) + int64(m.extra(key, e.v)) // its queue item stays until popped
-	}
-	if m.bytes-free+n > m.maxBytes {
-		m.Purge(now)
-		if e, ok := m.m[key]; ok {
-			free = int64(slotBytes[K, V]()) + int64(m.extra(key, e.v))
-		} else {
-			free = 0
+		delta := int64(extra) - int64(m.extra(key, e.v))
+		if m.bytes+delta <= m.maxBytes {
+			e.v, e.exp = v, m.secs(expires)
+			m.m[key] = e
+			m.bytes += delta
+			return true
 		}
-		if m.bytes-free+n > m.maxBytes {
+		if m.policy == Refuse {
+			return false
+		}
+		m.Delete(key) // re-inserted below as the newest
+	}
+	if m.bytes+n > m.maxBytes {
+		m.Purge(now)
+		if m.bytes+n > m.maxBytes {
 			if m.policy == Refuse {
 				return false
 			}
-			m.Delete(key)
 			for m.bytes+n > m.maxBytes && m.head < len(m.queue) {
 				m.pop()
 			}
 		}
 	}
-	m.Delete(key)
 	m.seq++
 	m.m[key] = entry[V]{v: v, exp: m.secs(expires), seq: m.seq}
 	m.queue = append(m.queue, item[K]{key: key, seq: m.seq})
