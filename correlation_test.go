@@ -74,7 +74,6 @@ func TestCorrelationIndex(t *testing.T) {
 	assert.False(t, ok, "forgotten after the TTL")
 }
 
-
 func TestCallSightingMerge(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -272,4 +272,3 @@ func FuzzVerifyPush(f *testing.F) {
 		}
 	})
 }
-

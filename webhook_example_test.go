@@ -61,4 +61,3 @@ func ExampleCorrelationIndex() {
 	// Output:
 	// placed: 1201_613_4294967295_20190124030455@callenabler245.huaweicaas.com callout
 }
-

@@ -485,7 +485,6 @@ func TestHandlerDedupStoreFailures(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h2, http.MethodPost, ContentType, body).Code)
 }
 
-
 // TestHandlerFindings: each body of the receiver review that was lost
 // (answered 200 without a callback, or refused) now reaches its callback,
 // over loopback HTTP.
