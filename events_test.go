@@ -10,9 +10,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/voicecall-go/voicecall/internal/cdrbatch"
 )
 
 const seedSessionID = "1201_612_4294967295_20190124030424@callenabler245.huaweicaas.com"
@@ -216,6 +219,46 @@ func TestParseFindings(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `[1,2]`, string(n.Status.Extra["newThing"]))
 	assert.JSONEq(t, `"t1"`, string(n.Extra["traceId"]))
+}
+
+// TestParsePlainAgrees: the fast path takes the platform's usual bodies,
+// leaves the rest to the general path, and both agree.
+func TestParsePlainAgrees(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "notifications", "*.json"))
+	require.NoError(t, err)
+	plainCount := 0
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		require.NoError(t, err)
+		plain, ok := parsePlain(body)
+		if !ok || !utf8.Valid(body) {
+			continue
+		}
+		plainCount++
+		lenient, err := parseLenient(body)
+		require.NoError(t, err, f)
+		assert.Equal(t, lenient, plain, f)
+	}
+	assert.GreaterOrEqual(t, plainCount, 8, "the usual bodies take the fast path")
+	for _, body := range []string{
+		`{"eventType":"fee","feeLst":[{"sessionId":"s","ulFailReason":"518"}]}`,
+		`{"eventType":"fee","feeLst":[{"sessionId":"s","SessionId":"t"}]}`,
+		`{"eventType":"fee","feeLst":[{"sessionId":"s","newField":1}]}`,
+		`{"eventType":"fee","feeLst":[{"sessionId":"s","ulFailReason":99999999999}]}`,
+		`{"eventType":"fee","feeLst":{"sessionId":"s"}}`,
+		`{"eventType":"callout","statusInfo":{"sessionId":"s\u0041"}}`,
+		`{"eventType":"callout","eventType":"fee"}`,
+		`{"eventType":"callout","x":1}`,
+		`{"eventType":"fee"}`,
+		`{"eventType":""}`,
+	} {
+		_, ok := parsePlain([]byte(body))
+		assert.False(t, ok, body)
+	}
+	cdr := cdrbatch.Generate(50)
+	_, ok := parsePlain(cdr)
+	assert.True(t, ok, "a generated batch takes the fast path")
 }
 
 // TestParseErrorsEchoNothing: a refused body's error quotes at most a
@@ -513,6 +556,14 @@ func FuzzParseNotification(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		n, err := ParseNotification(body)
 		checkNoRecordLost(t, body, n, err)
+		if utf8.Valid(body) {
+			if plain, ok := parsePlain(body); ok {
+				lenient, err := parseLenient(body)
+				if err != nil || !assert.ObjectsAreEqual(plain, lenient) {
+					t.Fatalf("fast path and general path differ:\n%+v\n%+v (%v)", plain, lenient, err)
+				}
+			}
+		}
 		if err != nil {
 			var verr *ValidationError
 			if !errors.As(err, &verr) || !strings.HasPrefix(err.Error(), "voicecall: parse notification: ") {

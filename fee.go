@@ -637,6 +637,11 @@ func (r *FeeRecord) read(m map[string]json.RawMessage, vals []json.RawMessage) {
 		}
 		*f.str(r) = s
 	}
+	r.parseTimes()
+}
+
+// parseTimes sets the time fields from RawTimes.
+func (r *FeeRecord) parseTimes() {
 	t := &r.RawTimes
 	r.CallEndTime = feeTime(t.CallEndTime)
 	r.FailTime = feeTime(t.FailTime)
@@ -659,6 +664,49 @@ func feeTime(s string) time.Time {
 	}
 	t, _ := parsePlatformTime(s)
 	return t
+}
+
+// fromWire fills r from a record parsePlain decoded; it reports false
+// when an integer is out of the range parseLenient reads (which then
+// keeps it raw).
+func (r *FeeRecord) fromWire(w *wireFee) bool {
+	for _, n := range [...]int{w.Direction, w.FwdUnaswRsn, w.ULFailReason, w.SIPStatusCode, w.CallOutUnaswRsn, w.RecordFlag, w.TTSPlayTimes, w.TTSTransDuration} {
+		if int64(n) != int64(int32(n)) {
+			return false
+		}
+	}
+	r.Direction = w.Direction
+	r.SPID = w.SPID
+	r.AppKey = w.AppKey
+	r.ICID = w.ICID
+	r.BindNum = w.BindNum
+	r.SessionID = w.SessionID
+	r.CallerNum = w.CallerNum
+	r.CalleeNum = w.CalleeNum
+	r.FwdUnaswRsn = Q850Cause(w.FwdUnaswRsn)
+	r.ULFailReason = ReleasePoint(w.ULFailReason)
+	r.SIPStatusCode = w.SIPStatusCode
+	r.CallOutUnaswRsn = Q850Cause(w.CallOutUnaswRsn)
+	r.DynIVRPath = w.DynIVRPath
+	r.RecordFlag = w.RecordFlag
+	r.TTSPlayTimes = w.TTSPlayTimes
+	r.TTSTransDuration = w.TTSTransDuration
+	r.ServiceType = ServiceType(w.ServiceType)
+	r.HostName = w.HostName
+	r.UserData = w.UserData
+	r.OrigCalleeNum = w.OrigCalleeNum
+	r.FwdDisplayNum = w.FwdDisplayNum
+	r.FwdDstNum = w.FwdDstNum
+	r.RecordObjectName = w.RecordObjectName
+	r.RecordBucketName = w.RecordBucketName
+	r.RecordDomain = w.RecordDomain
+	r.RecordFileDownloadURL = w.RecordFileDownloadURL
+	r.RecordPushURL = w.RecordPushURL
+	r.MptyID = w.MptyID
+	r.EndToEndID = w.EndToEndID
+	r.RawTimes = w.RawFeeTimes
+	r.parseTimes()
+	return true
 }
 
 // wire converts r back to its wire form; see [Notification.MarshalJSON].
