@@ -12,7 +12,7 @@ import (
 	"github.com/voicecall-go/voicecall/internal/cdrbatch"
 )
 
-// Allocation gates (reliability-and-performance.md §B5, BM-9): allocation
+// Allocation gates: allocation
 // counts are deterministic, so they are the CI-stable guard of the hot
 // paths. The numbers are the committed ceilings; lower is welcome.
 func TestAllocs(t *testing.T) {

@@ -1,8 +1,8 @@
 package voicecall
 
-// Paired benchmarks of the notification side (reliability-and-performance.md
-// §B5, BM-5 and BM-6), on a generated 50-record CDR batch in which every
-// record carries every documented FeeInfo field (internal/cdrbatch).
+// Paired benchmarks of the notification side (docs/PERFORMANCE.md), on a
+// generated 50-record CDR batch in which every record carries every
+// documented FeeInfo field (internal/cdrbatch).
 
 import (
 	"bytes"

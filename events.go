@@ -17,7 +17,7 @@ import (
 // other values are kept verbatim in an [UnknownEvent].
 type EventType string
 
-// Event types documented by the platform (voicecall-api.md §5.3, §6.2).
+// Event types documented on Huawei's call status and CDR notification pages.
 const (
 	// EventCallout: the platform started dialling the callee (呼出事件).
 	EventCallout EventType = "callout"
@@ -48,7 +48,7 @@ func (t EventType) IsStatus() bool {
 
 // StatusEvent is one call-status notification (呼叫状态通知), pushed in
 // real time to the statusUrl. The platform pushes each event once and
-// never again, even when the receiver fails (voicecall-api.md §5.4).
+// never again, even when the receiver fails (Huawei's Voice Call FAQ).
 //
 // Phone numbers are in global format, e.g. "+8613800000021"; they are
 // personal data: mask them before logging (the SDK's own log lines keep
@@ -981,7 +981,7 @@ type wireStatus struct {
 }
 
 // StateCode is the hang-up reason of a disconnect event (statusInfo.
-// stateCode, "通话挂机原因值", voicecall-api.md §7.1). Codes the SDK does not
+// stateCode, "通话挂机原因值", from Huawei's table of hang-up reasons). Codes the SDK does not
 // know are kept as they are; their Description is "".
 type StateCode int
 

@@ -447,7 +447,7 @@ func TestEventTypeIsStatus(t *testing.T) {
 
 func TestStateCodes(t *testing.T) {
 	t.Parallel()
-	// Every hang-up reason of voicecall-api.md §7.1.
+	// Every hang-up reason of Huawei's table.
 	codes := []StateCode{0, 7001, 7002, 7003, 7004, 7005, 7100, 7105, 7106, 7107, 7108, 7109,
 		8000, 8001, 8002, 8003, 8004, 8005, 8006, 8007, 8008, 8009, 8010, 8012, 8013, 8014, 8015, 8016, 8017,
 		8018, 8019, 8020, 8022, 8100, 8101, 8102, 8103, 8104, 8105, 8106, 8107, 8108, 8109, 8110, 8111}

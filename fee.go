@@ -7,7 +7,7 @@ import (
 )
 
 // FeeRecord is one CDR (call detail record, 话单) of a fee notification
-// (voicecall-api.md §6.2). The platform pushes one CDR per call when the
+// (Huawei's CDR notification page). The platform pushes one CDR per call when the
 // call ends, merges CDRs with the same end time into batches of up to 50,
 // and re-pushes a batch up to 6 times, an hour apart, until it is answered
 // with 200: handle records idempotently (the [Handler] de-duplicates them
@@ -249,7 +249,7 @@ func (s ServiceType) String() string {
 }
 
 // ReleasePoint is a CDR's ulFailReason: where the platform released the
-// call ("呼叫拆线点", voicecall-api.md §7.2). Values 400-699 without their
+// call ("呼叫拆线点", Huawei's appendix of release points). Values 400-699 without their
 // own entry are SIP status codes sent when the far end gave no Q.850
 // cause; values of the hang-up-reason table ([StateCode]) also occur.
 type ReleasePoint int
@@ -364,7 +364,8 @@ func (p ReleasePoint) String() string {
 }
 
 // Q850Cause is an ITU-T Q.850 cause value, as in a CDR's fwdUnaswRsn and
-// callOutUnaswRsn (voicecall-api.md §7.3); 0 means not applicable.
+// callOutUnaswRsn (Huawei's appendix of Q.850 causes); 0 means not
+// applicable.
 type Q850Cause int
 
 // Q.850 causes that applications commonly branch on; [Q850Cause.Description]

@@ -5,7 +5,8 @@
 //
 //	go run ./examples/webhook -addr 127.0.0.1:8090 -path /voicecall/notify-3f9c2a7e
 //
-// Only -path is served; every other path is answered 404. Without push
+// Only -path is served, matched exactly; every other path is answered
+// 404. Without push
 // verification anyone who knows the URL can push forged notifications, so
 // give the platform a path nobody can guess (a random token, as above),
 // keep it out of logs, and turn verification on when your pushes are
@@ -202,7 +203,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return usageError{err}
 	}
 	mux := http.NewServeMux()
-	mux.Handle(*path, newBudget(l.maxInflight, l.maxBody).wrap(h))
+	pattern := *path
+	if strings.HasSuffix(pattern, "/") {
+		pattern += "{$}" // exactly this path, not the subtree below it
+	}
+	mux.Handle(pattern, newBudget(l.maxInflight, l.maxBody).wrap(h))
 	srv := newServer(mux, l, logger)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
