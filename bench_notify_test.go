@@ -64,6 +64,9 @@ func BenchmarkDecodeFee50(b *testing.B) {
 // calls OnFee and commits them; the dedup clock moves on by more than
 // the TTL between requests, so the same body counts as new every time.
 //
+// impl=handler-repush is the platform's re-push of a handled batch on
+// that small store: every record a duplicate, OnFee not called.
+//
 // impl=full-new and impl=full-repush are the pair of the receiver issue
 // (target: full-new at least 0.95x the throughput of full-repush): both
 // run on a MemoryDedup filled to its default bound of 100,000 records.
@@ -156,6 +159,13 @@ func BenchmarkWebhook(b *testing.B) {
 		if calls != 50*iter {
 			b.Fatalf("OnFee called %d times for %d new batches", calls, iter)
 		}
+	})
+	b.Run("impl=handler-repush", func(b *testing.B) {
+		h, err := NewHandler(HandlerConfig{OnFee: func(context.Context, *FeeRecord) error { return nil }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		serve(b, h, body, func() {})
 	})
 	b.Run("impl=full-repush", func(b *testing.B) {
 		calls := 0
