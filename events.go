@@ -284,7 +284,7 @@ func parseLenient(body []byte) (Notification, error) {
 	switch {
 	case et.IsStatus():
 		ev := &StatusEvent{Type: et}
-		if err := ev.read(vals[1], extra); err != nil {
+		if err := ev.read(vals[1]); err != nil {
 			return Notification{}, err
 		}
 		return Notification{Kind: NotificationStatus, Status: ev, Extra: extra}, nil
@@ -618,8 +618,8 @@ var (
 )
 
 // read fills ev from the raw statusInfo member (nil when absent). A
-// statusInfo that is not an object is kept in envExtra.
-func (ev *StatusEvent) read(raw json.RawMessage, envExtra map[string]json.RawMessage) error {
+// statusInfo that is not an object is kept in ev.Extra["statusInfo"].
+func (ev *StatusEvent) read(raw json.RawMessage) error {
 	if raw == nil || isNull(raw) {
 		return nil
 	}
