@@ -62,17 +62,21 @@ type CallSighting struct {
 }
 
 // Merge returns s with o folded in. When both have the same SessionID
-// (or s is empty), LastEvent becomes the later of the two in a call's
-// life, Answered and HasCDR are or-ed, a disconnect's StateCode is kept
-// (o's when it has one), FirstSeen is the earlier and LastSeen the later
-// (a zero time counts as unknown). A different SessionID means the
-// userData was reused by another call: o replaces s. Merge is pure, so
-// every store applies the same rule.
+// (an empty SessionID, from a status event that carried none, counts as
+// the same call and takes the other's), LastEvent becomes the later of
+// the two in a call's life, Answered and HasCDR are or-ed, a
+// disconnect's StateCode is kept (o's when it has one), FirstSeen is the
+// earlier and LastSeen the later (a zero time counts as unknown). A
+// different SessionID means the userData was reused by another call: o
+// replaces s. Merge is pure, so every store applies the same rule.
 func (s CallSighting) Merge(o CallSighting) CallSighting {
-	if s.SessionID != o.SessionID || (s.UserData == "" && s.LastEvent == "" && s.FirstSeen.IsZero()) {
+	if s.SessionID != o.SessionID && s.SessionID != "" && o.SessionID != "" {
 		return o
 	}
 	out := s
+	if out.SessionID == "" {
+		out.SessionID = o.SessionID
+	}
 	if o.UserData != "" {
 		out.UserData = o.UserData
 	}

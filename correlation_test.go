@@ -99,6 +99,13 @@ func TestCallSightingMerge(t *testing.T) {
 		})
 	}
 	assert.Equal(t, base, CallSighting{}.Merge(base), "into nothing")
+	// A status event without sessionId belongs to the call it names by
+	// userData: merged, and the sessionId filled in when it comes.
+	noSession := CallSighting{UserData: "u", LastEvent: EventAnswer, Answered: true, FirstSeen: t0, LastSeen: t0}
+	cdr := CallSighting{UserData: "u", SessionID: "s", LastEvent: EventFee, HasCDR: true, FirstSeen: t0.Add(time.Minute), LastSeen: t0.Add(time.Minute)}
+	assert.Equal(t, CallSighting{UserData: "u", SessionID: "s", LastEvent: EventFee, Answered: true, HasCDR: true, FirstSeen: t0, LastSeen: t0.Add(time.Minute)}, noSession.Merge(cdr))
+	assert.Equal(t, "s", cdr.Merge(noSession).SessionID)
+	assert.True(t, cdr.Merge(noSession).Answered)
 	withCode := base.Merge(CallSighting{UserData: "u", SessionID: "s", LastEvent: EventDisconnect, StateCode: 8101, HasStateCode: true})
 	assert.Equal(t, StateCode(8101), withCode.Merge(CallSighting{UserData: "u", SessionID: "s", LastEvent: EventFee}).StateCode, "a later CDR keeps the disconnect's code")
 }

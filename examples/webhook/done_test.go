@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -105,4 +108,40 @@ func TestDoneWhen(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("run did not return after cancel")
 	}
+}
+
+// failingWriter fails every write: the printer's OnStatus then fails.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestDeadLetterFile: with -dead-letter, a status event whose callback
+// failed is appended, raw, to the file, so that it can be replayed.
+func TestDeadLetterFile(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	file := filepath.Join(t.TempDir(), "dead.jsonl")
+	stderr := newLineWriter()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-path", "/n", "-dead-letter", file}, failingWriter{}, stderr, func(string) string { return "" })
+	}()
+	url := strings.TrimPrefix(stderr.next(t), "listening on ")
+	body := fixture(t, "status_disconnect.json")
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "kept in the dead letter")
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+	got, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, string(body)+"\n", string(got))
+	assert.Contains(t, stderr.String(), "goes to OnDeadLetter")
 }
