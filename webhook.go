@@ -96,7 +96,8 @@ type HandlerConfig struct {
 
 	// OnDeadLetter receives every status event whose OnStatus failed,
 	// with its raw body, so that the application can keep it (a file, a
-	// queue, another database) and replay it once OnStatus works again:
+	// queue, another database) and replay it once OnStatus works again
+	// (POST the body to the Handler, or pass it to [ParseNotification]):
 	// the platform will not send it again. When OnDeadLetter returns an
 	// error too, the Handler logs it and answers 503 (in case the
 	// platform does re-push); keep OnDeadLetter simpler than OnStatus (an
