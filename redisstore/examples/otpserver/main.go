@@ -88,6 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg        otp.Config
 		addr       = fs.String("addr", "127.0.0.1:8080", "address to listen on")
 		redisURL   = fs.String("redis", "", "redis:// URL of the shared state (default: in this process)")
+		prefix     = fs.String("redis-prefix", redisstore.DefaultPrefix, "prefix of the Redis keys")
 		notifyAddr = fs.String("notify-addr", "", "separate address for the platform's notifications (default: the main listener)")
 		notifyPath = fs.String("notify-path", "/notify", "path of the notification receiver")
 		notifyURL  = fs.String("notify-url", "", "URL sent as statusUrl and feeUrl in every call (default: the console's)")
@@ -146,7 +147,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	hcfg := voicecall.HandlerConfig{Logger: logger}
 	if *redisURL != "" {
-		st, err := redisstore.Open(*redisURL)
+		st, err := redisstore.Open(*redisURL, redisstore.WithPrefix(*prefix))
 		if err != nil {
 			return usage("%v", err)
 		}
@@ -313,4 +314,3 @@ func reply(w http.ResponseWriter, status int, body map[string]any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 }
-

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,11 +48,14 @@ type platform struct {
 func newPlatform(t *testing.T, opts ...voicetest.Option) *platform {
 	t.Helper()
 	p := &platform{}
-	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		if u := p.target.Load(); u != nil {
-			r.SetURL(u)
-		}
-	}})
+	proxy := httptest.NewServer(&httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			if u := p.target.Load(); u != nil {
+				r.SetURL(u)
+			}
+		},
+		ErrorLog: log.New(io.Discard, "", 0), // pushes that race a server's shutdown
+	})
 	t.Cleanup(proxy.Close)
 	p.srv = voicetest.Start(t, append([]voicetest.Option{voicetest.WithNotifyURLs(proxy.URL+"/notify", proxy.URL+"/notify")}, opts...)...)
 	return p
@@ -308,8 +313,9 @@ func TestTwoInstancesOneRedis(t *testing.T) {
 	redistest.Need(t, redisErr)
 	const busy = "+8613500000099"
 	p := newPlatform(t, voicetest.WithCalleeScenario(busy, voicetest.ScenarioBusy))
-	a := p.start(t, "-redis", redisSrv.URL)
-	b := p.start(t, "-redis", redisSrv.URL)
+	prefix := "otpserver-test:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+	a := p.start(t, "-redis", redisSrv.URL, "-redis-prefix", prefix)
+	b := p.start(t, "-redis", redisSrv.URL, "-redis-prefix", prefix)
 	phones := []string{"+8613600000001", "+8613600000002", "+8613600000003", "+8613600000004", "+8613600000005"}
 	for _, phone := range phones {
 		start := make(chan struct{})
