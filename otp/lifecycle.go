@@ -162,6 +162,25 @@ type Sent struct {
 // outcome is unknown, Send returns a Sent with Outcome
 // [voicecall.OutcomeUnknown] and no error.
 func (l *Lifecycle) Send(ctx context.Context, number, clientKey string) (*Sent, error) {
+	p, err := l.reserve(ctx, number, clientKey)
+	if err != nil {
+		return nil, err
+	}
+	req := l.tmpl
+	req.CalleeNumber, req.VerifyCode, req.UserData = number, p.code, p.token
+	resp, callErr := l.client.CallVerify(ctx, &req)
+	// The settling steps must run even when ctx ended with the call.
+	return l.finish(context.WithoutCancel(ctx), p, resp, callErr)
+}
+
+// pendingSend is a send the guard let through, before its call.
+type pendingSend struct {
+	number, numberID, code, token string
+}
+
+// reserve runs every step of Send before the call: validation, the
+// code, the token, the guard.
+func (l *Lifecycle) reserve(ctx context.Context, number, clientKey string) (*pendingSend, error) {
 	if !validNumber(number) {
 		return nil, ErrInvalidNumber
 	}
@@ -176,17 +195,17 @@ func (l *Lifecycle) Send(ctx context.Context, number, clientKey string) (*Sent, 
 	if err != nil {
 		return nil, errf("send: %w", err)
 	}
-	numberID := l.keyed.id("number", number)
+	p := &pendingSend{number: number, numberID: l.keyed.id("number", number), code: code, token: token}
 	clientID := ""
 	if clientKey != "" {
 		clientID = l.keyed.id("client", clientKey)
 	}
 	ref, err := l.guards.Reserve(ctx, Reservation{
-		Number:   numberID,
+		Number:   p.numberID,
 		Token:    token,
 		Cooldown: l.guard.cooldown,
 		Hold:     l.ttl,
-		Counters: l.guard.counters(numberID, clientID),
+		Counters: l.guard.counters(p.numberID, clientID),
 	})
 	if err != nil {
 		return nil, errf("send: guard: %w", err)
@@ -194,27 +213,27 @@ func (l *Lifecycle) Send(ctx context.Context, number, clientKey string) (*Sent, 
 	if ref.Reason != ReasonNone {
 		return nil, &RefusedError{Reason: ref.Reason, RetryAfter: ref.RetryAfter}
 	}
+	return p, nil
+}
 
-	req := l.tmpl
-	req.CalleeNumber, req.VerifyCode, req.UserData = number, code, token
-	resp, callErr := l.client.CallVerify(ctx, &req)
+// finish runs every step of Send after the call: store the code and
+// settle the guard by the call's outcome.
+func (l *Lifecycle) finish(ctx context.Context, p *pendingSend, resp *voicecall.CallVerifyResponse, callErr error) (*Sent, error) {
 	outcome := voicecall.OutcomeOf(callErr)
-	// The settling steps must run even when ctx ended with the call.
-	sctx := context.WithoutCancel(ctx)
 	if outcome == voicecall.OutcomeRejected {
-		if err := l.guards.Settle(sctx, token, SettleFailed); err != nil {
+		if err := l.guards.Settle(ctx, p.token, SettleFailed); err != nil {
 			return nil, errors.Join(callErr, errf("send: guard: %w", err))
 		}
 		return nil, callErr
 	}
 	expires := time.Now().Add(l.ttl)
-	if err := l.codes.Put(sctx, numberID, l.keyed.codeMAC(number, code), l.ttl); err != nil {
+	if err := l.codes.Put(ctx, p.numberID, l.keyed.codeMAC(p.number, p.code), l.ttl); err != nil {
 		return nil, errf("send: the call was %s but the code could not be stored: %w", outcome, err)
 	}
-	sent := &Sent{Outcome: outcome, Token: token, ExpiresAt: expires}
+	sent := &Sent{Outcome: outcome, Token: p.token, ExpiresAt: expires}
 	if outcome == voicecall.OutcomeAccepted {
 		sent.SessionID = resp.SessionID
-		if err := l.guards.Settle(sctx, token, SettlePlaced); err != nil {
+		if err := l.guards.Settle(ctx, p.token, SettlePlaced); err != nil {
 			return nil, errf("send: guard: %w", err)
 		}
 	}

@@ -126,8 +126,9 @@ type GuardStore interface {
 	Settle(ctx context.Context, token string, s Settlement) error
 }
 
-// memSweepEvery is how many writes a memory store makes between sweeps
-// of its expired entries.
+// memSweepEvery is the fewest writes a memory store makes between sweeps
+// of its expired entries; it waits for as many writes as it holds
+// entries, so that a sweep costs O(1) per write.
 const memSweepEvery = 1024
 
 // MemoryCodeStore is the in-process [CodeStore]. Expired codes are
@@ -158,7 +159,8 @@ func (s *MemoryCodeStore) Put(_ context.Context, number string, mac []byte, ttl 
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.writes++; s.writes%memSweepEvery == 0 {
+	if s.writes++; s.writes >= max(memSweepEvery, len(s.codes)) {
+		s.writes = 0
 		for k, c := range s.codes {
 			if !now.Before(c.expires) {
 				delete(s.codes, k)
@@ -243,7 +245,8 @@ func (s *MemoryGuardStore) Reserve(_ context.Context, r Reservation) (Refusal, e
 			return Refusal{Reason: c.Reason, RetryAfter: n.expires.Sub(now)}, nil
 		}
 	}
-	if s.writes++; s.writes%memSweepEvery == 0 {
+	if s.writes++; s.writes >= max(memSweepEvery, len(s.tokens)+len(s.counts)) {
+		s.writes = 0
 		s.sweep(now)
 	}
 	for _, c := range r.Counters {
