@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -26,6 +27,11 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	redisSrv.Close()
 	os.Exit(code)
+}
+
+func redistestNeed(t testing.TB) {
+	t.Helper()
+	redistest.Need(t, redisErr)
 }
 
 // roundTrips counts the commands go-redis sends, a pipeline counting
@@ -60,5 +66,21 @@ func newStore(t testing.TB) (*redisstore.Store, *roundTrips) {
 	rt := &roundTrips{}
 	st.Client().AddHook(rt)
 	t.Cleanup(func() { _ = st.Close() })
+	prefixes.Store(st, "test:"+hex.EncodeToString(b[:])+":")
 	return st, rt
+}
+
+var prefixes sync.Map // *redisstore.Store -> its prefix
+
+// redisstoreSamePrefix opens a second Store (another instance) on the
+// keys of st.
+func redisstoreSamePrefix(t testing.TB, st *redisstore.Store) *redisstore.Store {
+	t.Helper()
+	p, _ := prefixes.Load(st)
+	other, err := redisstore.Open(redisSrv.URL, redisstore.WithPrefix(p.(string)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Close() })
+	return other
 }
