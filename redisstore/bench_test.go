@@ -2,15 +2,19 @@ package redisstore_test
 
 // Latency of each store operation against the local redis-server, with
 // op=ping (one round trip doing nothing) as the floor. Every operation
-// is one round trip (TestOTPRoundTrips and TestDedupRoundTrips count
-// them); what it adds over ping is the script's work.
+// is one round trip (TestOTPRoundTrips, TestDedupRoundTrips and
+// TestCorrelationRoundTrips count them); what it adds over ping is the
+// script's work. op=reserve+settle and op=claim50+release50 are two
+// operations each.
 
 import (
 	"context"
+	"encoding/binary"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/otp"
 )
 
@@ -60,6 +64,53 @@ func BenchmarkRedisOTP(b *testing.B) {
 				b.Fatal(err, ref)
 			}
 			if err := guard.Settle(ctx, tok, otp.SettleFailed); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkRedisReceiver(b *testing.B) {
+	st, _ := newStore(b)
+	ctx := context.Background()
+	d := st.DedupStore(0, 0)
+	c := st.CorrelationStore(0)
+	keys := make([]voicecall.DedupKey, 50)
+	b.Run("op=claim50+release50", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			for j := range keys {
+				binary.BigEndian.PutUint64(keys[j][:], uint64(i))
+				keys[j][8] = byte(j)
+			}
+			if _, err := d.Claim(ctx, keys); err != nil {
+				b.Fatal(err)
+			}
+			if err := d.Release(ctx, keys); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("op=commit50", func(b *testing.B) {
+		for b.Loop() {
+			if err := d.Commit(ctx, keys); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	now := time.Now()
+	s := voicecall.CallSighting{UserData: "vc0123456789abcdef0123456789abcdef", SessionID: "1200_1_0_20260101000000", LastEvent: voicecall.EventAnswer, Answered: true, FirstSeen: now, LastSeen: now}
+	b.Run("op=observe", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.Observe(ctx, s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("op=lookup", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := c.Lookup(ctx, s.UserData); err != nil {
 				b.Fatal(err)
 			}
 		}

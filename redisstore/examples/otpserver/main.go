@@ -153,6 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		defer st.Close()
 		cfg.Codes, cfg.Guards = st.CodeStore(), st.GuardStore()
+		hcfg.Dedup = st.DedupStore(0, 0) // a CDR re-pushed to another instance is handled once
 	}
 	lc, err := otp.New(cfg)
 	if err != nil {
