@@ -25,13 +25,33 @@ const phone = "+8613500000001"
 type env struct {
 	srv *voicetest.Server
 	lc  *otp.Lifecycle
+
+	mu   sync.Mutex    // guards lc and gate for the handler's goroutines
+	gate chan struct{} // when set, notifications wait for it to close
+}
+
+// holdNotifications makes the receiver wait before it passes a
+// notification on, until the returned function is called.
+func (e *env) holdNotifications() (release func()) {
+	g := make(chan struct{})
+	e.mu.Lock()
+	e.gate = g
+	e.mu.Unlock()
+	return sync.OnceFunc(func() { close(g) })
 }
 
 func newEnv(t *testing.T, tune func(*otp.Config), opts ...voicetest.Option) *env {
 	t.Helper()
 	e := &env{}
-	var mu sync.Mutex // guards e.lc for the handler's goroutines
-	lc := func() *otp.Lifecycle { mu.Lock(); defer mu.Unlock(); return e.lc }
+	lc := func() *otp.Lifecycle {
+		e.mu.Lock()
+		l, g := e.lc, e.gate
+		e.mu.Unlock()
+		if g != nil {
+			<-g
+		}
+		return l
+	}
 	h, err := voicecall.NewHandler(voicecall.HandlerConfig{
 		OnStatus: func(ctx context.Context, ev *voicecall.StatusEvent) error { return lc().ObserveStatus(ctx, ev) },
 		OnFee:    func(ctx context.Context, rec *voicecall.FeeRecord) error { return lc().ObserveFee(ctx, rec) },
@@ -48,9 +68,9 @@ func newEnv(t *testing.T, tune func(*otp.Config), opts ...voicetest.Option) *env
 	}
 	l, err := otp.New(cfg)
 	require.NoError(t, err)
-	mu.Lock()
+	e.mu.Lock()
 	e.lc = l
-	mu.Unlock()
+	e.mu.Unlock()
 	return e
 }
 
@@ -229,10 +249,13 @@ func TestFailedCallLiftsCooldown(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, nil, voicetest.WithCalleeScenario(phone, sc))
 			ctx := ctxT(t)
+			release := e.holdNotifications()
+			t.Cleanup(release)
 			sent, err := e.lc.Send(ctx, phone, "")
 			require.NoError(t, err)
 			_, err = e.lc.Send(ctx, phone, "")
 			assert.Equal(t, otp.ReasonCooldown, refusal(t, err).Reason)
+			release()
 			e.waitPush(t, sent.Token, voicetest.KindStatus, voicetest.EventDisconnect)
 			_, err = e.lc.Send(ctx, phone, "")
 			assert.NoError(t, err, "a failed call can be resent at once")
@@ -272,6 +295,8 @@ func TestUnknownOutcomeHoldsUntilSettled(t *testing.T) {
 	e := newEnv(t, func(c *otp.Config) { c.Guard.Cooldown = -1 })
 	ctx := ctxT(t)
 	require.NoError(t, e.srv.FailNext(1, voicetest.DropResponse()))
+	release := e.holdNotifications()
+	t.Cleanup(release)
 	sent, err := e.lc.Send(ctx, phone, "")
 	require.NoError(t, err)
 	assert.Equal(t, voicecall.OutcomeUnknown, sent.Outcome)
@@ -279,9 +304,10 @@ func TestUnknownOutcomeHoldsUntilSettled(t *testing.T) {
 	// Even without a cooldown, nothing is sent while the outcome is unknown.
 	_, err = e.lc.Send(ctx, phone, "")
 	r := refusal(t, err)
-	if r.Reason == otp.ReasonPending { // the callout may already have settled it
-		assert.Greater(t, r.RetryAfter, 4*time.Minute)
-	}
+	assert.Equal(t, otp.ReasonPending, r.Reason)
+	assert.Greater(t, r.RetryAfter, 4*time.Minute)
+	assert.LessOrEqual(t, r.RetryAfter, otp.DefaultTTL)
+	release()
 	e.waitPush(t, sent.Token, voicetest.KindStatus, voicetest.EventCallout)
 	code := e.codeOf(t, sent.Token)
 	assert.NoError(t, e.lc.Check(ctx, phone, code), "the code of a call placed despite the unknown outcome works")
