@@ -57,9 +57,10 @@ func (r Reason) String() string {
 type RefusedError struct {
 	// Reason is the first limit that refused.
 	Reason Reason
-	// RetryAfter is how long until that limit lets a send through (it is
-	// an upper bound when the refusal is [ReasonPending]: a notification
-	// can settle the call sooner). Another limit may still refuse then.
+	// RetryAfter is how long until that limit lets a send through.
+	// Another limit may still refuse then. For [ReasonPending] it is the
+	// time left of the cooldown, when one runs (the call in flight will
+	// most likely be settled by then), else of the hold.
 	RetryAfter time.Duration
 }
 

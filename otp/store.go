@@ -88,7 +88,9 @@ type Reservation struct {
 
 // Refusal is a [GuardStore]'s answer: Reason is [ReasonNone] when the
 // send was reserved, else the first limit that refused and RetryAfter
-// how long it still refuses.
+// how long it still refuses. For [ReasonPending] RetryAfter is the
+// shorter of the hold's and the cooldown's remaining times: a settlement
+// can lift the hold at any moment, and the cooldown then remains.
 type Refusal struct {
 	Reason     Reason
 	RetryAfter time.Duration
@@ -235,7 +237,11 @@ func (s *MemoryGuardStore) Reserve(_ context.Context, r Reservation) (Refusal, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m, ok := s.holds[r.Number]; ok && now.Before(m.expires) {
-		return Refusal{Reason: ReasonPending, RetryAfter: m.expires.Sub(now)}, nil
+		wait := m.expires.Sub(now)
+		if c, ok := s.cools[r.Number]; ok && now.Before(c.expires) {
+			wait = min(wait, c.expires.Sub(now))
+		}
+		return Refusal{Reason: ReasonPending, RetryAfter: wait}, nil
 	}
 	if m, ok := s.cools[r.Number]; ok && now.Before(m.expires) {
 		return Refusal{Reason: ReasonCooldown, RetryAfter: m.expires.Sub(now)}, nil

@@ -78,7 +78,11 @@ var _ otp.GuardStore = (*GuardStore)(nil)
 // 2 the cooldown, 2+i the i-th counter.
 var reserve = redis.NewScript(`
 local t = redis.call('PTTL', KEYS[1])
-if t > 0 then return {1, t} end
+if t > 0 then
+  local c = redis.call('PTTL', KEYS[2])
+  if c > 0 and c < t then t = c end
+  return {1, t}
+end
 t = redis.call('PTTL', KEYS[2])
 if t > 0 then return {2, t} end
 local n = #KEYS - 3

@@ -225,8 +225,14 @@ func RunGuardStoreTests(t *testing.T, newStore func(t *testing.T) otp.GuardStore
 		r := res(t, num, time.Minute, 2*time.Minute)
 		reserve(t, s, r, otp.ReasonNone)
 		ref := reserve(t, s, res(t, num, time.Minute, 2*time.Minute), otp.ReasonPending)
-		if ref.RetryAfter <= time.Minute || ref.RetryAfter > 2*time.Minute {
-			t.Fatalf("pending RetryAfter = %v, want in (1m, 2m]", ref.RetryAfter)
+		if ref.RetryAfter <= 59*time.Second || ref.RetryAfter > time.Minute {
+			t.Fatalf("pending RetryAfter = %v, want the cooldown's, in (59s, 1m]", ref.RetryAfter)
+		}
+		noCool := randID(t)
+		reserve(t, s, res(t, noCool, 0, 2*time.Minute), otp.ReasonNone)
+		ref = reserve(t, s, res(t, noCool, 0, 2*time.Minute), otp.ReasonPending)
+		if ref.RetryAfter <= 119*time.Second || ref.RetryAfter > 2*time.Minute {
+			t.Fatalf("pending RetryAfter without a cooldown = %v, want the hold's, in (1m59s, 2m]", ref.RetryAfter)
 		}
 		settle(t, s, r.Token, otp.SettlePlaced)
 		ref = reserve(t, s, res(t, num, time.Minute, 2*time.Minute), otp.ReasonCooldown)
