@@ -17,8 +17,8 @@
 // store holds only a MAC of each code, so the old code cannot be read out
 // again, and a code that was read out once over a phone line is better
 // replaced than repeated. The new code replaces the old one, which stops
-// working, once the platform accepts the new call (a rejected resend
-// leaves the old code as it was).
+// working, once the platform accepts the new call or its outcome is
+// unknown (a rejected resend leaves the old code as it was).
 //
 // # The guard
 //
