@@ -1,8 +1,8 @@
 package voicecall
 
-// Paired benchmarks of the notification side (reliability-and-performance.md
-// §B5, BM-5 and BM-6), on a generated 50-record CDR batch in which every
-// record carries every documented FeeInfo field (internal/cdrbatch).
+// Paired benchmarks of the notification side (docs/PERFORMANCE.md), on a
+// generated 50-record CDR batch in which every record carries every
+// documented FeeInfo field (internal/cdrbatch).
 
 import (
 	"bytes"
@@ -63,6 +63,9 @@ func BenchmarkDecodeFee50(b *testing.B) {
 // reads the body, parses it, claims the records in its MemoryDedup,
 // calls OnFee and commits them; the dedup clock moves on by more than
 // the TTL between requests, so the same body counts as new every time.
+//
+// impl=handler-repush is the platform's re-push of a handled batch on
+// that small store: every record a duplicate, OnFee not called.
 //
 // impl=full-new and impl=full-repush are the pair of the receiver issue
 // (target: full-new at least 0.95x the throughput of full-repush): both
@@ -156,6 +159,13 @@ func BenchmarkWebhook(b *testing.B) {
 		if calls != 50*iter {
 			b.Fatalf("OnFee called %d times for %d new batches", calls, iter)
 		}
+	})
+	b.Run("impl=handler-repush", func(b *testing.B) {
+		h, err := NewHandler(HandlerConfig{OnFee: func(context.Context, *FeeRecord) error { return nil }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		serve(b, h, body, func() {})
 	})
 	b.Run("impl=full-repush", func(b *testing.B) {
 		calls := 0

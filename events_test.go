@@ -10,9 +10,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/voicecall-go/voicecall/internal/cdrbatch"
 )
 
 const seedSessionID = "1201_612_4294967295_20190124030424@callenabler245.huaweicaas.com"
@@ -218,6 +221,46 @@ func TestParseFindings(t *testing.T) {
 	assert.JSONEq(t, `"t1"`, string(n.Extra["traceId"]))
 }
 
+// TestParsePlainAgrees: the fast path takes the platform's usual bodies,
+// leaves the rest to the general path, and both agree.
+func TestParsePlainAgrees(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "notifications", "*.json"))
+	require.NoError(t, err)
+	plainCount := 0
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		require.NoError(t, err)
+		plain, ok := parsePlain(body)
+		if !ok || !utf8.Valid(body) {
+			continue
+		}
+		plainCount++
+		lenient, err := parseLenient(body)
+		require.NoError(t, err, f)
+		assert.Equal(t, lenient, plain, f)
+	}
+	assert.GreaterOrEqual(t, plainCount, 8, "the usual bodies take the fast path")
+	for _, body := range []string{
+		`{"eventType":"fee","feeLst":[{"sessionId":"s","ulFailReason":"518"}]}`,
+		`{"eventType":"fee","feeLst":[{"sessionId":"s","SessionId":"t"}]}`,
+		`{"eventType":"fee","feeLst":[{"sessionId":"s","newField":1}]}`,
+		`{"eventType":"fee","feeLst":[{"sessionId":"s","ulFailReason":99999999999}]}`,
+		`{"eventType":"fee","feeLst":{"sessionId":"s"}}`,
+		`{"eventType":"callout","statusInfo":{"sessionId":"s\u0041"}}`,
+		`{"eventType":"callout","eventType":"fee"}`,
+		`{"eventType":"callout","x":1}`,
+		`{"eventType":"fee"}`,
+		`{"eventType":""}`,
+	} {
+		_, ok := parsePlain([]byte(body))
+		assert.False(t, ok, body)
+	}
+	cdr := cdrbatch.Generate(50)
+	_, ok := parsePlain(cdr)
+	assert.True(t, ok, "a generated batch takes the fast path")
+}
+
 // TestParseErrorsEchoNothing: a refused body's error quotes at most a
 // character of it (the finding: a 900,000-digit number was echoed
 // whole).
@@ -404,7 +447,7 @@ func TestEventTypeIsStatus(t *testing.T) {
 
 func TestStateCodes(t *testing.T) {
 	t.Parallel()
-	// Every hang-up reason of voicecall-api.md §7.1.
+	// Every hang-up reason of Huawei's table.
 	codes := []StateCode{0, 7001, 7002, 7003, 7004, 7005, 7100, 7105, 7106, 7107, 7108, 7109,
 		8000, 8001, 8002, 8003, 8004, 8005, 8006, 8007, 8008, 8009, 8010, 8012, 8013, 8014, 8015, 8016, 8017,
 		8018, 8019, 8020, 8022, 8100, 8101, 8102, 8103, 8104, 8105, 8106, 8107, 8108, 8109, 8110, 8111}
@@ -513,6 +556,14 @@ func FuzzParseNotification(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		n, err := ParseNotification(body)
 		checkNoRecordLost(t, body, n, err)
+		if utf8.Valid(body) {
+			if plain, ok := parsePlain(body); ok {
+				lenient, err := parseLenient(body)
+				if err != nil || !assert.ObjectsAreEqual(plain, lenient) {
+					t.Fatalf("fast path and general path differ:\n%+v\n%+v (%v)", plain, lenient, err)
+				}
+			}
+		}
 		if err != nil {
 			var verr *ValidationError
 			if !errors.As(err, &verr) || !strings.HasPrefix(err.Error(), "voicecall: parse notification: ") {

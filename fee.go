@@ -7,7 +7,7 @@ import (
 )
 
 // FeeRecord is one CDR (call detail record, 话单) of a fee notification
-// (voicecall-api.md §6.2). The platform pushes one CDR per call when the
+// (Huawei's CDR notification page). The platform pushes one CDR per call when the
 // call ends, merges CDRs with the same end time into batches of up to 50,
 // and re-pushes a batch up to 6 times, an hour apart, until it is answered
 // with 200: handle records idempotently (the [Handler] de-duplicates them
@@ -249,7 +249,7 @@ func (s ServiceType) String() string {
 }
 
 // ReleasePoint is a CDR's ulFailReason: where the platform released the
-// call ("呼叫拆线点", voicecall-api.md §7.2). Values 400-699 without their
+// call ("呼叫拆线点", Huawei's appendix of release points). Values 400-699 without their
 // own entry are SIP status codes sent when the far end gave no Q.850
 // cause; values of the hang-up-reason table ([StateCode]) also occur.
 type ReleasePoint int
@@ -364,7 +364,8 @@ func (p ReleasePoint) String() string {
 }
 
 // Q850Cause is an ITU-T Q.850 cause value, as in a CDR's fwdUnaswRsn and
-// callOutUnaswRsn (voicecall-api.md §7.3); 0 means not applicable.
+// callOutUnaswRsn (Huawei's appendix of Q.850 causes); 0 means not
+// applicable.
 type Q850Cause int
 
 // Q.850 causes that applications commonly branch on; [Q850Cause.Description]
@@ -637,6 +638,11 @@ func (r *FeeRecord) read(m map[string]json.RawMessage, vals []json.RawMessage) {
 		}
 		*f.str(r) = s
 	}
+	r.parseTimes()
+}
+
+// parseTimes sets the time fields from RawTimes.
+func (r *FeeRecord) parseTimes() {
 	t := &r.RawTimes
 	r.CallEndTime = feeTime(t.CallEndTime)
 	r.FailTime = feeTime(t.FailTime)
@@ -659,6 +665,49 @@ func feeTime(s string) time.Time {
 	}
 	t, _ := parsePlatformTime(s)
 	return t
+}
+
+// fromWire fills r from a record parsePlain decoded; it reports false
+// when an integer is out of the range parseLenient reads (which then
+// keeps it raw).
+func (r *FeeRecord) fromWire(w *wireFee) bool {
+	for _, n := range [...]int{w.Direction, w.FwdUnaswRsn, w.ULFailReason, w.SIPStatusCode, w.CallOutUnaswRsn, w.RecordFlag, w.TTSPlayTimes, w.TTSTransDuration} {
+		if int64(n) != int64(int32(n)) {
+			return false
+		}
+	}
+	r.Direction = w.Direction
+	r.SPID = w.SPID
+	r.AppKey = w.AppKey
+	r.ICID = w.ICID
+	r.BindNum = w.BindNum
+	r.SessionID = w.SessionID
+	r.CallerNum = w.CallerNum
+	r.CalleeNum = w.CalleeNum
+	r.FwdUnaswRsn = Q850Cause(w.FwdUnaswRsn)
+	r.ULFailReason = ReleasePoint(w.ULFailReason)
+	r.SIPStatusCode = w.SIPStatusCode
+	r.CallOutUnaswRsn = Q850Cause(w.CallOutUnaswRsn)
+	r.DynIVRPath = w.DynIVRPath
+	r.RecordFlag = w.RecordFlag
+	r.TTSPlayTimes = w.TTSPlayTimes
+	r.TTSTransDuration = w.TTSTransDuration
+	r.ServiceType = ServiceType(w.ServiceType)
+	r.HostName = w.HostName
+	r.UserData = w.UserData
+	r.OrigCalleeNum = w.OrigCalleeNum
+	r.FwdDisplayNum = w.FwdDisplayNum
+	r.FwdDstNum = w.FwdDstNum
+	r.RecordObjectName = w.RecordObjectName
+	r.RecordBucketName = w.RecordBucketName
+	r.RecordDomain = w.RecordDomain
+	r.RecordFileDownloadURL = w.RecordFileDownloadURL
+	r.RecordPushURL = w.RecordPushURL
+	r.MptyID = w.MptyID
+	r.EndToEndID = w.EndToEndID
+	r.RawTimes = w.RawFeeTimes
+	r.parseTimes()
+	return true
 }
 
 // wire converts r back to its wire form; see [Notification.MarshalJSON].

@@ -18,7 +18,7 @@ func utc(s string) time.Time {
 }
 
 // TestParseDocCDR checks every field of the documented real CDR sample
-// (voicecall-api.md §6.2).
+// (Huawei's CDR notification page).
 func TestParseDocCDR(t *testing.T) {
 	t.Parallel()
 	n, err := ParseNotification(readNotification(t, "fee_doc_sample.json"))
@@ -144,7 +144,7 @@ func TestCodeTables(t *testing.T) {
 	assert.Equal(t, "004", ServiceType("004").String())
 	assert.Equal(t, "", ServiceType("004").Description())
 
-	// Every release point of voicecall-api.md §7.2.
+	// Every release point of Huawei's appendix.
 	for _, p := range []ReleasePoint{0, 100, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 512, 513, 514, 515, 516,
 		517, 518, 519, 520, 521, 522, 524, 526, 527, 528, 529, 530, 539, 540, 541, 542, 550, 551, 552, 553,
 		1001, 1002, 1003, 1004, 2801, 2802, 2803, 2805, 2806, 2810, 2811, 2812, 2825, 2829, 2831, 2837, 2838,
@@ -156,7 +156,7 @@ func TestCodeTables(t *testing.T) {
 	assert.Equal(t, "", ReleasePoint(3000).Description())
 	assert.Equal(t, "3000", ReleasePoint(3000).String())
 
-	// Every Q.850 cause of voicecall-api.md §7.3.
+	// Every Q.850 cause of Huawei's appendix.
 	for _, c := range []Q850Cause{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 18, 19, 20, 21, 22, 23, 25, 26, 27, 28, 29, 30, 31,
 		34, 38, 39, 40, 41, 42, 43, 44, 46, 47, 49, 50, 53, 55, 57, 58, 62, 63, 65, 66, 69, 70, 79, 81, 82, 83, 84, 85,
 		86, 87, 88, 90, 91, 95, 96, 97, 98, 99, 100, 101, 102, 103, 110, 111, 127} {

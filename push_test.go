@@ -19,7 +19,8 @@ import (
 	"github.com/voicecall-go/voicecall/internal/expiring"
 )
 
-// Push signature vectors of voicecall-api.md §5.2.
+// Push signature vectors: computed independently (Python hmac, Node.js
+// crypto) for the example values of Huawei's notification pages.
 const (
 	pushSecret  = "myAppSecret"
 	pushNonce   = "66C92B11FF8A425FB8D4CCFE0ED9ED1F"

@@ -1,7 +1,6 @@
 package voicecall
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -61,9 +60,13 @@ const (
 )
 
 // firstReadBytes caps what the Handler allocates for a body before any
-// of it has arrived, whatever the Content-Length says; the buffer grows
-// as bytes arrive.
-const firstReadBytes = 4 << 10
+// of it has arrived, whatever the Content-Length says; growToDeclared
+// caps the one growth to the declared length once that much has
+// arrived. Beyond, the buffer doubles as bytes arrive.
+const (
+	firstReadBytes = 4 << 10
+	growToDeclared = 64 << 10
+)
 
 // successBody is the answer the platform expects.
 const successBody = `{"resultcode":"0","resultdesc":"Success"}`
@@ -172,9 +175,10 @@ type HandlerConfig struct {
 //     valid X-AKSK header, or 503 when its replay cache is full (see
 //     [PushVerification]);
 //   - answers 413 to a body over MaxBodyBytes; it never allocates from
-//     the declared Content-Length (at most 4 KiB before the body
-//     arrives), so connections that announce large bodies and send
-//     nothing cost little;
+//     the declared Content-Length (4 KiB until that much of the body has
+//     arrived, then at most 64 KiB, then twice what has arrived), so
+//     connections that announce large bodies and send nothing cost
+//     little;
 //   - accepts any Content-Type: the platform's pages describe the body
 //     as a byte stream of JSON, and a refusal would lose the push;
 //   - answers 400, calling nothing, to a body [ParseNotification]
@@ -316,16 +320,36 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	return status
 }
 
-// readBody reads the whole body, up to limit bytes, into a buffer that
-// starts small and grows only as bytes arrive.
+// readBody reads the whole body, up to limit bytes. It allocates
+// firstReadBytes before any byte arrives; once those are filled, it
+// grows to the declared length (at most growToDeclared), then doubles
+// as bytes keep arriving, so memory follows what was received, never
+// what was announced.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	size := int64(firstReadBytes)
-	if r.ContentLength >= 0 && r.ContentLength < size {
-		size = r.ContentLength + 1 // room to see EOF without growing
+	cl := r.ContentLength
+	first := int64(firstReadBytes)
+	if cl >= 0 && cl < first {
+		first = cl + 1 // room to see EOF without growing
 	}
-	b := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := b.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
-	return b.Bytes(), err
+	buf := make([]byte, 0, first)
+	body := http.MaxBytesReader(w, r.Body, limit)
+	for {
+		if len(buf) == cap(buf) {
+			next := 2 * cap(buf)
+			if cl >= int64(cap(buf)) {
+				next = max(next, int(min(cl+1, growToDeclared)))
+			}
+			buf = slices.Grow(buf, next-len(buf))
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			return buf, nil
+		case err != nil:
+			return buf, err
+		}
+	}
 }
 
 // dispatch calls the callbacks for n and returns the HTTP status to

@@ -857,3 +857,30 @@ func (f *firstRead) Read(p []byte) (int, error) {
 	f.once.Do(func() { f.signal <- struct{}{} })
 	return f.ReadCloser.Read(p)
 }
+
+// TestHandlerFloodCausesDuplicatesNotLosses: finding 8's flood. Forged
+// records can still push genuine keys out of a bounded MemoryDedup, but
+// the cost is a genuine re-push handled twice, never a record dropped.
+func TestHandlerFloodCausesDuplicatesNotLosses(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	cfg := rec.config()
+	cfg.Dedup = NewMemoryDedup(0, 100)
+	h := newHandler(t, cfg)
+	genuine := readNotification(t, "fee_seed.json")
+	require.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, genuine).Code)
+	for i := range 3 {
+		var b strings.Builder
+		b.WriteString(`{"eventType":"fee","feeLst":[`)
+		for j := range 50 {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"sessionId":"forged-%d-%d"}`, i, j)
+		}
+		b.WriteString(`]}`)
+		require.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, []byte(b.String())).Code)
+	}
+	require.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, genuine).Code)
+	assert.Equal(t, 2, rec.fees[seedSessionID], "handled again after the flood: a duplicate, not a loss")
+}
