@@ -102,11 +102,9 @@ func (c *Client) do(ctx context.Context, ep *endpoint, query url.Values, body an
 	}
 	c.budget.record(healthy(err))
 	end := CallEndInfo{Operation: ep.op, Outcome: OutcomeOf(err), Attempts: cl.attempts, Duration: c.now().Sub(start), Err: err}
-	var apiErr *APIError
-	switch {
-	case err == nil:
+	if err == nil {
 		end.ResultCode = CodeSuccess
-	case errors.As(err, &apiErr):
+	} else if apiErr := apiErrorOf(err); apiErr != nil {
 		end.ResultCode = apiErr.Code
 	}
 	hookEnd(ctx, c.hooks.CallEnd, end)
@@ -117,8 +115,23 @@ func (c *Client) do(ctx context.Context, ep *endpoint, query url.Values, body an
 // a success, or a considered refusal other than throttling and clock
 // skew. Other failures drain the retry budget.
 func healthy(err error) bool {
+	if err == nil {
+		return true
+	}
+	apiErr := apiErrorOf(err)
+	return OutcomeOf(err) == OutcomeRejected && apiErr != nil && !apiErr.IsThrottled() && !apiErr.IsClockSkew()
+}
+
+// apiErrorOf returns the *APIError in err's chain, or nil.
+func apiErrorOf(err error) *APIError {
+	if err == nil {
+		return nil
+	}
 	var apiErr *APIError
-	return err == nil || OutcomeOf(err) == OutcomeRejected && errors.As(err, &apiErr) && !apiErr.IsThrottled() && !apiErr.IsClockSkew()
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	return nil
 }
 
 // callState is one call on an endpoint, across its attempts.
@@ -174,6 +187,23 @@ func (c *Client) run(ctx context.Context, cl *callState, out any) (reply, error)
 	}
 }
 
+// connTrace records whether an attempt obtained a connection (before
+// that, not a byte of the request can have been written) and whether it
+// was reused. A fresh one per attempt: httptrace.WithClientTrace composes
+// it with any trace the caller put on the context, for this request
+// alone. The HTTP/2 transport may call GotConn from another goroutine.
+type connTrace struct {
+	trace             httptrace.ClientTrace
+	connected, reused atomic.Bool
+}
+
+// Header values every request shares, read-only.
+var (
+	contentTypeValues   = []string{ContentType}
+	authorizationValues = []string{AuthorizationValue}
+	acceptValues        = []string{"application/json"}
+)
+
 // attemptResult is how one HTTP attempt ended.
 type attemptResult struct {
 	reply reply
@@ -207,15 +237,12 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 	sig := c.signer.sign(c.now().Add(cl.skew))
 	cl.scrub.add(sig.digest, sig.nonce)
 
-	// A fresh trace per attempt: WithClientTrace composes it with any
-	// trace the caller put on ctx, for this request alone.
-	// The HTTP/2 transport may call GotConn from another goroutine.
-	var connected, reused atomic.Bool
-	trace := &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) {
-		reused.Store(ci.Reused)
-		connected.Store(true)
-	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), cl.ep.method, cl.url, nil)
+	tr := &connTrace{}
+	tr.trace.GotConn = func(ci httptrace.GotConnInfo) {
+		tr.reused.Store(ci.Reused)
+		tr.connected.Store(true)
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.trace), cl.ep.method, cl.url, nil)
 	if err != nil {
 		return attemptResult{err: newRequestError(cl, OutcomeRejected, 0, "", nil, err)}
 	}
@@ -226,19 +253,21 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 		// GetBody no transport can replay a request whose body was read.
 		req.Body = io.NopCloser(bytes.NewReader(cl.payload))
 		req.ContentLength = int64(len(cl.payload))
-		req.Header["Content-Type"] = []string{ContentType}
+		req.Header["Content-Type"] = contentTypeValues
 	}
-	req.Header["Authorization"] = []string{AuthorizationValue}
-	req.Header["Accept"] = []string{"application/json"}
-	req.Header["User-Agent"] = []string{c.userAgent}
+	// Shared read-only slices: neither the transport nor http.Client
+	// modifies a request's header values.
+	req.Header["Authorization"] = authorizationValues
+	req.Header["Accept"] = acceptValues
+	req.Header["User-Agent"] = c.userAgentValues
 	req.Header[HeaderXAKSK] = []string{sig.header} // written as documented, not canonicalised to X-Aksk
 	c.debug(ctx, "voicecall: sending", slog.String("op", cl.ep.op), slog.Int("attempt", cl.attempts), slog.String("userData", cl.userData))
 
 	resp, err := c.hc.Do(req)
-	info.ConnReused = reused.Load()
+	info.ConnReused = tr.reused.Load()
 	if err != nil {
 		err = unwrapURLError(err)
-		if !connected.Load() {
+		if !tr.connected.Load() {
 			// No connection, so not a byte of the request was written.
 			return attemptResult{err: newRequestError(cl, OutcomeRejected, 0, "", nil, err)}
 		}
@@ -262,8 +291,7 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 	default:
 		res.reply, res.err = classify(cl, resp.StatusCode, resp.Header, body, out)
 	}
-	var apiErr *APIError
-	if errors.As(res.err, &apiErr) && apiErr.IsClockSkew() {
+	if apiErr := apiErrorOf(res.err); apiErr != nil && apiErr.IsClockSkew() {
 		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 			res.skew = d.Sub(c.now())
 		}
@@ -432,10 +460,9 @@ func (c *Client) logResult(ctx context.Context, cl *callState, n int, start time
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
 	}
-	var apiErr *APIError
 	if err == nil {
 		attrs = append(attrs, slog.String("resultcode", string(CodeSuccess)))
-	} else if errors.As(err, &apiErr) {
+	} else if apiErr := apiErrorOf(err); apiErr != nil {
 		attrs = append(attrs, slog.String("resultcode", string(apiErr.Code)))
 	}
 	if err != nil {
