@@ -3,6 +3,7 @@
 //
 //	go run ./examples/sandbox
 //	go run ./examples/sandbox -addr 127.0.0.1:9090 -scenario busy
+//	go run ./examples/sandbox -tls -tls-ca sandbox-ca.pem  # https://127.0.0.1:8443
 //
 // It prints "listening on http://ADDR", the app key and secret to sign
 // with, and one line per request, call and notification. Phone numbers are
@@ -12,6 +13,11 @@
 // Point the client's base URL at http://ADDR; notifications go to the
 // request's statusUrl and feeUrl, or to -status-url and -fee-url (the
 // "console" URLs). See php/README.md for the PHP sample.
+//
+// With -tls it serves HTTPS (on 127.0.0.1:8443 unless -addr is given)
+// with a certificate it generates for the names and addresses of
+// -tls-hosts, signed by an ephemeral CA whose certificate it writes to
+// -tls-ca; it prints how a Go, PHP or curl client trusts that file.
 package main
 
 import (
@@ -54,8 +60,23 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	timeScale := fs.Float64("time-scale", 0.1, "speed of simulated calls: 1 is real time, 0.1 ten times faster")
 	sign := fs.String("sign-pushes", "none", "sign notifications: none, newlines or concat (voicecall-api.md §5.2)")
 	remote := fs.Bool("remote-pushes", false, "also push notifications to non-loopback hosts (default: loopback receivers only)")
+	tf := addTLSFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
+	}
+	listen := *addr
+	if tf.enabled {
+		// The fake listens on a loopback port of its own; the TLS front
+		// listens on -addr (see tls.go).
+		listen = "127.0.0.1:0"
+		addrSet := false
+		fs.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
+		if !addrSet {
+			*addr = defaultTLSAddr
+		}
 	}
 	sc, err := voicetest.ParseScenario(*scenario)
 	if err != nil {
@@ -74,7 +95,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, time.Now().Format("15:04:05.000")+" "+format+"\n", a...)
 	}
 	opts := []voicetest.Option{
-		voicetest.WithAddr(*addr),
+		voicetest.WithAddr(listen),
 		voicetest.WithApp(voicetest.App{Key: *appKey, Secret: *appSecret}),
 		voicetest.WithNotifyURLs(*statusURL, *feeURL),
 		voicetest.WithScenario(sc),
@@ -101,14 +122,27 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer srv.Close()
 
-	printf("listening on %s", srv.URL)
+	baseURL := srv.URL
+	if tf.enabled {
+		front, u, help, err := setupTLS(tf, *addr, srv.Addr())
+		if err != nil {
+			return err
+		}
+		defer front.Close()
+		baseURL = u
+		for _, l := range help {
+			printf("%s", l)
+		}
+	}
+
+	printf("listening on %s", baseURL)
 	printf("app key %s", *appKey)
 	if *appSecret == voicetest.DefaultAppSecret {
 		printf("app secret %s (the default; change it with -app-secret)", *appSecret)
 	} else {
 		printf("app secret given with -app-secret (not printed)")
 	}
-	printf("POST %s/rest/httpsessions/callVerify/v1.0; calls go as %q", srv.URL, sc)
+	printf("POST %s/rest/httpsessions/callVerify/v1.0; calls go as %q", baseURL, sc)
 
 	<-ctx.Done()
 	printf("shutting down")
