@@ -1,0 +1,86 @@
+package voicecall_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/internal/readmecheck"
+)
+
+// readmeImports are the packages README snippets may use without
+// importing them (internal/readmecheck adds the imports they need).
+var readmeImports = map[string]string{
+	"voicecall": "github.com/voicecall-go/voicecall",
+	"voicetest": "github.com/voicecall-go/voicecall/voicetest",
+	"context":   "context",
+	"errors":    "errors",
+	"fmt":       "fmt",
+	"log":       "log",
+	"slog":      "log/slog",
+	"http":      "net/http",
+	"httptest":  "net/http/httptest",
+	"os":        "os",
+	"testing":   "testing",
+	"time":      "time",
+	"tls":       "crypto/tls",
+	"x509":      "crypto/x509",
+}
+
+// readmePrelude declares what the README's snippets take from the
+// application around them.
+const readmePrelude = `import (
+	"context"
+	"net/http"
+
+	"github.com/voicecall-go/voicecall"
+)
+
+// The application's credentials, from the console.
+var appKey, appSecret string
+
+// The application's storage.
+var store interface {
+	SaveEvent(ctx context.Context, sessionID string, t voicecall.EventType, code voicecall.StateCode) error
+	SaveCDR(ctx context.Context, rec *voicecall.FeeRecord) error
+}
+
+// The application under test in the voicetest snippet.
+var myApp struct {
+	Client              *voicecall.Client
+	NotificationHandler func() http.Handler
+	SendCode            func(ctx context.Context, callee string) (sessionID string)
+}
+
+var (
+	_ = appKey
+	_ = appSecret
+	_ = store
+	_ = myApp
+)
+`
+
+// TestREADMESnippets compiles every ```go block of README.md (see
+// internal/readmecheck for how fragments are wrapped). Blocks that use
+// the OpenTelemetry module (vcotel.) are compiled by that module's tests.
+func TestREADMESnippets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	t.Parallel()
+	md, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var blocks []readmecheck.Block
+	for _, b := range readmecheck.Blocks(md) {
+		if !strings.Contains(b.Code, "vcotel.") {
+			blocks = append(blocks, b)
+		}
+	}
+	require.NotEmpty(t, blocks, "README.md has Go snippets")
+	require.NoError(t, readmecheck.Build(".", "testdata", blocks, readmePrelude, readmeImports))
+}
