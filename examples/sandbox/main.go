@@ -33,7 +33,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/voicecall-go/voicecall/internal/redact"
+	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 					printf("call     %s ended: stateCode %d", c.SessionID, c.StateCode)
 					return
 				}
-				printf("call     %s placed: callee %s, scenario %s, userData %q", c.SessionID, redact.Phone(c.CalleeNbr), c.Scenario, redact.Text(c.UserData, 64))
+				printf("call     %s placed: callee %s, scenario %s, userData %q", c.SessionID, voicecall.MaskNumber(c.CalleeNbr), c.Scenario, voicecall.SanitizeText(c.UserData, 64))
 			},
 			Delivery: func(d voicetest.Delivery) { printf("notify   %s", describeDelivery(d)) },
 		}),
@@ -171,7 +171,7 @@ func describeDelivery(d voicetest.Delivery) string {
 		s += fmt.Sprintf(" attempt=%d", d.Attempt)
 	}
 	if d.Err != nil {
-		return s + " failed: " + redact.Text(d.Err.Error(), 200)
+		return s + " failed: " + voicecall.SanitizeText(d.Err.Error(), 200)
 	}
 	return s + fmt.Sprintf(" http %d", d.StatusCode)
 }
