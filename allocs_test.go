@@ -19,7 +19,10 @@ func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector changes allocation counts")
 	}
-	s := newSigner("myAppKey", "myAppSecret")
+	c, err := NewClient("https://example.com", "myAppKey", "myAppSecret")
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now()
 	req := fullRequest()
 	answerBody := []byte(`{"resultcode":"0","resultdesc":"Success","sessionId":"1200_366_0_20161228102743@callenabler.home1.com"}`)
@@ -38,17 +41,19 @@ func TestAllocs(t *testing.T) {
 		max  float64
 		fn   func()
 	}{
-		// uuid.NewRandom's buffer and the header string.
-		{"sign", 2, func() { _, _ = s.headerValue(now, time.UTC) }},
+		// uuid.NewRandom's buffer, the keyed HMAC, the Created text, the
+		// digest and the header string.
+		{"sign", 13, func() { _, _ = c.sign(now) }},
 		// url.Parse of the two callback URLs; none without them.
 		{"validate", 2, func() { _ = req.Validate() }},
 		{"validate without callback URLs", 0, func() { _ = validRequest().Validate() }},
-		// The body buffer, sized once.
-		{"build body", 1, func() { _ = req.marshal(req.UserData) }},
-		// resultdesc and sessionId (the one-pass decoder), and the result.
-		{"classify success", 3, func() { _, _ = classify("CallVerify", 200, ContentType, answerBody, "tok") }},
+		// encoding/json's encoder, its buffer, and the two Base64 URLs.
+		{"build body", 7, func() { _, _ = marshalBody(req.wire(req.UserData)) }},
+		// Two encoding/json decodes (the head, then the response) and the
+		// header map.
+		{"classify success", 17, func() { _, _ = classifyCallVerify(200, ContentType, answerBody) }},
 		// Plus the error, its sanitised description and body snippet.
-		{"classify rejection", 11, func() { _, _ = classify("CallVerify", 403, ContentType, rejectBody, "tok") }},
+		{"classify rejection", 28, func() { _, _ = classifyCallVerify(403, ContentType, rejectBody) }},
 		// The decoded strings and the FeeRecords: 5 fewer than the raw
 		// decode, whose feeLst slice grows 7 times while the pooled
 		// decode buffer does not.

@@ -6,17 +6,15 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 )
 
-// Wire constants of the X-AKSK authentication scheme (voicecall-api.md §2).
+// Wire constants of the X-AKSK authentication scheme, as Huawei's API
+// pages (for example "语音验证码场景API") state them.
 const (
 	// ContentType is the Content-Type the platform requires on every request.
 	ContentType = "application/json;charset=UTF-8"
@@ -79,20 +77,13 @@ type Token struct {
 // Use [NewNonce] and [FormatCreated] for the last two arguments.
 func Sign(appKey, appSecret, nonce, created string) Token {
 	m := hmac.New(sha256.New, []byte(appSecret))
+	_, _ = m.Write([]byte(nonce + created)) // hash.Hash.Write never returns an error
 	return Token{
 		Username:       appKey,
-		PasswordDigest: string(appendDigest(nil, m, []byte(nonce+created), new([sha256.Size]byte))),
+		PasswordDigest: base64.StdEncoding.EncodeToString(m.Sum(nil)),
 		Nonce:          nonce,
 		Created:        created,
 	}
-}
-
-// appendDigest resets m (a keyed HMAC-SHA256), hashes msg and appends
-// the standard Base64 of the MAC to dst, using sum as scratch space.
-func appendDigest(dst []byte, m hash.Hash, msg []byte, sum *[sha256.Size]byte) []byte {
-	m.Reset()
-	_, _ = m.Write(msg) // hash.Hash.Write never returns an error
-	return base64.StdEncoding.AppendEncode(dst, m.Sum(sum[:0]))
 }
 
 // HeaderValue returns the X-AKSK header value in the layout of Huawei's
@@ -252,71 +243,4 @@ func ValidNonce(s string) bool {
 		}
 	}
 	return true
-}
-
-// signer signs requests for one app. It keeps keyed HMAC states in a
-// pool so that signing does not rebuild the key schedule every time.
-// It is safe for concurrent use.
-type signer struct {
-	appKey  string
-	states  sync.Pool                    // of *macState
-	created atomic.Pointer[createdStamp] // the last Created written
-}
-
-// createdStamp caches a formatted Created: it changes once a second, and
-// formatting a time costs as much as the HMAC.
-type createdStamp struct {
-	unix int64
-	loc  *time.Location
-	text [len(CreatedLayout)]byte
-}
-
-// macState is a keyed HMAC-SHA256 with scratch space for one signature.
-type macState struct {
-	mac hash.Hash
-	msg []byte // Nonce + Created
-	sum [sha256.Size]byte
-	out []byte // the header value being built
-}
-
-func newSigner(appKey, appSecret string) *signer {
-	key := []byte(appSecret)
-	s := &signer{appKey: appKey}
-	s.states.New = func() any {
-		return &macState{mac: hmac.New(sha256.New, key), msg: make([]byte, 0, 64), out: make([]byte, 0, len(appKey)+160)}
-	}
-	return s
-}
-
-// headerValue returns the X-AKSK value for a fresh nonce and a Created
-// of now in loc. It is Sign(appKey, secret, NewNonce(), FormatCreated(now,
-// loc)).HeaderValue() without the intermediate allocations.
-func (s *signer) headerValue(now time.Time, loc *time.Location) (string, error) {
-	var nonce [32]byte
-	if err := fillNonce(&nonce); err != nil {
-		return "", err
-	}
-	stamp := s.created.Load()
-	if stamp == nil || stamp.unix != now.Unix() || stamp.loc != loc {
-		stamp = &createdStamp{unix: now.Unix(), loc: loc}
-		now.In(loc).AppendFormat(stamp.text[:0], CreatedLayout)
-		s.created.Store(stamp)
-	}
-	created := stamp.text[:]
-
-	st := s.states.Get().(*macState)
-	st.msg = append(append(st.msg[:0], nonce[:]...), created...)
-	b := append(st.out[:0], `UsernameToken Username="`...)
-	b = append(b, s.appKey...)
-	b = append(b, `",PasswordDigest="`...)
-	b = appendDigest(b, st.mac, st.msg, &st.sum)
-	b = append(b, `",Nonce="`...)
-	b = append(b, nonce[:]...)
-	b = append(b, `",Created="`...)
-	b = append(b, created...)
-	b = append(b, '"')
-	v := string(b)
-	st.out = b
-	s.states.Put(st)
-	return v, nil
 }

@@ -1,8 +1,8 @@
 package voicecall
 
-// Paired benchmarks (reliability-and-performance.md §B5-§B6): each
-// function's sub-benchmarks are named impl=... (or conn=...) so that
-// one run gives the ratio with `benchstat -col /impl`.
+// Paired benchmarks (docs/PERFORMANCE.md): each function's
+// sub-benchmarks are named impl=... (or conn=...) so that one run gives
+// the ratio with `benchstat -col /impl`.
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -45,13 +46,18 @@ func BenchmarkSign(b *testing.B) {
 	b.Run("impl=sdk", func(b *testing.B) {
 		// Like the floor's Created, the clock is read once: reading it
 		// (~25 ns here) is not signing.
-		s := newSigner("myAppKey", "myAppSecret")
+		c, err := NewClient("https://example.com", "myAppKey", "myAppSecret")
+		if err != nil {
+			b.Fatal(err)
+		}
 		now := time.Now()
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := s.headerValue(now, time.UTC); err != nil {
+			tok, err := c.sign(now)
+			if err != nil {
 				b.Fatal(err)
 			}
+			_ = tok.HeaderValue()
 		}
 	})
 }
@@ -105,18 +111,78 @@ func minimalCall(b *testing.B, hc *http.Client, url string, body []byte, xaksk s
 	}
 }
 
+// keepAliveTransport is the SDK's transport with keep-alive on, so that
+// the benchmarks compare the code of a call rather than TCP handshakes.
+func keepAliveTransport(b *testing.B) *http.Transport {
+	tr := NewTransport(nil)
+	tr.DisableKeepAlives = false
+	b.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+// handwrittenCall is what a careful user writes by hand without the SDK:
+// sign with a fresh nonce, json.Marshal the body, POST it with a
+// deadline, read the answer with a bound and json.Unmarshal it.
+func handwrittenCall(b *testing.B, hc *http.Client, url string, req *CallVerifyRequest) {
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+	defer cancel()
+	nonce, err := NewNonce()
+	if err != nil {
+		b.Fatal(err)
+	}
+	xaksk := Sign("myAppKey", "myAppSecret", nonce, FormatCreated(time.Now(), time.UTC)).HeaderValue()
+	body, err := json.Marshal(map[string]any{
+		"displayNbr": req.DisplayNumber, "calleeNbr": req.CalleeNumber, "languageType": req.LanguageType,
+		"preTone": req.PreTone, "verifyCode": req.VerifyCode, "returnIdlePort": "false", "userData": req.UserData,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	hreq.Header.Set("Content-Type", ContentType)
+	hreq.Header.Set("Authorization", AuthorizationValue)
+	hreq.Header["X-AKSK"] = []string{xaksk}
+	resp, err := hc.Do(hreq)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ans struct {
+		ResultCode string `json:"resultcode"`
+		ResultDesc string `json:"resultdesc"`
+		SessionID  string `json:"sessionId"`
+	}
+	if err := json.Unmarshal(data, &ans); err != nil || ans.ResultCode != "0" || ans.SessionID == "" {
+		b.Fatalf("handwritten call: %v %q", err, data)
+	}
+}
+
 func BenchmarkCallVerify(b *testing.B) {
 	srv := benchServer(b, false)
-	tr := newTransport(true, nil) // same transport settings for both, keep-alive
-	b.Cleanup(tr.CloseIdleConnections)
-	hc := &http.Client{Transport: tr}
+	hc := &http.Client{Transport: keepAliveTransport(b)} // the same settings for all, keep-alive
 	req := validRequest()
-	body := req.marshal(req.UserData)
+	body, err := marshalBody(req.wire(req.UserData))
+	if err != nil {
+		b.Fatal(err)
+	}
 	xaksk := Sign("myAppKey", "myAppSecret", "66C92B11FF8A425FB8D4CCFE0ED9ED1F", FormatCreated(time.Now(), nil)).HeaderValue()
 	b.Run("impl=minimal", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			minimalCall(b, hc, srv.URL+CallVerifyPath, body, xaksk, true)
+		}
+	})
+	b.Run("impl=handwritten", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			handwrittenCall(b, hc, srv.URL+CallVerifyPath, req)
 		}
 	})
 	b.Run("impl=sdk", func(b *testing.B) {
@@ -160,8 +226,10 @@ func BenchmarkCallVerifyConn(b *testing.B) {
 	}
 	b.Run("conn=pooled", func(b *testing.B) {
 		run(b, func() *Client {
-			c, _ := NewClient(srv.URL, "k", "s", WithConnectionReuse(), WithTLSConfig(&tls.Config{RootCAs: roots}))
-			b.Cleanup(c.Close)
+			tr := NewTransport(&tls.Config{RootCAs: roots})
+			tr.DisableKeepAlives = false
+			b.Cleanup(tr.CloseIdleConnections)
+			c, _ := NewClient(srv.URL, "k", "s", WithHTTPClient(&http.Client{Transport: tr}))
 			return c
 		})
 	})

@@ -2,11 +2,9 @@ package voicecall
 
 import (
 	"context"
-	"encoding/base64"
+	"errors"
 	"log/slog"
-	"net/url"
-	"strconv"
-	"unicode/utf8"
+	"net/http"
 
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
@@ -19,16 +17,12 @@ const CallVerifyPath = "/rest/httpsessions/callVerify/v1.0"
 // out in Chinese.
 const LanguageChinese = 2
 
-// Limits of the CallVerify fields (voicecall-api.md §3.1).
+// Limits of the CallVerify fields, from Huawei's voice verification code
+// API page (the shared ones are in validate.go's constants).
 const (
-	MinNumberLen      = 4   // shortest phone number, "+" included
-	MaxNumberLen      = 31  // longest phone number, "+" included
-	MaxVerifyCodeLen  = 8   // longest verification code
-	MaxTimes          = 9   // most read-outs; 0 means until the callee hangs up
-	MaxToneLen        = 128 // longest audio file name, in characters
-	MaxCallbackURLLen = 128 // longest Base64-encoded callback URL
-	MaxUserDataLen    = 256 // longest userData, in characters
-	DefaultTimes      = 3   // read-outs when Times is nil (the platform's default)
+	MaxVerifyCodeLen = 8 // longest verification code
+	MaxTimes         = 9 // most read-outs; 0 means until the callee hangs up
+	DefaultTimes     = 3 // read-outs when Times is nil (the platform's default)
 )
 
 // CallVerifyRequest asks the platform to call CalleeNumber and read out
@@ -124,58 +118,23 @@ func (r *CallVerifyRequest) LogValue() slog.Value {
 // Validate checks every field and returns a [*ValidationError] listing all
 // problems, or nil. CallVerify calls it before sending anything.
 func (r *CallVerifyRequest) Validate() error {
-	var fs []FieldError
-	add := func(field, problem string) { fs = append(fs, FieldError{Field: field, Problem: problem}) }
-	if p := numberProblem(r.DisplayNumber, true); p != "" {
-		add("displayNbr", p)
-	}
-	if p := numberProblem(r.CalleeNumber, true); p != "" {
-		add("calleeNbr", p)
-	}
+	var fs fieldErrors
+	fs.add("displayNbr", numberProblem(r.DisplayNumber, true))
+	fs.add("calleeNbr", numberProblem(r.CalleeNumber, true))
 	if r.LanguageType <= 0 {
-		add("languageType", "must be a positive integer (2 for Chinese)")
+		fs.add("languageType", "must be a positive integer (2 for Chinese)")
 	}
-	if p := toneProblem(r.PreTone, true); p != "" {
-		add("preTone", p)
-	}
-	if p := verifyCodeProblem(r.VerifyCode); p != "" {
-		add("verifyCode", p)
-	}
-	if p := toneProblem(r.PostTone, false); p != "" {
-		add("posTone", p)
-	}
+	fs.add("preTone", toneProblem(r.PreTone, true))
+	fs.add("verifyCode", verifyCodeProblem(r.VerifyCode))
+	fs.add("posTone", toneProblem(r.PostTone, false))
 	if r.Times != nil && (*r.Times < 0 || *r.Times > MaxTimes) {
-		add("times", "must be 0-9 (0 repeats until the callee hangs up)")
+		fs.add("times", "must be 0-9 (0 repeats until the callee hangs up)")
 	}
-	if p := callbackURLProblem(r.StatusURL); p != "" {
-		add("statusUrl", p)
-	}
-	if p := callbackURLProblem(r.FeeURL); p != "" {
-		add("feeUrl", p)
-	}
-	if p := UserDataProblem(r.UserData); p != "" {
-		add("userData", p)
-	}
-	if p := numberProblem(r.BindNumber, false); p != "" {
-		add("bindNbr", p)
-	}
-	if fs != nil {
-		return newValidationError("CallVerify", fs...)
-	}
-	return nil
-}
-
-func numberProblem(s string, required bool) string {
-	if s == "" {
-		if required {
-			return "is required"
-		}
-		return ""
-	}
-	if len(s) < MinNumberLen || len(s) > MaxNumberLen || s[0] != '+' || !allDigits(s[1:]) {
-		return `must be "+" followed by digits, 4-31 characters in all`
-	}
-	return ""
+	fs.add("statusUrl", callbackURLProblem(r.StatusURL))
+	fs.add("feeUrl", callbackURLProblem(r.FeeURL))
+	fs.add("userData", UserDataProblem(r.UserData))
+	fs.add("bindNbr", numberProblem(r.BindNumber, false))
+	return fs.err("CallVerify")
 }
 
 func verifyCodeProblem(s string) string {
@@ -188,62 +147,8 @@ func verifyCodeProblem(s string) string {
 	return ""
 }
 
-func toneProblem(s string, required bool) string {
-	switch {
-	case s == "" && required:
-		return "is required"
-	case utf8.RuneCountInString(s) > MaxToneLen:
-		return "must be at most 128 characters"
-	case !utf8.ValidString(s):
-		return "must be valid UTF-8"
-	}
-	return ""
-}
-
-func callbackURLProblem(s string) string {
-	if s == "" {
-		return ""
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "must be an absolute http or https URL"
-	}
-	if base64.StdEncoding.EncodedLen(len(s)) > MaxCallbackURLLen {
-		return "must be at most 128 characters once Base64-encoded (a URL of at most 96 bytes)"
-	}
-	return ""
-}
-
-// UserDataProblem returns why s cannot be sent as userData, or "" if it
-// can: at most 256 characters, ASCII only, no "{" or "}". The notification
-// side can use it to check a token before looking it up.
-func UserDataProblem(s string) string {
-	if len(s) > MaxUserDataLen {
-		return "must be at most 256 characters"
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= utf8.RuneSelf:
-			return "must be ASCII (Base64-encode other text)"
-		case c == '{' || c == '}':
-			return `must not contain "{" or "}"`
-		}
-	}
-	return ""
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return len(s) > 0
-}
-
 // callVerifyWire is the JSON body, in the field order of Huawei's
-// models. marshal writes the same JSON by hand; the tests check the two
-// agree.
+// models.
 type callVerifyWire struct {
 	DisplayNbr     string `json:"displayNbr"`
 	CalleeNbr      string `json:"calleeNbr"`
@@ -259,100 +164,28 @@ type callVerifyWire struct {
 	BindNbr        string `json:"bindNbr,omitempty"`
 }
 
-// marshal returns the JSON body of a validated request. It appends the
-// fields directly (one allocation, no reflection): the hot path of every
-// call.
-func (r *CallVerifyRequest) marshal(userData string) []byte {
-	n := 200 + len(r.DisplayNumber) + len(r.CalleeNumber) + len(r.PreTone) + len(r.VerifyCode) + len(r.PostTone) +
-		base64.StdEncoding.EncodedLen(len(r.StatusURL)) + base64.StdEncoding.EncodedLen(len(r.FeeURL)) +
-		len(userData) + len(r.BindNumber)
-	b := make([]byte, 0, n)
-	b = appendField(b, `{"displayNbr":`, r.DisplayNumber)
-	b = appendField(b, `,"calleeNbr":`, r.CalleeNumber)
-	b = append(b, `,"languageType":`...)
-	b = strconv.AppendInt(b, int64(r.LanguageType), 10)
-	b = appendField(b, `,"preTone":`, r.PreTone)
-	b = appendField(b, `,"verifyCode":`, r.VerifyCode)
-	if r.PostTone != "" {
-		b = appendField(b, `,"posTone":`, r.PostTone)
+// wire returns the body of a validated request carrying userData.
+func (r *CallVerifyRequest) wire(userData string) *callVerifyWire {
+	return &callVerifyWire{
+		DisplayNbr:     r.DisplayNumber,
+		CalleeNbr:      r.CalleeNumber,
+		LanguageType:   r.LanguageType,
+		PreTone:        r.PreTone,
+		VerifyCode:     r.VerifyCode,
+		PosTone:        r.PostTone,
+		Times:          r.Times,
+		StatusURL:      encodeCallbackURL(r.StatusURL),
+		FeeURL:         encodeCallbackURL(r.FeeURL),
+		ReturnIdlePort: boolString(r.ReturnIdlePort),
+		UserData:       userData,
+		BindNbr:        r.BindNumber,
 	}
-	if r.Times != nil {
-		b = append(b, `,"times":`...)
-		b = strconv.AppendInt(b, int64(*r.Times), 10)
-	}
-	if r.StatusURL != "" {
-		b = append(b, `,"statusUrl":"`...)
-		b = base64.StdEncoding.AppendEncode(b, []byte(r.StatusURL))
-		b = append(b, '"')
-	}
-	if r.FeeURL != "" {
-		b = append(b, `,"feeUrl":"`...)
-		b = base64.StdEncoding.AppendEncode(b, []byte(r.FeeURL))
-		b = append(b, '"')
-	}
-	if r.ReturnIdlePort {
-		b = append(b, `,"returnIdlePort":"true"`...)
-	} else {
-		b = append(b, `,"returnIdlePort":"false"`...)
-	}
-	if userData != "" {
-		b = appendField(b, `,"userData":`, userData)
-	}
-	if r.BindNumber != "" {
-		b = appendField(b, `,"bindNbr":`, r.BindNumber)
-	}
-	return append(b, '}')
 }
 
-func appendField(b []byte, key, value string) []byte {
-	return appendJSONString(append(b, key...), value)
-}
-
-// appendJSONString appends s as a JSON string. s is valid UTF-8 (checked
-// by Validate); quotes, backslashes and control characters are escaped,
-// and so are U+2028 and U+2029, as encoding/json does.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != '\u2028' && r != '\u2029' {
-				i += size
-				continue
-			}
-			b = append(b, s[start:i]...)
-			b = append(b, `\u202`...)
-			b = append(b, hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, `\u00`...)
-			b = append(b, hexDigits[c>>4], hexDigits[c&0xF])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+// sensitiveValues implements sensitive: the code and the numbers (with
+// and without their "+", as a URL-encoded echo would show them).
+func (w *callVerifyWire) sensitiveValues() []string {
+	return append(numberForms(w.DisplayNbr, w.CalleeNbr, w.BindNbr), w.VerifyCode)
 }
 
 // CallVerifyResponse is the platform's answer to an accepted
@@ -360,19 +193,31 @@ func appendJSONString(b []byte, s string) []byte {
 type CallVerifyResponse struct {
 	// SessionID (sessionId) identifies the call; the status and CDR
 	// notifications carry it.
-	SessionID string
+	SessionID string `json:"sessionId"`
 	// IdlePort is the platform's number of idle call ports (0-65535),
 	// present only when the request set ReturnIdlePort and the platform
 	// returned it.
-	IdlePort *int
+	IdlePort *int `json:"idlePort"`
 	// ResultCode is the platform's resultcode ([CodeSuccess]).
-	ResultCode ResultCode
+	ResultCode ResultCode `json:"-"`
 	// ResultDesc is the platform's resultdesc, e.g. "Success".
-	ResultDesc string
+	ResultDesc string `json:"-"`
 	// UserData is the userData that was sent: the caller's, or the
 	// correlation token the SDK generated.
-	UserData string
+	UserData string `json:"-"`
 }
+
+// checkAnswer implements answerChecker: an accepted call has a session
+// id.
+func (r *CallVerifyResponse) checkAnswer() error {
+	if r.SessionID == "" {
+		return errors.New("the answer has resultcode 0 but no sessionId")
+	}
+	return nil
+}
+
+// callVerify is the voice verification code API.
+var callVerify = endpoint{op: "CallVerify", method: http.MethodPost, path: CallVerifyPath}
 
 // CallVerify asks the platform to call req.CalleeNumber and read out
 // req.VerifyCode.
@@ -383,6 +228,10 @@ type CallVerifyResponse struct {
 // [*RequestError] which either says the request was never sent or
 // matches [ErrOutcomeUnknown] (the call may have been placed: do not
 // resend blindly, see the package documentation). [OutcomeOf] sorts them.
+//
+// The platform's first status event (callout) can reach your receiver
+// before CallVerify returns. To recognise it, set req.UserData to a
+// token from [NewCorrelationToken] and record it before the call.
 func (c *Client) CallVerify(ctx context.Context, req *CallVerifyRequest) (*CallVerifyResponse, error) {
 	if req == nil {
 		return nil, newValidationError("CallVerify", FieldError{Field: "request", Problem: "is nil"})
@@ -392,20 +241,13 @@ func (c *Client) CallVerify(ctx context.Context, req *CallVerifyRequest) (*CallV
 	}
 	userData := req.UserData
 	if userData == "" {
-		var err error
-		if userData, err = NewCorrelationToken(); err != nil {
-			return nil, newRequestError("CallVerify", "", OutcomeRejected, 0, "", nil, err)
-		}
+		userData = NewCorrelationToken()
 	}
-	ans, err := c.do(ctx, call{op: "CallVerify", url: c.callVerifyURL, body: req.marshal(userData), userData: userData, logAttrs: req})
+	var resp CallVerifyResponse
+	rep, err := c.do(ctx, &callVerify, nil, req.wire(userData), userData, &resp)
 	if err != nil {
 		return nil, err
 	}
-	return &CallVerifyResponse{
-		SessionID:  ans.SessionID,
-		IdlePort:   ans.IdlePort,
-		ResultCode: CodeSuccess,
-		ResultDesc: ans.ResultDesc,
-		UserData:   userData,
-	}, nil
+	resp.ResultCode, resp.ResultDesc, resp.UserData = CodeSuccess, rep.ResultDesc, userData
+	return &resp, nil
 }

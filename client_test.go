@@ -3,12 +3,10 @@ package voicecall
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -91,25 +89,6 @@ func TestClientPrintingHidesSecret(t *testing.T) {
 	assert.Contains(t, text.String(), "key123")
 }
 
-func TestDefaultTransport(t *testing.T) {
-	t.Parallel()
-	c, err := NewClient("https://example.com", "k", "s")
-	require.NoError(t, err)
-	tr, ok := c.hc.Transport.(*http.Transport)
-	require.True(t, ok)
-	assert.True(t, tr.DisableKeepAlives, "short connections by default")
-	assert.False(t, tr.TLSClientConfig.InsecureSkipVerify)
-	assert.NotNil(t, tr.TLSClientConfig.ClientSessionCache, "TLS resumption")
-	assert.Nil(t, tr.Proxy, "the library never reads the environment")
-	assert.Equal(t, DefaultTLSHandshakeTimeout, tr.TLSHandshakeTimeout)
-	assert.Equal(t, DefaultResponseHeaderTimeout, tr.ResponseHeaderTimeout)
-	assert.NotNil(t, tr.DialContext)
-
-	pooled, err := NewClient("https://example.com", "k", "s", WithConnectionReuse())
-	require.NoError(t, err)
-	assert.False(t, pooled.hc.Transport.(*http.Transport).DisableKeepAlives)
-}
-
 func TestWithHTTPClientIsCopied(t *testing.T) {
 	t.Parallel()
 	var used atomic.Int64
@@ -131,139 +110,6 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-func TestRedirectIsNotFollowed(t *testing.T) {
-	t.Parallel()
-	var other atomic.Int64
-	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		other.Add(1)
-	}))
-	t.Cleanup(elsewhere.Close)
-	for _, code := range []int{301, 302, 307, 308} {
-		srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) {
-			fmt.Fprintf(conn, "HTTP/1.1 %d Moved\r\nLocation: %s/steal\r\nContent-Length: 0\r\n\r\n", code, elsewhere.URL)
-		})
-		c, err := NewClient(srv.URL(), "k", "s")
-		require.NoError(t, err)
-		_, err = c.CallVerify(context.Background(), validRequest())
-		var reqErr *RequestError
-		require.ErrorAs(t, err, &reqErr)
-		assert.Equal(t, code, reqErr.HTTPStatus)
-		assert.Equal(t, OutcomeRejected, OutcomeOf(err))
-		assert.Contains(t, err.Error(), "redirect not followed")
-		assert.Equal(t, int64(1), srv.received.Load())
-	}
-	assert.Zero(t, other.Load(), "X-AKSK never reaches another host")
-}
-
-func TestClassify(t *testing.T) {
-	t.Parallel()
-	const js = "application/json;charset=UTF-8"
-	tests := []struct {
-		name        string
-		status      int
-		contentType string
-		body        string
-		outcome     Outcome
-		code        ResultCode // for APIError (possibly wrapped)
-		contains    string
-	}{
-		{"success", 200, js, okAnswer, OutcomeAccepted, "", ""},
-		{"success without content type", 200, "", okAnswer, OutcomeAccepted, "", ""},
-		{"success with idle port", 200, js, `{"resultcode":"0","resultdesc":"Success","sessionId":"s","idlePort":0}`, OutcomeAccepted, "", ""},
-		{"code on 200", 200, js, `{"resultcode":"1010002","resultdesc":"Invalid request. calleeNbr"}`, OutcomeRejected, CodeInvalidRequest, "Invalid request. calleeNbr"},
-		{"code on 403", 403, js, `{"resultcode":"1010002","resultdesc":"Invalid request."}`, OutcomeRejected, CodeInvalidRequest, "http 403"},
-		{"code on 400", 400, js, `{"resultcode":"1023006","resultdesc":"x"}`, OutcomeRejected, CodeAuthFailed, ""},
-		{"unknown code", 200, js, `{"resultcode":"1099999","resultdesc":"new"}`, OutcomeRejected, "1099999", "1099999 (new)"},
-		{"invalid rest api", 404, js, `{"resultcode":"1010006","resultdesc":"Invalid Rest API."}`, OutcomeRejected, CodeInvalidRestAPI, ""},
-		{"code on 500", 500, js, `{"resultcode":"1010001","resultdesc":"Internal system error."}`, OutcomeUnknown, CodeSystemError, "outcome unknown"},
-		{"502 html", 502, "text/html", "<html><body>502 Bad Gateway</body></html>", OutcomeUnknown, "", "http 502 text/html"},
-		{"503 empty", 503, "", "", OutcomeUnknown, "", "http 503"},
-		{"200 html", 200, "text/html; charset=utf-8", "<html>portal</html>", OutcomeUnknown, "", "HTML page"},
-		{"200 html looking like json", 200, "text/html", okAnswer, OutcomeUnknown, "", "HTML page"},
-		{"200 empty object", 200, js, `{}`, OutcomeUnknown, "", "no resultcode"},
-		{"200 empty body", 200, js, ``, OutcomeUnknown, "", "not a platform answer"},
-		{"truncated", 200, js, `{"resultcode":"0","resultdesc":"Succ`, OutcomeUnknown, "", "not a platform answer"},
-		{"trailing garbage", 200, js, okAnswer + `{}`, OutcomeUnknown, "", "not a platform answer"},
-		{"numeric resultcode", 200, js, `{"resultcode":0,"sessionId":"s"}`, OutcomeUnknown, "", "not a platform answer"},
-		{"success without session", 200, js, `{"resultcode":"0","resultdesc":"Success"}`, OutcomeUnknown, "", "no sessionId"},
-		{"success with empty session", 200, js, `{"resultcode":"0","resultdesc":"Success","sessionId":""}`, OutcomeUnknown, "", "no sessionId"},
-		{"success on 202", 202, js, okAnswer, OutcomeAccepted, "", ""},
-		{"success on 400", 400, js, okAnswer, OutcomeUnknown, "", "resultcode 0 with http status 400"},
-		{"array", 200, js, `[]`, OutcomeUnknown, "", "not a platform answer"},
-		{"control chars in desc", 200, js, `{"resultcode":"1010002","resultdesc":"bad\r\nINFO forged line"}`, OutcomeRejected, CodeInvalidRequest, "bad  INFO forged line"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			ans, err := classify("CallVerify", tt.status, tt.contentType, []byte(tt.body), "tok")
-			assert.Equal(t, tt.outcome, OutcomeOf(err), "error: %v", err)
-			if tt.outcome == OutcomeAccepted {
-				require.NoError(t, err)
-				assert.NotEmpty(t, ans.SessionID)
-				return
-			}
-			assert.Equal(t, "tok", UserDataOf(err))
-			assert.NotContains(t, err.Error(), "\n")
-			assert.NotContains(t, err.Error(), "\r")
-			if tt.contains != "" {
-				assert.Contains(t, err.Error(), tt.contains)
-			}
-			var apiErr *APIError
-			if tt.code != "" {
-				require.ErrorAs(t, err, &apiErr)
-				assert.Equal(t, tt.code, apiErr.Code)
-			} else {
-				assert.False(t, errors.As(err, &apiErr))
-			}
-			if tt.outcome == OutcomeUnknown {
-				assert.ErrorIs(t, err, ErrOutcomeUnknown)
-				assert.Contains(t, err.Error(), "outcome unknown, the call may have been placed")
-			}
-		})
-	}
-}
-
-func TestResultCodePredicates(t *testing.T) {
-	t.Parallel()
-	type preds struct{ auth, skew, throttled, param, account bool }
-	tests := map[ResultCode]preds{
-		CodeAuthFailed:             {auth: true},
-		CodeTypeInvalid:            {auth: true},
-		CodeCreatedMissing:         {auth: true},
-		CodeInvalidAppKey:          {auth: true},
-		CodeIPBlocked:              {auth: true},
-		CodeTimeOutLimit:           {skew: true},
-		CodeFlowControl:            {throttled: true},
-		CodePortLimit:              {throttled: true},
-		CodeSPCallLimit:            {throttled: true},
-		CodeDisplayNumberCallLimit: {throttled: true},
-		CodeInvalidRequest:         {param: true},
-		CodeInvalidDisplayNumber:   {param: true},
-		CodeUserNotActive:          {account: true},
-		CodeAppKeySuspended:        {account: true},
-		CodeSystemError:            {},
-		CodeCallTimeForbidden:      {},
-		"42":                       {},
-	}
-	for code, want := range tests {
-		e := &APIError{Code: code}
-		got := preds{e.IsAuthFailure(), e.IsClockSkew(), e.IsThrottled(), e.IsInvalidParameter(), e.IsAccountState()}
-		assert.Equal(t, want, got, "code %s", code)
-	}
-	assert.Equal(t, "1010010 (The flow control upper limit is reached on the platform.)", CodeFlowControl.String())
-	assert.Equal(t, "42", ResultCode("42").String())
-}
-
-func TestOutcomeString(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, "accepted", OutcomeAccepted.String())
-	assert.Equal(t, "rejected", OutcomeRejected.String())
-	assert.Equal(t, "unknown", OutcomeUnknown.String())
-	assert.Equal(t, "Outcome(7)", Outcome(7).String())
-	assert.Equal(t, OutcomeRejected, OutcomeOf(errBoom))
-	assert.Equal(t, OutcomeUnknown, OutcomeOf(fmt.Errorf("wrapped: %w", &RequestError{Outcome: OutcomeUnknown})))
-}
-
 func TestTimeoutOption(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
@@ -278,4 +124,51 @@ func TestTimeoutOption(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, elapsed, 100*time.Millisecond+deadlineSlack, "deadline honoured")
 	assert.True(t, strings.Contains(err.Error(), "order-42"), "the correlation token is in the message")
+}
+
+func TestSignerMatchesSign(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient("https://example.com", "myAppKey", "myAppSecret")
+	require.NoError(t, err)
+	for range 20 {
+		signed, err := c.sign(signTime)
+		require.NoError(t, err)
+		hv := signed.HeaderValue()
+		tok, err := ParseToken(hv)
+		require.NoError(t, err)
+		assert.Equal(t, hv, tok.HeaderValue(), "the signer's layout is the documented one")
+		want := Sign("myAppKey", "myAppSecret", tok.Nonce, tok.Created)
+		assert.Equal(t, want.PasswordDigest, tok.PasswordDigest)
+		assert.Len(t, tok.Nonce, 32)
+		assert.True(t, ValidNonce(tok.Nonce))
+	}
+}
+
+func TestSignerCreatedFollowsTheClock(t *testing.T) {
+	t.Parallel()
+	clients := map[*time.Location]*Client{}
+	for _, loc := range []*time.Location{time.UTC, BeijingTime()} {
+		c, err := NewClient("https://example.com", "k", "s", WithCreatedLocation(loc))
+		require.NoError(t, err)
+		clients[loc] = c
+	}
+	for i, tc := range []struct {
+		now  time.Time
+		loc  *time.Location
+		want string
+	}{
+		{signTime, time.UTC, "2018-02-12T15:30:20Z"},
+		{signTime.Add(999 * time.Millisecond), time.UTC, "2018-02-12T15:30:20Z"},
+		{signTime.Add(time.Second), time.UTC, "2018-02-12T15:30:21Z"},
+		{signTime.Add(time.Second), BeijingTime(), "2018-02-12T23:30:21Z"},
+		{signTime, time.UTC, "2018-02-12T15:30:20Z"},
+	} {
+		signed, err := clients[tc.loc].sign(tc.now)
+		require.NoError(t, err)
+		hv := signed.HeaderValue()
+		tok, err := ParseToken(hv)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, tok.Created, "step %d", i)
+		assert.Equal(t, Sign("k", "s", tok.Nonce, tc.want).PasswordDigest, tok.PasswordDigest)
+	}
 }

@@ -1,6 +1,8 @@
 package voicecall
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"strings"
 	"sync"
 	"time"
@@ -151,14 +153,14 @@ func eventRank(t EventType) int {
 // digits from crypto/rand. When a request leaves UserData empty the SDK
 // sets one itself; generate it yourself and record it before the call
 // when your notification receiver must recognise the call's very first
-// push, which can arrive before the request method returns.
-func NewCorrelationToken() (string, error) {
+// push (callout), which can arrive before the request method returns.
+func NewCorrelationToken() string {
+	var raw [16]byte
+	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails (Go 1.24 and later)
 	var b [34]byte
 	b[0], b[1] = 'v', 'c'
-	if err := fillNonce((*[32]byte)(b[2:])); err != nil {
-		return "", err
-	}
-	return string(b[:]), nil
+	hex.Encode(b[2:], raw[:])
+	return string(b[:])
 }
 
 // IsCorrelationToken reports whether s has the form of a token the SDK

@@ -297,9 +297,11 @@ func TestConnModes(t *testing.T) {
 func TestPooledClientAgainstSilentClose(t *testing.T) {
 	t.Parallel()
 	srv := voicetest.Start(t, voicetest.WithTimeScale(0))
-	pooled, err := srv.NewClient(voicecall.WithConnectionReuse())
+	tr := voicecall.NewTransport(nil)
+	tr.DisableKeepAlives = false // connection reuse, which the default transport turns off
+	defer tr.CloseIdleConnections()
+	pooled, err := srv.NewClient(voicecall.WithHTTPClient(&http.Client{Transport: tr}))
 	require.NoError(t, err)
-	defer pooled.Close()
 	short, err := srv.NewClient()
 	require.NoError(t, err)
 	const n = 50

@@ -1,17 +1,20 @@
 package voicecall
 
-// The client fault matrix of reliability-and-performance.md §A6 (rows
-// C1-C26). Every test counts what the server received: exactly one
+// The request path's tests: classification of every kind of answer, and
+// the client fault matrix (rows C1-C26 of docs/RELIABILITY.md). Every test counts what the server received: exactly one
 // reception for a fault after the connection was obtained, at most one
 // before it.
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -437,3 +440,265 @@ func TestNoIdempotencyKeyHeader(t *testing.T) {
 }
 
 func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+func TestRedirectIsNotFollowed(t *testing.T) {
+	t.Parallel()
+	var other atomic.Int64
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		other.Add(1)
+	}))
+	t.Cleanup(elsewhere.Close)
+	for _, code := range []int{301, 302, 307, 308} {
+		srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) {
+			fmt.Fprintf(conn, "HTTP/1.1 %d Moved\r\nLocation: %s/steal\r\nContent-Length: 0\r\n\r\n", code, elsewhere.URL)
+		})
+		c, err := NewClient(srv.URL(), "k", "s")
+		require.NoError(t, err)
+		_, err = c.CallVerify(context.Background(), validRequest())
+		var reqErr *RequestError
+		require.ErrorAs(t, err, &reqErr)
+		assert.Equal(t, code, reqErr.HTTPStatus)
+		assert.Equal(t, OutcomeRejected, OutcomeOf(err))
+		assert.Contains(t, err.Error(), "redirect not followed")
+		assert.Equal(t, int64(1), srv.received.Load())
+	}
+	assert.Zero(t, other.Load(), "X-AKSK never reaches another host")
+}
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	const js = "application/json;charset=UTF-8"
+	tests := []struct {
+		name        string
+		status      int
+		contentType string
+		body        string
+		outcome     Outcome
+		code        ResultCode // for APIError (possibly wrapped)
+		contains    string
+	}{
+		{"success", 200, js, okAnswer, OutcomeAccepted, "", ""},
+		{"success without content type", 200, "", okAnswer, OutcomeAccepted, "", ""},
+		{"success with idle port", 200, js, `{"resultcode":"0","resultdesc":"Success","sessionId":"s","idlePort":0}`, OutcomeAccepted, "", ""},
+		{"code on 200", 200, js, `{"resultcode":"1010002","resultdesc":"Invalid request. calleeNbr"}`, OutcomeRejected, CodeInvalidRequest, "Invalid request. calleeNbr"},
+		{"code on 403", 403, js, `{"resultcode":"1010002","resultdesc":"Invalid request."}`, OutcomeRejected, CodeInvalidRequest, "http 403"},
+		{"code on 400", 400, js, `{"resultcode":"1023006","resultdesc":"x"}`, OutcomeRejected, CodeAuthFailed, ""},
+		{"unknown code", 200, js, `{"resultcode":"1099999","resultdesc":"new"}`, OutcomeRejected, "1099999", "1099999 (new)"},
+		{"invalid rest api", 404, js, `{"resultcode":"1010006","resultdesc":"Invalid Rest API."}`, OutcomeRejected, CodeInvalidRestAPI, ""},
+		{"code on 500", 500, js, `{"resultcode":"1010001","resultdesc":"Internal system error."}`, OutcomeUnknown, CodeSystemError, "outcome unknown"},
+		{"502 html", 502, "text/html", "<html><body>502 Bad Gateway</body></html>", OutcomeUnknown, "", "http 502 text/html"},
+		{"503 empty", 503, "", "", OutcomeUnknown, "", "http 503"},
+		{"200 html", 200, "text/html; charset=utf-8", "<html>portal</html>", OutcomeUnknown, "", "HTML page"},
+		{"200 html looking like json", 200, "text/html", okAnswer, OutcomeUnknown, "", "HTML page"},
+		{"200 empty object", 200, js, `{}`, OutcomeUnknown, "", "no resultcode"},
+		{"200 empty body", 200, js, ``, OutcomeUnknown, "", "not a platform answer"},
+		{"truncated", 200, js, `{"resultcode":"0","resultdesc":"Succ`, OutcomeUnknown, "", "not a platform answer"},
+		{"trailing garbage", 200, js, okAnswer + `{}`, OutcomeUnknown, "", "not a platform answer"},
+		{"numeric resultcode", 200, js, `{"resultcode":0,"sessionId":"s"}`, OutcomeUnknown, "", "not a platform answer"},
+		{"success without session", 200, js, `{"resultcode":"0","resultdesc":"Success"}`, OutcomeUnknown, "", "no sessionId"},
+		{"success with empty session", 200, js, `{"resultcode":"0","resultdesc":"Success","sessionId":""}`, OutcomeUnknown, "", "no sessionId"},
+		{"success on 202", 202, js, okAnswer, OutcomeAccepted, "", ""},
+		{"success on 400", 400, js, okAnswer, OutcomeUnknown, "", "resultcode 0 with http status 400"},
+		{"array", 200, js, `[]`, OutcomeUnknown, "", "not a platform answer"},
+		{"control chars in desc", 200, js, `{"resultcode":"1010002","resultdesc":"bad\r\nINFO forged line"}`, OutcomeRejected, CodeInvalidRequest, "bad  INFO forged line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ans, err := classifyCallVerify(tt.status, tt.contentType, []byte(tt.body))
+			assert.Equal(t, tt.outcome, OutcomeOf(err), "error: %v", err)
+			if tt.outcome == OutcomeAccepted {
+				require.NoError(t, err)
+				assert.NotEmpty(t, ans.SessionID)
+				return
+			}
+			assert.Equal(t, "tok", UserDataOf(err))
+			assert.NotContains(t, err.Error(), "\n")
+			assert.NotContains(t, err.Error(), "\r")
+			if tt.contains != "" {
+				assert.Contains(t, err.Error(), tt.contains)
+			}
+			var apiErr *APIError
+			if tt.code != "" {
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, tt.code, apiErr.Code)
+			} else {
+				assert.False(t, errors.As(err, &apiErr))
+			}
+			if tt.outcome == OutcomeUnknown {
+				assert.ErrorIs(t, err, ErrOutcomeUnknown)
+				assert.Contains(t, err.Error(), "outcome unknown, the request may have reached the platform")
+			}
+		})
+	}
+}
+
+func TestIsHTML(t *testing.T) {
+	t.Parallel()
+	for ct, want := range map[string]bool{
+		"text/html": true, "TEXT/HTML; charset=utf-8": true, " text/html ;x=y": true,
+		"text/htmlx": false, "application/json": false, "": false, "text/plain": false, "text/htm": false,
+	} {
+		assert.Equal(t, want, isHTML(ct), ct)
+	}
+}
+
+// FuzzClassify: an answer is never accepted unless it says resultcode
+// "0" with a non-empty session id and a 2xx status, and a rejection is
+// never reported for a 5xx.
+func FuzzClassify(f *testing.F) {
+	f.Add(200, "application/json;charset=UTF-8", []byte(okAnswer))
+	f.Add(200, "application/json", []byte(`{"resultcode":"0","resultdesc":"Success","sessionId":""}`))
+	f.Add(400, "application/json", []byte(`{"resultcode":"1023006","resultdesc":"x"}`))
+	f.Add(500, "application/json", []byte(`{"resultcode":"1010001"}`))
+	f.Add(502, "text/html", []byte(`<html>bad gateway</html>`))
+	f.Add(200, "", []byte(`{"resultcode":0,"sessionId":"x"}`))
+	f.Add(429, "", []byte(``))
+	f.Add(307, "", []byte(``))
+	f.Add(200, "application/json", []byte(`{"resultcode":"0","sessionId":"s","resultcode":"1"}`))
+	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
+		ans, err := classifyCallVerify(status, contentType, body)
+		switch OutcomeOf(err) {
+		case OutcomeAccepted:
+			var w struct {
+				ResultCode string `json:"resultcode"`
+				SessionID  string `json:"sessionId"`
+			}
+			if json.Unmarshal(body, &w) != nil || w.ResultCode != "0" || w.SessionID == "" || ans.SessionID != w.SessionID {
+				t.Fatalf("accepted %d %q %q", status, contentType, body)
+			}
+			if status < 200 || status > 299 {
+				t.Fatalf("accepted status %d", status)
+			}
+		case OutcomeRejected:
+			if status >= 500 {
+				t.Fatalf("rejected (certain) on status %d: %v", status, err)
+			}
+		}
+		if err != nil && UserDataOf(err) != "tok" {
+			t.Fatalf("error lost the correlation token: %v", err)
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes by slog.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestSecretHygiene drives every failure path with a debug-level logger
+// and checks that no log record and no error string contains the app
+// secret, a digest, a nonce, the X-AKSK value or the verification code,
+// and that phone numbers appear only masked (SEC-1).
+func TestSecretHygiene(t *testing.T) {
+	t.Parallel()
+	const (
+		secret  = "hygiene-S3CRET-b9f2"
+		code    = "739184"
+		callee  = "+8613512345678"
+		display = "+8675528999911"
+	)
+	var logs syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	handlers := map[string]rawHandler{
+		"success": func(c net.Conn, _ *http.Request, _ []byte) { writeJSON(c, 200, okAnswer) },
+		"rejected": func(c net.Conn, _ *http.Request, _ []byte) {
+			writeJSON(c, 400, `{"resultcode":"1023006","resultdesc":"x"}`)
+		},
+		"throttled": func(c net.Conn, _ *http.Request, _ []byte) {
+			writeJSON(c, 200, `{"resultcode":"1010010","resultdesc":"flow control"}`)
+		},
+		"lost":  func(net.Conn, *http.Request, []byte) {},
+		"reset": func(c net.Conn, _ *http.Request, _ []byte) { _ = c.(*net.TCPConn).SetLinger(0) },
+		"html": func(c net.Conn, _ *http.Request, _ []byte) {
+			io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 6\r\n\r\n<html>")
+		},
+		"truncated": func(c net.Conn, _ *http.Request, _ []byte) {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"resu")
+		},
+		"garbage": func(c net.Conn, _ *http.Request, _ []byte) { writeJSON(c, 200, `{"resultcode":"0"}`) },
+		"redirect": func(c net.Conn, _ *http.Request, _ []byte) {
+			io.WriteString(c, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n")
+		},
+	}
+	var errs []string
+	var sent []string // X-AKSK values the servers received
+	req := func() *CallVerifyRequest {
+		r := validRequest()
+		r.VerifyCode, r.CalleeNumber, r.DisplayNumber = code, callee, display
+		return r
+	}
+	for name, h := range handlers {
+		srv := newRawServer(t, h)
+		c, err := NewClient(srv.URL(), "hygieneKey", secret, WithLogger(logger), WithRetry(RetryPolicy{Throttled: true}))
+		require.NoError(t, err, name)
+		noSleep(c)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err = c.CallVerify(ctx, req())
+		cancel()
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+		for _, r := range srv.Seen() {
+			sent = append(sent, r.Header.Get(HeaderXAKSK))
+		}
+	}
+	// Never sent: invalid input, nothing listening, wrong key and secret.
+	c, err := NewClient("http://127.0.0.1:1", "hygieneKey", secret, WithLogger(logger))
+	require.NoError(t, err)
+	noSleep(c)
+	bad := req()
+	bad.Times = PlayTimes(99)
+	bad.CalleeNumber = callee + "x"
+	for _, r := range []*CallVerifyRequest{req(), bad} {
+		_, err = c.CallVerify(context.Background(), r)
+		require.Error(t, err)
+		errs = append(errs, err.Error())
+	}
+	_, err = NewClient("http://example.com", "", secret)
+	errs = append(errs, err.Error())
+	// And printing the client and the request.
+	logger.Debug("objects", "client", c, "request", req(), "token", Sign("k", secret, "n0nce", "c"))
+
+	out := logs.String() + "\n" + strings.Join(errs, "\n")
+	require.Contains(t, out, "outcome unknown", "the failure paths were driven")
+	require.Contains(t, out, `"level":"DEBUG"`, "debug records were written")
+	forbidden := []string{secret, code, callee, display, callee[1:], display[1:]}
+	require.NotEmpty(t, sent)
+	for _, v := range sent {
+		tok, err := ParseToken(v)
+		require.NoError(t, err)
+		forbidden = append(forbidden, v, tok.PasswordDigest, tok.Nonce)
+	}
+	for _, f := range forbidden {
+		assert.NotContains(t, out, f)
+	}
+	assert.Contains(t, out, "**********5678", "numbers are masked to their last four digits")
+}
+
+// classifyCallVerify classifies an answer as CallVerify's request path
+// does.
+func classifyCallVerify(status int, contentType string, body []byte) (*CallVerifyResponse, error) {
+	cl := &callState{ep: &callVerify, userData: "tok", scrub: newScrubber("myAppSecret", nil)}
+	h := http.Header{}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	var resp CallVerifyResponse
+	_, err := classify(cl, status, h, body, &resp)
+	return &resp, err
+}
