@@ -19,10 +19,12 @@ package readmecheck
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,9 +143,15 @@ func Source(blk Block, pkg string, table map[string]string) (string, error) {
 // Build writes each block, with prelude (a Go file without its package
 // clause), into a package of its own under dir, which must lie inside the
 // module whose root is moduleDir, and compiles them all with one go
-// build. It removes what it wrote and returns go build's output on
+// build. dir is made if missing. It removes what it wrote and returns go build's output on
 // failure.
 func Build(moduleDir, dir string, blocks []Block, prelude string, table map[string]string) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return err
+		}
+		defer os.Remove(dir) // made here: removed once empty
+	}
 	root, err := os.MkdirTemp(dir, "readme-")
 	if err != nil {
 		return err

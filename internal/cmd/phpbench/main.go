@@ -15,6 +15,10 @@
 //     handshake per call, as the sample does. Its CPU is the PHP process's
 //     user+system time, less that of a PHP process making a single call
 //     (the interpreter's start-up), divided by the calls after the first.
+//   - php-nodelay: the same with one change to the sample's util.php
+//     (TCP_NODELAY in its stream context), to show that most of PHP's
+//     wall time per call is a Nagle/delayed-ACK stall (PHP writes a TLS
+//     request as two records), not TLS.
 //   - sdk: one voicecall.Client with its defaults (a new connection per
 //     call, TLS sessions resumed) trusting the sandbox's CA through
 //     voicecall.WithTLSConfig. Its CPU is this process's user+system time
@@ -30,6 +34,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -163,6 +168,13 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	php := func(calls int) (result, error) {
 		return runPHP(ctx, phpBin, phpDir, loop, caPath, base, calls)
 	}
+	nodelayDir := filepath.Join(tmp, "php-nodelay")
+	if err := nodelayCopy(phpDir, nodelayDir); err != nil {
+		return err
+	}
+	phpNodelay := func(calls int) (result, error) {
+		return runPHP(ctx, phpBin, nodelayDir, loop, caPath, base, calls)
+	}
 
 	fmt.Fprintf(w, "phpbench: %d sequential CallVerify calls per client per round, %d interleaved rounds, medians\n", cfg.calls, cfg.rounds)
 	fmt.Fprintf(w, "server:   examples/sandbox -tls at %s (child process; a new connection per call)\n", base)
@@ -174,19 +186,33 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		fmt.Fprintf(w, "php:      not found (%q): measuring the SDK only\n", cfg.php)
 	}
 
-	var phpRes, phpStart, sdkRes, nrRes []result
+	// measurePHP runs f for 1 and for cfg.calls calls and returns the
+	// difference (the calls after the first, without the start-up) and
+	// the single call.
+	measurePHP := func(f func(int) (result, error)) (result, result, error) {
+		one, err := f(1)
+		if err != nil {
+			return result{}, result{}, err
+		}
+		many, err := f(cfg.calls)
+		if err != nil {
+			return result{}, result{}, err
+		}
+		return result{calls: many.calls - 1, wall: many.wall - one.wall, cpu: many.cpu - one.cpu}, one, nil
+	}
+	var phpRes, phpStart, ndRes, sdkRes, nrRes []result
 	for i := 0; i < cfg.rounds; i++ {
 		if phpBin != "" {
-			one, err := php(1)
+			r, one, err := measurePHP(php)
 			if err != nil {
 				return err
 			}
-			many, err := php(cfg.calls)
+			phpRes, phpStart = append(phpRes, r), append(phpStart, one)
+			r, _, err = measurePHP(phpNodelay)
 			if err != nil {
-				return err
+				return fmt.Errorf("php-nodelay: %w", err)
 			}
-			phpStart = append(phpStart, one)
-			phpRes = append(phpRes, result{calls: many.calls - 1, wall: many.wall - one.wall, cpu: many.cpu - one.cpu})
+			ndRes = append(ndRes, r)
 		}
 		r, err := runSDK(ctx, sdk, cfg.calls)
 		if err != nil {
@@ -210,6 +236,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	var phpCPU time.Duration
 	if phpBin != "" {
 		phpPS, phpCPU = row("php", phpRes)
+		row("php-nodelay", ndRes)
 	}
 	sdkPS, sdkCPU := row("sdk", sdkRes)
 	nrPS, nrCPU := row("sdk-no-resume", nrRes)
@@ -281,6 +308,31 @@ func startSandbox(ctx context.Context, bin, caPath string) (string, func(), erro
 		stop()
 		return "", nil, errors.New("the sandbox did not start in 30 s")
 	}
+}
+
+// nodelayCopy copies the PHP sample from dir to dst, setting TCP_NODELAY
+// in the stream context that util.php's createOptions returns.
+func nodelayCopy(dir, dst string) error {
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		return err
+	}
+	for _, name := range []string{"data.php", "util.php", "voiceVerificationCode.php"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		if name == "util.php" {
+			const from = "'http' => ["
+			if !bytes.Contains(b, []byte(from)) {
+				return fmt.Errorf("%s: no %q to add tcp_nodelay before", name, from)
+			}
+			b = bytes.Replace(b, []byte(from), []byte("'socket' => ['tcp_nodelay' => true], "+from), 1)
+		}
+		if err := os.WriteFile(filepath.Join(dst, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runPHP runs loop.php for calls calls and returns its wall time and the

@@ -40,6 +40,7 @@ func TestRun(t *testing.T) {
 		return
 	}
 	assert.Regexp(t, `(?m)^php +\d+ +\d+µs$`, report)
+	assert.Regexp(t, `(?m)^php-nodelay +\d+ +\d+µs$`, report)
 	assert.Contains(t, report, "php CPU per call / sdk CPU per call:")
 }
 
