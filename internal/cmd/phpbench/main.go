@@ -232,11 +232,11 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		fmt.Fprintf(w, "%-16s %10.0f %12.0fµs\n", name, ps, float64(cpu)/float64(time.Microsecond))
 		return ps, cpu
 	}
-	var phpPS float64
-	var phpCPU time.Duration
+	var phpPS, ndPS float64
+	var phpCPU, ndCPU time.Duration
 	if phpBin != "" {
 		phpPS, phpCPU = row("php", phpRes)
-		row("php-nodelay", ndRes)
+		ndPS, ndCPU = row("php-nodelay", ndRes)
 	}
 	sdkPS, sdkCPU := row("sdk", sdkRes)
 	nrPS, nrCPU := row("sdk-no-resume", nrRes)
@@ -245,6 +245,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		_, startCPU := medians(phpStart)
 		fmt.Fprintf(w, "php CPU per call / sdk CPU per call:  %.2fx\n", float64(phpCPU)/float64(sdkCPU))
 		fmt.Fprintf(w, "sdk calls/s / php calls/s:            %.2fx\n", sdkPS/phpPS)
+		fmt.Fprintf(w, "php-nodelay CPU per call / sdk:       %.2fx (sdk calls/s / php-nodelay: %.2fx)\n", float64(ndCPU)/float64(sdkCPU), sdkPS/ndPS)
 		fmt.Fprintf(w, "php process making one call (start-up included, not in the rows above): %.1f ms CPU\n", float64(startCPU)/float64(time.Millisecond))
 	}
 	fmt.Fprintf(w, "sdk-no-resume CPU per call / sdk:     %.2fx (calls/s %.2fx)\n", float64(nrCPU)/float64(sdkCPU), sdkPS/nrPS)
