@@ -2,12 +2,15 @@ package voicecall
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,7 +52,23 @@ func FormatCreated(t time.Time, loc *time.Location) string {
 		loc = time.UTC
 	}
 	var buf [len(CreatedLayout)]byte
-	return string(t.In(loc).AppendFormat(buf[:0], CreatedLayout))
+	return string(appendCreated(buf[:0], t.In(loc)))
+}
+
+// appendCreated appends t as t.AppendFormat(b, CreatedLayout) would, for
+// years 0-9999, without parsing the layout: formatting the layout costs
+// as much as the HMAC of a signature. A test checks the two agree.
+func appendCreated(b []byte, t time.Time) []byte {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, CreatedLayout)
+	}
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	for i, v := range [5]int{int(mo), d, h, mi, s} {
+		b = append(b, byte('0'+v/10), byte('0'+v%10), "-T::Z"[i])
+	}
+	return b
 }
 
 // Token is the content of an X-AKSK header:
@@ -90,19 +109,18 @@ func Sign(appKey, appSecret, nonce, created string) Token {
 // examples and demos: no space after the commas, fields in the order
 // Username, PasswordDigest, Nonce, Created, each value double-quoted.
 func (t Token) HeaderValue() string {
-	return string(t.appendHeaderValue(make([]byte, 0, 64+len(t.Username)+len(t.PasswordDigest)+len(t.Nonce)+len(t.Created))))
-}
-
-func (t Token) appendHeaderValue(b []byte) []byte {
-	b = append(b, `UsernameToken Username="`...)
-	b = append(b, t.Username...)
-	b = append(b, `",PasswordDigest="`...)
-	b = append(b, t.PasswordDigest...)
-	b = append(b, `",Nonce="`...)
-	b = append(b, t.Nonce...)
-	b = append(b, `",Created="`...)
-	b = append(b, t.Created...)
-	return append(b, '"')
+	var b strings.Builder
+	b.Grow(64 + len(t.Username) + len(t.PasswordDigest) + len(t.Nonce) + len(t.Created))
+	b.WriteString(`UsernameToken Username="`)
+	b.WriteString(t.Username)
+	b.WriteString(`",PasswordDigest="`)
+	b.WriteString(t.PasswordDigest)
+	b.WriteString(`",Nonce="`)
+	b.WriteString(t.Nonce)
+	b.WriteString(`",Created="`)
+	b.WriteString(t.Created)
+	b.WriteString(`"`)
+	return b.String()
 }
 
 // String returns the header value with PasswordDigest and Nonce redacted.
@@ -243,4 +261,61 @@ func ValidNonce(s string) bool {
 		}
 	}
 	return true
+}
+
+// signer writes X-AKSK values for one app: [Sign] and
+// [Token.HeaderValue] with a fresh nonce, without their allocations. It
+// keeps one keyed HMAC, reset for each signature (building the key
+// schedule anew, as Sign does, costs more than the signature itself),
+// and its scratch space, under a mutex. It is safe for concurrent use.
+type signer struct {
+	appKey string
+	loc    *time.Location
+
+	mu  sync.Mutex
+	mac hash.Hash
+	raw [16]byte
+	msg []byte // Nonce + Created
+	sum [sha256.Size]byte
+	out []byte // the header value
+}
+
+func newSigner(appKey, appSecret string, loc *time.Location) *signer {
+	return &signer{appKey: appKey, loc: loc, mac: hmac.New(sha256.New, []byte(appSecret))}
+}
+
+// signature is one signed X-AKSK value; nonce and digest are parts of
+// header, kept so that they can be scrubbed from echoes.
+type signature struct {
+	header, nonce, digest string
+}
+
+// sign returns the X-AKSK value for a fresh nonce (32 hex digits from
+// crypto/rand) and Created at now.
+func (s *signer) sign(now time.Time) signature {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _ = rand.Read(s.raw[:]) // crypto/rand.Read never fails (Go 1.24 and later)
+	var nonce [32]byte
+	hex.Encode(nonce[:], s.raw[:])
+	s.msg = appendCreated(append(s.msg[:0], nonce[:]...), now.In(s.loc))
+	s.mac.Reset()
+	_, _ = s.mac.Write(s.msg)
+	sum := s.mac.Sum(s.sum[:0])
+
+	b := append(s.out[:0], `UsernameToken Username="`...)
+	b = append(b, s.appKey...)
+	b = append(b, `",PasswordDigest="`...)
+	d := len(b)
+	b = base64.StdEncoding.AppendEncode(b, sum)
+	de := len(b)
+	b = append(b, `",Nonce="`...)
+	n := len(b)
+	b = append(b, nonce[:]...)
+	b = append(b, `",Created="`...)
+	b = append(b, s.msg[len(nonce):]...)
+	b = append(b, '"')
+	s.out = b
+	h := string(b)
+	return signature{header: h, nonce: h[n : n+len(nonce)], digest: h[d:de]}
 }

@@ -11,8 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Known-answer vectors of voicecall-api.md §2.6, reproduced there with
-// Python hmac, Node.js crypto and openssl.
+// Known-answer vectors of the X-AKSK digest, computed independently with
+// Python's hmac, Node.js's crypto.createHmac (the body of the official
+// Node.js demo's buildAKSKHeader) and openssl dgst -hmac (docs/PLATFORM.md).
 var signVectors = []struct {
 	appKey, appSecret, nonce, created, digest string
 }{
@@ -154,4 +155,20 @@ func FuzzParseToken(f *testing.F) {
 			t.Fatalf("round trip changed %+v into %+v", tok, again)
 		}
 	})
+}
+
+// appendCreated is time's formatting of CreatedLayout, done by hand.
+func TestAppendCreatedMatchesTimeFormat(t *testing.T) {
+	t.Parallel()
+	times := []time.Time{
+		signTime, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2024, 2, 29, 9, 5, 7, 0, BeijingTime()), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, 0).UTC(),
+	}
+	for i := range 1000 {
+		times = append(times, time.Unix(int64(i)*7919*3607, 0).UTC())
+	}
+	for _, tm := range times {
+		assert.Equal(t, tm.Format(CreatedLayout), string(appendCreated(nil, tm)), "%v", tm)
+	}
 }

@@ -53,11 +53,7 @@ func BenchmarkSign(b *testing.B) {
 		now := time.Now()
 		b.ReportAllocs()
 		for b.Loop() {
-			tok, err := c.sign(now)
-			if err != nil {
-				b.Fatal(err)
-			}
-			_ = tok.HeaderValue()
+			_ = c.signer.sign(now)
 		}
 	})
 }

@@ -177,6 +177,11 @@ func TestValidate(t *testing.T) {
 		{"user data brace", func(r *CallVerifyRequest) { r.UserData = `{"id":1}` }, "userData"},
 		{"user data chinese", func(r *CallVerifyRequest) { r.UserData = "订单" }, "userData"},
 		{"user data base64 of chinese", func(r *CallVerifyRequest) { r.UserData = base64.StdEncoding.EncodeToString([]byte("订单")) }, ""},
+		{"user data accented", func(r *CallVerifyRequest) { r.UserData = "José Müller" }, ""},
+		{"user data 256 accented characters", func(r *CallVerifyRequest) { r.UserData = strings.Repeat("é", 256) }, ""},
+		{"user data 257 accented characters", func(r *CallVerifyRequest) { r.UserData = strings.Repeat("é", 257) }, "userData"},
+		{"user data japanese kana", func(r *CallVerifyRequest) { r.UserData = "カナ" }, ""},
+		{"user data invalid utf8", func(r *CallVerifyRequest) { r.UserData = "a\xffb" }, "userData"},
 		{"bind number bad", func(r *CallVerifyRequest) { r.BindNumber = "123" }, "bindNbr"},
 	}
 	for _, tt := range tests {

@@ -37,6 +37,7 @@ type Client struct {
 	basePath  string // path prefix of the base URL, for hooks
 	appKey    string
 	secret    func() string // a closure, so that no printing of the struct shows the secret
+	signer    *signer       // the X-AKSK values, with the secret
 	hc        *http.Client
 	userAgent string
 	logger    *slog.Logger
@@ -48,7 +49,6 @@ type Client struct {
 
 	// Test seams.
 	now   func() time.Time
-	nonce func() (string, error)
 	sleep func(ctx context.Context, d time.Duration) error
 	jit   func(n int64) int64 // uniform in [0, n)
 }
@@ -236,6 +236,7 @@ func NewClient(baseURL, appKey, appSecret string, opts ...Option) (*Client, erro
 		basePath:  strings.TrimRight(u.EscapedPath(), "/"),
 		appKey:    appKey,
 		secret:    func() string { return appSecret },
+		signer:    newSigner(appKey, appSecret, cfg.location),
 		hc:        &hc,
 		userAgent: cfg.userAgent,
 		logger:    cfg.logger,
@@ -245,7 +246,6 @@ func NewClient(baseURL, appKey, appSecret string, opts ...Option) (*Client, erro
 		budget:    newRetryBudget(),
 		hooks:     cfg.hooks,
 		now:       time.Now,
-		nonce:     NewNonce,
 		sleep:     sleepCtx,
 		jit:       randInt63n,
 	}
@@ -284,16 +284,6 @@ func isLoopback(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.Unmap().IsLoopback()
-}
-
-// sign returns a fresh token for one attempt: a new nonce, and Created
-// at now in the client's time zone.
-func (c *Client) sign(now time.Time) (Token, error) {
-	nonce, err := c.nonce()
-	if err != nil {
-		return Token{}, err
-	}
-	return Sign(c.appKey, c.secret(), nonce, FormatCreated(now, c.location)), nil
 }
 
 // String describes the client without its secret.

@@ -3,6 +3,7 @@ package voicecall
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -131,9 +132,7 @@ func TestSignerMatchesSign(t *testing.T) {
 	c, err := NewClient("https://example.com", "myAppKey", "myAppSecret")
 	require.NoError(t, err)
 	for range 20 {
-		signed, err := c.sign(signTime)
-		require.NoError(t, err)
-		hv := signed.HeaderValue()
+		hv := c.signer.sign(signTime).header
 		tok, err := ParseToken(hv)
 		require.NoError(t, err)
 		assert.Equal(t, hv, tok.HeaderValue(), "the signer's layout is the documented one")
@@ -163,12 +162,34 @@ func TestSignerCreatedFollowsTheClock(t *testing.T) {
 		{signTime.Add(time.Second), BeijingTime(), "2018-02-12T23:30:21Z"},
 		{signTime, time.UTC, "2018-02-12T15:30:20Z"},
 	} {
-		signed, err := clients[tc.loc].sign(tc.now)
-		require.NoError(t, err)
-		hv := signed.HeaderValue()
+		hv := clients[tc.loc].signer.sign(tc.now).header
 		tok, err := ParseToken(hv)
 		require.NoError(t, err)
 		assert.Equal(t, tc.want, tok.Created, "step %d", i)
 		assert.Equal(t, Sign("k", "s", tok.Nonce, tc.want).PasswordDigest, tok.PasswordDigest)
 	}
+}
+
+// Options that cannot apply make NewClient fail; none is silently
+// dropped.
+func TestOptionsThatCannotApply(t *testing.T) {
+	t.Parallel()
+	tests := map[string][]Option{
+		"tls config with http client": {WithHTTPClient(&http.Client{}), WithTLSConfig(&tls.Config{})},
+		"nil option":                  {nil},
+		"negative timeout":            {WithTimeout(-time.Second)},
+		"empty user agent":            {WithUserAgent("")},
+		"user agent with newline":     {WithUserAgent("a\r\nX-Evil: 1")},
+		"nil logger":                  {WithLogger(nil)},
+		"negative retry":              {WithRetry(RetryPolicy{MaxAttempts: -1})},
+	}
+	for name, opts := range tests {
+		_, err := NewClient("https://example.com", "k", "s", opts...)
+		assert.ErrorContains(t, err, "voicecall: NewClient: ", name)
+	}
+	_, err := NewClient("https://example.com", "k", "s", WithHTTPClient(&http.Client{}), WithTLSConfig(&tls.Config{}))
+	assert.ErrorContains(t, err, "WithTLSConfig cannot apply")
+	c, err := NewClient("https://example.com", "k", "s", WithTLSConfig(&tls.Config{ServerName: "x"}))
+	require.NoError(t, err)
+	assert.Equal(t, "x", c.hc.Transport.(*http.Transport).TLSClientConfig.ServerName, "WithTLSConfig reaches the default transport")
 }

@@ -38,8 +38,22 @@ const readmePrelude = `import (
 	"github.com/voicecall-go/voicecall"
 )
 
-// The application's credentials, from the console.
-var appKey, appSecret string
+// The application's credentials and app access address, from the console.
+var appKey, appSecret, baseURL string
+
+// The application's client, and a number it calls.
+var (
+	client *voicecall.Client
+	phone  string
+)
+
+// The application's transport wrapper (tracing, say).
+var myWrapper func(http.RoundTripper) http.RoundTripper
+
+// The application's store of pending calls.
+var pending interface {
+	Save(ctx context.Context, token, phone string) error
+}
 
 // The application's storage.
 var store interface {
@@ -54,12 +68,7 @@ var myApp struct {
 	SendCode            func(ctx context.Context, callee string) (sessionID string)
 }
 
-var (
-	_ = appKey
-	_ = appSecret
-	_ = store
-	_ = myApp
-)
+var _, _, _, _, _, _, _, _, _ = appKey, appSecret, baseURL, client, phone, myWrapper, pending, store, myApp
 `
 
 // TestREADMESnippets compiles every ```go block of README.md (see

@@ -197,11 +197,8 @@ func (c *Client) attempt(ctx context.Context, cl *callState, out any) attemptRes
 // send signs, sends and reads one attempt, filling info's status and
 // connection facts.
 func (c *Client) send(ctx context.Context, cl *callState, out any, info *AttemptEndInfo) attemptResult {
-	tok, err := c.sign(c.now().Add(cl.skew))
-	if err != nil {
-		return attemptResult{err: newRequestError(cl, OutcomeRejected, 0, "", nil, err)}
-	}
-	cl.scrub.add(tok.PasswordDigest, tok.Nonce)
+	sig := c.signer.sign(c.now().Add(cl.skew))
+	cl.scrub.add(sig.digest, sig.nonce)
 
 	// A fresh trace per attempt: WithClientTrace composes it with any
 	// trace the caller put on ctx, for this request alone.
@@ -226,7 +223,7 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 	req.Header["Authorization"] = []string{AuthorizationValue}
 	req.Header["Accept"] = []string{"application/json"}
 	req.Header["User-Agent"] = []string{c.userAgent}
-	req.Header[HeaderXAKSK] = []string{tok.HeaderValue()} // written as documented, not canonicalised to X-Aksk
+	req.Header[HeaderXAKSK] = []string{sig.header} // written as documented, not canonicalised to X-Aksk
 	c.debug(ctx, "voicecall: sending", slog.String("op", cl.ep.op), slog.Int("attempt", cl.attempts), slog.String("userData", cl.userData))
 
 	resp, err := c.hc.Do(req)

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync"
@@ -634,6 +637,20 @@ func TestSecretHygiene(t *testing.T) {
 		"redirect": func(c net.Conn, _ *http.Request, _ []byte) {
 			io.WriteString(c, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n")
 		},
+		// A misbehaving proxy that echoes the request back, in the
+		// resultdesc and the body, as JSON, as HTML and as plain text.
+		"echo rejected": func(c net.Conn, r *http.Request, body []byte) {
+			desc, _ := json.Marshal(fmt.Sprint(r.Header) + string(body))
+			writeJSON(c, 400, `{"resultcode":"1010002","resultdesc":`+string(desc)+`,"echo":`+string(body)+`}`)
+		},
+		"echo 500": func(c net.Conn, r *http.Request, body []byte) {
+			desc, _ := json.Marshal(fmt.Sprint(r.Header) + string(body))
+			writeJSON(c, 500, `{"resultcode":"1010001","resultdesc":`+string(desc)+`}`)
+		},
+		"echo html": func(c net.Conn, r *http.Request, body []byte) {
+			page := fmt.Sprintf("<html>%v %s %s</html>", r.Header, body, url.QueryEscape(string(body)))
+			fmt.Fprintf(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(page), page)
+		},
 	}
 	var errs []string
 	var sent []string // X-AKSK values the servers received
@@ -701,4 +718,323 @@ func classifyCallVerify(status int, contentType string, body []byte) (*CallVerif
 	var resp CallVerifyResponse
 	_, err := classify(cl, status, h, body, &resp)
 	return &resp, err
+}
+
+// h2ResetServer is a minimal HTTP/2 server over TLS that answers every
+// request stream with RST_STREAM(PROTOCOL_ERROR) once the request's body
+// has arrived: the fault after which Go's HTTP/2 transport sends again a
+// request it can rewind (Request.GetBody). It speaks just enough of
+// RFC 9113 for that and counts the requests it received in full.
+type h2ResetServer struct {
+	ln       net.Listener
+	pool     *x509.CertPool
+	received atomic.Int64
+	wg       sync.WaitGroup
+}
+
+func newH2ResetServer(t *testing.T) *h2ResetServer {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+	ts.EnableHTTP2 = true
+	ts.StartTLS() // only for its certificate
+	pool := x509.NewCertPool()
+	pool.AddCert(ts.Certificate())
+	cfg := ts.TLS.Clone()
+	ts.Close()
+	cfg.NextProtos = []string{"h2"}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	s := &h2ResetServer{ln: ln, pool: pool}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer conn.Close()
+				s.serve(conn)
+			}()
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close(); s.wg.Wait() })
+	return s
+}
+
+func (s *h2ResetServer) URL() string { return "https://" + s.ln.Addr().String() }
+
+// client is an HTTP/2 client as a caller would build one.
+func (s *h2ResetServer) client() *http.Client {
+	return &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: s.pool}}}
+}
+
+func (s *h2ResetServer) serve(conn net.Conn) {
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	preface := make([]byte, len("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
+	if _, err := io.ReadFull(conn, preface); err != nil {
+		return
+	}
+	writeFrame := func(typ, flags byte, stream uint32, payload []byte) {
+		h := []byte{byte(len(payload) >> 16), byte(len(payload) >> 8), byte(len(payload)), typ, flags,
+			byte(stream >> 24), byte(stream >> 16), byte(stream >> 8), byte(stream)}
+		_, _ = conn.Write(append(h, payload...))
+	}
+	writeFrame(0x4, 0, 0, nil) // SETTINGS
+	const (
+		frameData, frameHeaders, frameSettings = 0x0, 0x1, 0x4
+		flagEndStream, flagAck                 = 0x1, 0x1
+		errProtocol                            = 0x1
+	)
+	for {
+		var h [9]byte
+		if _, err := io.ReadFull(conn, h[:]); err != nil {
+			return
+		}
+		n := int(h[0])<<16 | int(h[1])<<8 | int(h[2])
+		if _, err := io.CopyN(io.Discard, conn, int64(n)); err != nil {
+			return
+		}
+		typ, flags := h[3], h[4]
+		stream := (uint32(h[5])<<24 | uint32(h[6])<<16 | uint32(h[7])<<8 | uint32(h[8])) & 0x7fffffff
+		switch {
+		case typ == frameSettings && flags&flagAck == 0:
+			writeFrame(frameSettings, flagAck, 0, nil)
+		case (typ == frameData || typ == frameHeaders) && flags&flagEndStream != 0:
+			s.received.Add(1)
+			writeFrame(0x3, 0, stream, []byte{0, 0, 0, errProtocol}) // RST_STREAM(PROTOCOL_ERROR)
+		}
+	}
+}
+
+// TestFaultHTTP2StreamReset: with a caller-supplied HTTP/2 client whose
+// server resets every stream with PROTOCOL_ERROR, a CallVerify reaches
+// the server exactly once and ends unknown. The control shows the fault
+// is real: a hand-built request that can be rewound is sent again and
+// again by Go's HTTP/2 transport.
+func TestFaultHTTP2StreamReset(t *testing.T) {
+	t.Parallel()
+	srv := newH2ResetServer(t)
+
+	control := srv.client()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL()+CallVerifyPath, strings.NewReader(`{}`))
+	require.NoError(t, err)
+	resp, err := control.Do(req)
+	cancel()
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.Error(t, err)
+	require.Greater(t, srv.received.Load(), int64(1), "the transport resends a request it can rewind")
+	control.CloseIdleConnections()
+
+	srv.received.Store(0)
+	hc := srv.client()
+	defer hc.CloseIdleConnections()
+	c, err := NewClient(srv.URL(), "k", "s", WithHTTPClient(hc), WithTimeout(2*time.Second))
+	require.NoError(t, err)
+	_, err = c.CallVerify(context.Background(), validRequest())
+	require.Error(t, err)
+	assert.Equal(t, OutcomeUnknown, OutcomeOf(err), "%v", err)
+	assert.Equal(t, int64(1), srv.received.Load(), "exactly one reception")
+	var reqErr *RequestError
+	require.ErrorAs(t, err, &reqErr)
+	assert.Equal(t, 1, reqErr.Attempts)
+}
+
+// TestCallerTraceFiresForItsOwnCallOnly: a ClientTrace on the caller's
+// context fires for that call, and never for later calls.
+func TestCallerTraceFiresForItsOwnCallOnly(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) { writeJSON(conn, 200, okAnswer) })
+	c, err := NewClient(srv.URL(), "k", "s")
+	require.NoError(t, err)
+	var fired atomic.Int64
+	traced := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { fired.Add(1) },
+	})
+	_, err = c.CallVerify(traced, validRequest())
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), fired.Load(), "the caller's hook fires for its call")
+	for range 10 {
+		_, err = c.CallVerify(context.Background(), validRequest())
+		require.NoError(t, err)
+	}
+	assert.Equal(t, int64(1), fired.Load(), "and for no other call")
+	assert.Equal(t, int64(11), srv.received.Load())
+}
+
+// TestInformationalAnswerIsUnknown: a 101 answer (the only 1xx a Go client
+// returns) carrying a resultcode is no platform answer: the request was
+// sent, so the outcome is unknown.
+func TestInformationalAnswerIsUnknown(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) {
+		io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"+`{"resultcode":"1010002"}`)
+	})
+	c, err := NewClient(srv.URL(), "k", "s")
+	require.NoError(t, err)
+	_, err = c.CallVerify(context.Background(), validRequest())
+	assertUnknownOnce(t, err, srv)
+	assert.ErrorContains(t, err, "informational http status 101")
+	var apiErr *APIError
+	assert.False(t, errors.As(err, &apiErr), "a 1xx is never a rejection")
+}
+
+// TestClockSkewRetry: 1010013 is resent once, re-signed with the clock
+// corrected by the answer's Date header, only when the policy asks; it is
+// the one fault after which the platform receives a request twice.
+func TestClockSkewRetry(t *testing.T) {
+	t.Parallel()
+	platformNow := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	skewed := func(conn net.Conn, r *http.Request, _ []byte) {
+		tok, err := ParseToken(r.Header.Get(HeaderXAKSK))
+		created, perr := time.Parse(CreatedLayout, tok.Created)
+		date := platformNow.Format(http.TimeFormat)
+		if err != nil || perr != nil || created.Sub(platformNow).Abs() > time.Minute {
+			const skew = `{"resultcode":"1010013","resultdesc":"Time out limit."}`
+			fmt.Fprintf(conn, "HTTP/1.1 400 Bad Request\r\nDate: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", date, len(skew), skew)
+			return
+		}
+		fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nDate: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", date, len(okAnswer), okAnswer)
+	}
+	for _, tc := range []struct {
+		name       string
+		policy     RetryPolicy
+		receptions int64
+		outcome    Outcome
+	}{
+		{"policy off", RetryPolicy{}, 1, OutcomeRejected},
+		{"policy on", RetryPolicy{ClockSkew: true}, 2, OutcomeAccepted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newRawServer(t, skewed)
+			c, err := NewClient(srv.URL(), "k", "s", WithRetry(tc.policy))
+			require.NoError(t, err)
+			pinClock(c, platformNow.Add(-2*time.Hour)) // this machine's clock is two hours late
+			noSleep(c)
+			_, err = c.CallVerify(context.Background(), validRequest())
+			assert.Equal(t, tc.outcome, OutcomeOf(err), "%v", err)
+			assert.Equal(t, tc.receptions, srv.received.Load())
+			seen := srv.Seen()
+			if len(seen) == 2 {
+				first, _ := ParseToken(seen[0].Header.Get(HeaderXAKSK))
+				second, _ := ParseToken(seen[1].Header.Get(HeaderXAKSK))
+				assert.NotEqual(t, first.Nonce, second.Nonce, "re-signed")
+				assert.Equal(t, "2026-06-01T12:00:00Z", second.Created, "with the platform's clock")
+			}
+		})
+	}
+
+	// A platform whose clock check fails every time gets the request
+	// twice, never more.
+	srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) {
+		writeJSON(conn, 400, `{"resultcode":"1010013","resultdesc":"Time out limit."}`)
+	})
+	c, err := NewClient(srv.URL(), "k", "s", WithRetry(RetryPolicy{ClockSkew: true, MaxAttempts: 5}))
+	require.NoError(t, err)
+	noSleep(c)
+	_, err = c.CallVerify(context.Background(), validRequest())
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.True(t, apiErr.IsClockSkew())
+	assert.Equal(t, int64(2), srv.received.Load())
+}
+
+// TestRetryBudget: against a platform that is down, each call retries
+// until the client's budget is spent; after that every call is sent
+// once, so the failing platform never sees the traffic multiplied.
+func TestRetryBudget(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // connection refused from now on
+	c, err := NewClient("http://"+addr, "k", "s", WithRetry(RetryPolicy{MaxAttempts: 3}))
+	require.NoError(t, err)
+	noSleep(c)
+	var attempts []int
+	for range 10 {
+		_, err := c.CallVerify(context.Background(), validRequest())
+		var reqErr *RequestError
+		require.ErrorAs(t, err, &reqErr)
+		require.Equal(t, OutcomeRejected, reqErr.Outcome)
+		attempts = append(attempts, reqErr.Attempts)
+	}
+	assert.Equal(t, 3, attempts[0], "a healthy budget allows the policy's attempts")
+	total := 0
+	for _, a := range attempts {
+		total += a
+	}
+	assert.Equal(t, []int{1, 1, 1, 1, 1}, attempts[5:], "a spent budget allows none")
+	assert.LessOrEqual(t, total, 10+retryBudgetTokens/2, "at most half the budget's tokens were spent on retries")
+
+	// Successful calls refill it.
+	b := newRetryBudget()
+	for range retryBudgetTokens {
+		b.record(false)
+	}
+	assert.False(t, b.take())
+	for range 60 {
+		b.record(true)
+	}
+	assert.True(t, b.take(), "refilled by successes")
+}
+
+// TestIdempotentEndpointRetriesUnknownOutcomes: an operation that cannot
+// place a call is resent after an unknown outcome; one that can is not.
+func TestIdempotentEndpointRetriesUnknownOutcomes(t *testing.T) {
+	t.Parallel()
+	for _, idempotent := range []bool{true, false} {
+		t.Run(fmt.Sprint("idempotent=", idempotent), func(t *testing.T) {
+			t.Parallel()
+			var n atomic.Int64
+			srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) {
+				if n.Add(1) == 1 {
+					writeJSON(conn, 503, `{"resultcode":"1010001","resultdesc":"busy"}`)
+					return
+				}
+				writeJSON(conn, 200, `{"resultcode":"0","resultdesc":"Success"}`)
+			})
+			c, err := NewClient(srv.URL(), "k", "s")
+			require.NoError(t, err)
+			noSleep(c)
+			ep := &endpoint{op: "Test", method: http.MethodPost, path: "/test", idempotent: idempotent}
+			_, err = c.do(context.Background(), ep, nil, map[string]string{"a": "b"}, "", nil)
+			if idempotent {
+				require.NoError(t, err)
+				assert.Equal(t, int64(2), srv.received.Load())
+			} else {
+				assert.Equal(t, OutcomeUnknown, OutcomeOf(err))
+				assert.Equal(t, int64(1), srv.received.Load())
+			}
+		})
+	}
+}
+
+// TestRedirectEndpoint: for an endpoint whose answer is a redirect, the
+// Location is returned and never followed, and a GET carries no body and
+// no Content-Type.
+func TestRedirectEndpoint(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) {
+		io.WriteString(conn, "HTTP/1.1 301 Moved Permanently\r\nLocation: http://127.0.0.1:1/file.wav?sig=x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+	})
+	c, err := NewClient(srv.URL(), "k", "s")
+	require.NoError(t, err)
+	ep := &endpoint{op: "Test", method: http.MethodGet, path: "/get", idempotent: true, redirect: true}
+	rep, err := c.do(context.Background(), ep, url.Values{"fileName": {"a b.wav"}}, nil, "", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:1/file.wav?sig=x", rep.Location)
+	seen := srv.Seen()
+	require.Len(t, seen, 1)
+	assert.Empty(t, seen[0].Body)
+	assert.Empty(t, seen[0].Header.Get("Content-Type"))
+	assert.Contains(t, string(srv.Last()), "GET /get?fileName=a+b.wav HTTP/1.1")
+	assert.NotEmpty(t, seen[0].Header.Get(HeaderXAKSK))
 }

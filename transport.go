@@ -29,8 +29,9 @@ const (
 //     side after each answer; a kept-alive connection that the platform
 //     has just closed makes the next request fail after it may have been
 //     written, an outcome that can only be reported as unknown (measured
-//     against a server that closes after each answer: about 16 % of
-//     sequential calls and 22-28 % of calls in bursts). Turn keep-alive on
+//     against a server that closes after each answer: 2-17 % of sequential
+//     calls and 22-28 % of calls in bursts, depending on the machine's
+//     load). Turn keep-alive on
 //     (tr.DisableKeepAlives = false) only for an endpoint you have checked
 //     keeps connections open;
 //   - TLS certificate verification on, TLS 1.2 or later, and TLS session

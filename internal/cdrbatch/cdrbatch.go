@@ -1,7 +1,7 @@
 // Package cdrbatch generates CDR (fee) notification bodies for the
 // benchmarks and the load program: deterministic batches in which every
 // record carries every FeeInfo field the platform documents for voice
-// verification (voicecall-api.md §6.2), with realistic values.
+// verification (Huawei's CDR notification page), with realistic values.
 package cdrbatch
 
 import (

@@ -9,7 +9,8 @@
 //   - a block whose first line declares something at top level ("func ",
 //     "type ", "var ", "const ") is compiled as top-level declarations;
 //   - any other block is a list of statements, compiled as the body of
-//     func(ctx context.Context) error.
+//     func(ctx context.Context) error; the variables it defines at its top
+//     level count as used (a fragment may stop before using them).
 //
 // The package also gets a prelude file declaring what snippets take from
 // the application around them (appKey, store, ...), and the imports a
@@ -74,7 +75,11 @@ func Source(blk Block, pkg string, table map[string]string) (string, error) {
 		strings.HasPrefix(first, "var "), strings.HasPrefix(first, "const "):
 		body = code
 	default:
-		body = "func _(ctx context.Context) error {\n" + code + "\treturn nil\n}\n"
+		uses, err := definedNames(blk)
+		if err != nil {
+			return "", err
+		}
+		body = "func _(ctx context.Context) error {\n" + code + uses + "\treturn nil\n}\n"
 	}
 	src := "package " + pkg + "\n\n" + body
 	// Find the package names the block uses: X in X.Sel where X is not
@@ -138,6 +143,44 @@ func Source(blk Block, pkg string, table map[string]string) (string, error) {
 		}
 	}
 	return "package " + pkg + "\n\n" + imports.String() + "\n" + body, nil
+}
+
+// definedNames returns "_ = name" lines for the variables a statement
+// block defines at its top level, so that a fragment which stops before
+// using them ("resp, err := client.CallVerify(...)") still compiles.
+func definedNames(blk Block) (string, error) {
+	src := "package p\n\nfunc _() {\n" + blk.Code + "}\n"
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+	if err != nil {
+		return "", fmt.Errorf("README line %d: %w", blk.Line, err)
+	}
+	var b strings.Builder
+	use := func(id *ast.Ident) {
+		if id.Name != "_" {
+			fmt.Fprintf(&b, "\t_ = %s\n", id.Name)
+		}
+	}
+	for _, st := range f.Decls[0].(*ast.FuncDecl).Body.List {
+		switch st := st.(type) {
+		case *ast.AssignStmt:
+			if st.Tok == token.DEFINE {
+				for _, l := range st.Lhs {
+					if id, ok := l.(*ast.Ident); ok {
+						use(id)
+					}
+				}
+			}
+		case *ast.DeclStmt:
+			if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+				for _, spec := range gd.Specs {
+					for _, id := range spec.(*ast.ValueSpec).Names {
+						use(id)
+					}
+				}
+			}
+		}
+	}
+	return b.String(), nil
 }
 
 // Build writes each block, with prelude (a Go file without its package

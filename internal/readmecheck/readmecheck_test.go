@@ -45,3 +45,12 @@ func TestSource(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "README line 7"), err.Error())
 }
+
+func TestDefinedNamesCountAsUsed(t *testing.T) {
+	t.Parallel()
+	src, err := Source(Block{Line: 1, Code: "resp, err := f()\nvar x, _ int\nif true {\n\tinner := 1\n\t_ = inner\n}\n"}, "p", nil)
+	require.NoError(t, err)
+	assert.Contains(t, src, "\t_ = resp\n\t_ = err\n\t_ = x\n\treturn nil\n")
+	assert.NotContains(t, src, "_ = _")
+	assert.Equal(t, 1, strings.Count(src, "_ = inner"), "only the top level")
+}

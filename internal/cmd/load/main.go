@@ -1,5 +1,5 @@
 // Command load measures the SDK at volume, on loopback only
-// (reliability-and-performance.md §B5 BM-7, §B6):
+// (docs/PERFORMANCE.md):
 //
 //   - calls: N concurrent CallVerify calls (default 1,000) on one
 //     voicecall.Client against the voicetest fake platform: throughput,
