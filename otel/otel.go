@@ -311,8 +311,8 @@ type notificationState struct {
 
 // HandlerHooks returns the handler hooks that make the notification spans
 // and metrics described in the package documentation; set them as
-// voicecall.HandlerConfig.Hooks.
-func HandlerHooks(opts ...Option) voicecall.HandlerHooks {
+// voicecall.HandlerConfig.Hooks (a pointer there, as here).
+func HandlerHooks(opts ...Option) *voicecall.HandlerHooks {
 	c := newConfig(opts)
 	tracer := c.tp.Tracer(ScopeName)
 	meter := c.mp.Meter(ScopeName)
@@ -326,7 +326,7 @@ func HandlerHooks(opts ...Option) voicecall.HandlerHooks {
 		metric.WithDescription("CDRs received in fee notifications; voicecall.duplicate tells those skipped as handled before."))
 	reportErr(err)
 
-	return voicecall.HandlerHooks{
+	return &voicecall.HandlerHooks{
 		NotificationStart: func(ctx context.Context, _ voicecall.NotificationStartInfo) context.Context {
 			// The path is not recorded: it may be the receiver's secret.
 			ctx, span := tracer.Start(ctx, "voicecall notification",
