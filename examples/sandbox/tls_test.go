@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -153,4 +154,64 @@ func TestSandboxHelp(t *testing.T) {
 	for _, flag := range []string{"-tls", "-tls-hosts", "-tls-ca", "-addr"} {
 		assert.Contains(t, out.String(), flag)
 	}
+}
+
+// TestTLSFront: each TLS connection is forwarded to a backend connection
+// of its own, the client sees the backend's close, and Close ends
+// connections that never finished their handshake.
+func TestTLSFront(t *testing.T) {
+	t.Parallel()
+	backend, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer backend.Close()
+	accepted := make(chan struct{}, 10)
+	go func() {
+		for {
+			c, err := backend.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- struct{}{}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 5)
+				if _, err := io.ReadFull(c, buf); err == nil {
+					_, _ = c.Write(append([]byte("echo "), buf...))
+				}
+			}()
+		}
+	}()
+	certs, err := generateCerts([]string{"127.0.0.1"}, time.Now())
+	require.NoError(t, err)
+	front, err := startTLSFront("127.0.0.1:0", backend.Addr().String(), certs.leaf)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(certs.caPEM))
+
+	for i := 0; i < 2; i++ {
+		c, err := tls.Dial("tcp", front.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+		require.NoError(t, err)
+		require.NoError(t, c.SetDeadline(time.Now().Add(10*time.Second)))
+		_, err = c.Write([]byte("hello"))
+		require.NoError(t, err)
+		got, err := io.ReadAll(c) // ends when the backend closes
+		require.NoError(t, err)
+		assert.Equal(t, "echo hello", string(got))
+		c.Close()
+	}
+	assert.Len(t, accepted, 2, "a backend connection per TLS connection")
+
+	idle, err := net.Dial("tcp", front.Addr().String()) // no handshake
+	require.NoError(t, err)
+	defer idle.Close()
+	closed := make(chan struct{})
+	go func() { front.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for a connection that never did its handshake")
+	}
+	require.NoError(t, idle.SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, err = idle.Read(make([]byte, 1))
+	assert.Error(t, err, "the idle connection was closed")
 }
