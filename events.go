@@ -100,9 +100,9 @@ type StatusEvent struct {
 	StateDesc string
 
 	// PartyType (partyType) is the type of the party that hung up; sent
-	// by voice callback (click2Call) when asked for. The platform's values
-	// are not documented precisely; a JSON number is kept as its text.
-	PartyType string
+	// in disconnect events of voice callback (click2Call) when the request
+	// set PartyTypeInDisconnect. A JSON number is kept as its text.
+	PartyType PartyType
 
 	// DigitInfo (digitInfo) holds the keys the callee pressed
 	// (collectInfo events of voice notification).
@@ -112,6 +112,19 @@ type StatusEvent struct {
 	// callee, when the platform sends it.
 	DisplayCallerNum string
 }
+
+// PartyType is the partyType of a voice callback's disconnect event: who
+// hung up. Huawei's voice callback status page describes the field as
+// "the type of the user who hung up" without a value table the SDK could
+// confirm; the constants are the SDK's reading (1 the caller, 2 the
+// callee), and any other value is kept verbatim.
+type PartyType string
+
+// Party types.
+const (
+	PartyTypeCaller PartyType = "1" // the caller (A, callerNbr)
+	PartyTypeCallee PartyType = "2" // the callee (B, calleeNbr)
+)
 
 // UnknownEvent is a notification whose eventType the SDK does not know.
 // It is passed through, never rejected, so that new platform events are
@@ -374,7 +387,7 @@ func (w *wireStatus) event(et EventType) (*StatusEvent, error) {
 		Caller:           w.Caller,
 		Called:           w.Called,
 		StateDesc:        w.StateDesc,
-		PartyType:        string(w.PartyType),
+		PartyType:        PartyType(w.PartyType),
 		DigitInfo:        w.DigitInfo,
 		DisplayCallerNum: w.DisplayCallerNum,
 	}

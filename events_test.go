@@ -181,7 +181,7 @@ func TestParseStatusEdgeCases(t *testing.T) {
 
 	n, err = ParseNotification(readNotification(t, "status_answer_extra_fields.json"))
 	require.NoError(t, err)
-	assert.Equal(t, "1", n.Status.PartyType, "a numeric partyType is kept as text")
+	assert.Equal(t, PartyTypeCaller, n.Status.PartyType, "a numeric partyType is kept as text")
 	assert.Equal(t, "+8613800000022", n.Status.DisplayCallerNum)
 	assert.False(t, n.Status.HasStateCode)
 

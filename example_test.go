@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"sync/atomic"
 
 	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/voicetest"
@@ -120,4 +122,85 @@ func ExampleSign() {
 	// Output:
 	// UsernameToken Username="myAppKey",PasswordDigest="qDAKD6vQUHYxBBujjIJcYUT7LppgspTk74XMwDuxyz8=",Nonce="66C92B11FF8A425FB8D4CCFE0ED9ED1F",Created="2018-02-12T15:30:20Z"
 	// UsernameToken Username="myAppKey",PasswordDigest="REDACTED",Nonce="REDACTED",Created="2018-02-12T15:30:20Z"
+}
+
+// Wrap the SDK's default transport (for tracing or metrics) and keep its
+// settings: short connections, timeouts, TLS verified, no proxy.
+func ExampleNewTransport() {
+	platform, err := voicetest.NewServer()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer platform.Close()
+
+	var requests atomic.Int64
+	tr := voicecall.NewTransport(nil)
+	counting := roundTripper(func(r *http.Request) (*http.Response, error) {
+		requests.Add(1)
+		return tr.RoundTrip(r)
+	})
+	client, err := voicecall.NewClient(platform.URL, voicetest.DefaultAppKey, voicetest.DefaultAppSecret,
+		voicecall.WithHTTPClient(&http.Client{Transport: counting}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088", CalleeNumber: "+8613500000001",
+		LanguageType: voicecall.LanguageChinese, PreTone: "pretone.wav", VerifyCode: "123456",
+	})
+	fmt.Println(err, requests.Load(), tr.DisableKeepAlives)
+	// Output: <nil> 1 true
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Record the correlation token before the call: the platform's first
+// status event can reach the receiver before CallVerify returns.
+func ExampleNewCorrelationToken() {
+	platform, err := voicetest.NewServer()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer platform.Close()
+	client, _ := platform.NewClient()
+
+	token := voicecall.NewCorrelationToken()
+	pending := map[string]string{token: "+8613500000001"} // your store
+	resp, err := client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088", CalleeNumber: pending[token],
+		LanguageType: voicecall.LanguageChinese, PreTone: "pretone.wav", VerifyCode: "123456",
+		UserData: token,
+	})
+	fmt.Println(err, resp.UserData == token, voicecall.IsCorrelationToken(token))
+	// Output: <nil> true true
+}
+
+// Hooks see each call and each attempt, never a secret, code or number.
+func ExampleWithHooks() {
+	platform, err := voicetest.NewServer()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer platform.Close()
+	client, _ := platform.NewClient(voicecall.WithHooks(voicecall.ClientHooks{
+		AttemptEnd: func(_ context.Context, a voicecall.AttemptEndInfo) {
+			fmt.Println("attempt", a.Attempt, a.StatusCode, a.ErrorClass == "")
+		},
+		CallEnd: func(_ context.Context, c voicecall.CallEndInfo) {
+			fmt.Println(c.Operation, c.Outcome, c.ResultCode, c.Attempts)
+		},
+	}))
+	_, _ = client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088", CalleeNumber: "+8613500000001",
+		LanguageType: voicecall.LanguageChinese, PreTone: "pretone.wav", VerifyCode: "123456",
+	})
+	// Output:
+	// attempt 1 200 true
+	// CallVerify accepted 0 (Success.) 1
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -202,10 +203,11 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 
 	// A fresh trace per attempt: WithClientTrace composes it with any
 	// trace the caller put on ctx, for this request alone.
-	var connected bool
+	// The HTTP/2 transport may call GotConn from another goroutine.
+	var connected, reused atomic.Bool
 	trace := &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) {
-		connected = true
-		info.ConnReused = ci.Reused
+		reused.Store(ci.Reused)
+		connected.Store(true)
 	}}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), cl.ep.method, cl.url, nil)
 	if err != nil {
@@ -227,10 +229,10 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 	c.debug(ctx, "voicecall: sending", slog.String("op", cl.ep.op), slog.Int("attempt", cl.attempts), slog.String("userData", cl.userData))
 
 	resp, err := c.hc.Do(req)
-	// The transport calls GotConn on this goroutine, inside Do.
+	info.ConnReused = reused.Load()
 	if err != nil {
 		err = unwrapURLError(err)
-		if !connected {
+		if !connected.Load() {
 			// No connection, so not a byte of the request was written.
 			return attemptResult{err: newRequestError(cl, OutcomeRejected, 0, "", nil, err)}
 		}
@@ -243,6 +245,11 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 		res.skew = d.Sub(c.now())
 	}
 	ct := resp.Header.Get("Content-Type")
+	if resp.StatusCode < 200 {
+		// A 101's body is the connection itself: never read it.
+		res.err = newRequestError(cl, OutcomeUnknown, resp.StatusCode, ct, nil, fmt.Errorf("informational http status %d is not an answer", resp.StatusCode))
+		return res
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	switch {
 	case err != nil:
@@ -251,9 +258,6 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 		res.err = newRequestError(cl, OutcomeUnknown, resp.StatusCode, ct, body, fmt.Errorf("answer larger than %d bytes", MaxResponseBytes))
 	default:
 		res.reply, res.err = classify(cl, resp.StatusCode, resp.Header, body, out)
-	}
-	if reqErr, ok := res.err.(*RequestError); ok {
-		reqErr.Attempts = cl.attempts
 	}
 	return res
 }

@@ -20,7 +20,7 @@ const codeInvalidRestAPI = voicecall.CodeInvalidRestAPI
 const descInvalidRequest = "Invalid request."
 
 // resultDescs are the platform's English resultdesc texts
-// (voicecall-api.md §4.3), kept here so that the fake does not borrow the
+// (from Huawei's result-code pages), kept here so that the fake does not borrow the
 // SDK's tables.
 var resultDescs = map[voicecall.ResultCode]string{
 	"0":       "Success",

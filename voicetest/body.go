@@ -7,11 +7,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
-// Limits the platform documents for the callVerify body
-// (voicecall-api.md §3.1).
+// Limits Huawei's pages document for the request bodies.
 const (
 	minNumberLen   = 4
 	maxNumberLen   = 31
@@ -28,12 +28,10 @@ const (
 // and what is wrong (never its value).
 func decodeBody(raw []byte) (CallVerifyBody, string, string) {
 	var b CallVerifyBody
-	var fields map[string]json.RawMessage
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &fields) != nil {
+	d, ok := objectDecoder(raw)
+	if !ok {
 		return b, "body", "must be a JSON object"
 	}
-	d := decoder{fields: fields}
 
 	if p := d.number("displayNbr", &b.DisplayNbr, true); p != "" {
 		return b, "displayNbr", p
@@ -79,11 +77,8 @@ func decodeBody(raw []byte) (CallVerifyBody, string, string) {
 	if p := d.pushURL("feeUrl", &b.FeeURL); p != "" {
 		return b, "feeUrl", p
 	}
-	if p := d.str("returnIdlePort", &b.ReturnIdlePort); p != "" {
+	if p := d.boolString("returnIdlePort", &b.ReturnIdlePort); p != "" {
 		return b, "returnIdlePort", p
-	}
-	if b.ReturnIdlePort != "" && b.ReturnIdlePort != "true" && b.ReturnIdlePort != "false" {
-		return b, "returnIdlePort", `must be the string "true" or "false"`
 	}
 	if p := d.str("userData", &b.UserData); p != "" {
 		return b, "userData", p
@@ -98,6 +93,45 @@ func decodeBody(raw []byte) (CallVerifyBody, string, string) {
 }
 
 type decoder struct{ fields map[string]json.RawMessage }
+
+// objectDecoder decodes raw as a JSON object.
+func objectDecoder(raw []byte) (decoder, bool) {
+	var fields map[string]json.RawMessage
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &fields) != nil {
+		return decoder{}, false
+	}
+	return decoder{fields: fields}, true
+}
+
+// boolString decodes an optional boolean sent as the platform's strings
+// "true" or "false" (a JSON true is refused: the platform's models are
+// strings).
+func (d decoder) boolString(name string, dst *string) string {
+	if p := d.str(name, dst); p != "" {
+		return `must be the string "true" or "false"`
+	}
+	if *dst != "" && *dst != "true" && *dst != "false" {
+		return `must be the string "true" or "false"`
+	}
+	return ""
+}
+
+// enum decodes an optional string field that must be one of values.
+func (d decoder) enum(name string, dst *string, values ...string) string {
+	if p := d.str(name, dst); p != "" {
+		return p
+	}
+	if *dst == "" {
+		return ""
+	}
+	for _, v := range values {
+		if *dst == v {
+			return ""
+		}
+	}
+	return "must be one of " + strings.Join(values, ", ")
+}
 
 // raw returns a field's JSON, or nil when it is absent or null.
 func (d decoder) raw(name string) json.RawMessage {
@@ -192,16 +226,21 @@ func (d decoder) pushURL(name string, dst *string) string {
 	return ""
 }
 
+// userDataProblem follows Huawei's rule for userData: at most 256
+// characters, no "{" or "}", no Chinese characters unless Base64-encoded.
 func userDataProblem(s string) string {
-	if len(s) > maxUserDataLen {
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	if utf8.RuneCountInString(s) > maxUserDataLen {
 		return "must be at most 256 characters"
 	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= utf8.RuneSelf:
-			return "must not contain non-ASCII characters (Base64-encode them)"
-		case c == '{' || c == '}':
+	for _, r := range s {
+		switch {
+		case r == '{' || r == '}':
 			return `must not contain "{" or "}"`
+		case unicode.Is(unicode.Han, r):
+			return "must not contain Chinese characters (Base64-encode them)"
 		}
 	}
 	return ""

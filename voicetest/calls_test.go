@@ -40,19 +40,19 @@ func TestScenarioLifecycles(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		sc        voicetest.Scenario
-		events    []string
-		stateCode int
+		events    []voicecall.EventType
+		stateCode voicecall.StateCode
 		release   int
 		sip       int
 		answered  bool
 		alerted   bool
 	}{
-		{voicetest.ScenarioAnswered, []string{"callout", "alerting", "answer", "disconnect"}, 0, 0, 0, true, true},
-		{voicetest.ScenarioNoAnswer, []string{"callout", "alerting", "disconnect"}, 8101, 514, 480, false, true},
-		{voicetest.ScenarioBusy, []string{"callout", "disconnect"}, 8102, 518, 486, false, false},
-		{voicetest.ScenarioPoweredOff, []string{"callout", "disconnect"}, 8104, 518, 480, false, false},
-		{voicetest.ScenarioRejected, []string{"callout", "alerting", "disconnect"}, 8004, 518, 603, false, true},
-		{voicetest.ScenarioNotExist, []string{"callout", "disconnect"}, 8100, 518, 404, false, false},
+		{voicetest.ScenarioAnswered, []voicecall.EventType{"callout", "alerting", "answer", "disconnect"}, 0, 0, 0, true, true},
+		{voicetest.ScenarioNoAnswer, []voicecall.EventType{"callout", "alerting", "disconnect"}, 8101, 514, 480, false, true},
+		{voicetest.ScenarioBusy, []voicecall.EventType{"callout", "disconnect"}, 8102, 518, 486, false, false},
+		{voicetest.ScenarioPoweredOff, []voicecall.EventType{"callout", "disconnect"}, 8104, 518, 480, false, false},
+		{voicetest.ScenarioRejected, []voicecall.EventType{"callout", "alerting", "disconnect"}, 8004, 518, 603, false, true},
+		{voicetest.ScenarioNotExist, []voicecall.EventType{"callout", "disconnect"}, 8100, 518, 404, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.sc), func(t *testing.T) {
@@ -70,14 +70,14 @@ func TestScenarioLifecycles(t *testing.T) {
 			assert.Equal(t, tt.stateCode, tt.sc.StateCode())
 
 			// Status events arrived in order, each once, about this call.
-			var got []string
+			var got []voicecall.EventType
 			var times []string
 			for _, p := range status.got() {
 				assert.Equal(t, voicecall.ContentType, p.Header.Get("Content-Type"))
 				assert.Empty(t, p.Header.Get(voicecall.HeaderXAKSK), "unsigned by default")
 				var ev statusEvent
 				require.NoError(t, json.Unmarshal(p.Body, &ev))
-				got = append(got, ev.EventType)
+				got = append(got, voicecall.EventType(ev.EventType))
 				times = append(times, ev.StatusInfo.Timestamp)
 				assert.Equal(t, id, ev.StatusInfo.SessionID)
 				assert.Equal(t, "+8675528000088", ev.StatusInfo.Caller)
@@ -87,7 +87,7 @@ func TestScenarioLifecycles(t *testing.T) {
 				assert.NoError(t, err)
 				if ev.EventType == "disconnect" {
 					require.NotNil(t, ev.StatusInfo.StateCode)
-					assert.Equal(t, tt.stateCode, *ev.StatusInfo.StateCode)
+					assert.Equal(t, int(tt.stateCode), *ev.StatusInfo.StateCode)
 					assert.NotEmpty(t, ev.StatusInfo.StateDesc)
 				} else {
 					assert.Nil(t, ev.StatusInfo.StateCode)
@@ -292,14 +292,14 @@ func TestPushToDeadReceiver(t *testing.T) {
 }
 
 // TestPushSigning checks the signature of pushes with the formula of
-// voicecall-api.md §5.2, computed here.
+// Huawei's notification pages, computed here.
 func TestPushSigning(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		layout voicetest.SignLayout
+		layout voicecall.PushLayout
 		sep    string
-	}{{voicetest.SignNewlines, "\n"}, {voicetest.SignConcat, ""}} {
-		t.Run(tc.layout.String(), func(t *testing.T) {
+	}{{voicecall.PushLayoutNewline, "\n"}, {voicecall.PushLayoutConcat, ""}} {
+		t.Run(fmt.Sprint(int(tc.layout)), func(t *testing.T) {
 			t.Parallel()
 			rc := newReceiver(t)
 			srv := voicetest.Start(t, voicetest.WithPushSigning(tc.layout, nil), voicetest.WithTimeScale(0))
@@ -327,7 +327,7 @@ func TestPushSigning(t *testing.T) {
 
 func TestSignLayoutVectors(t *testing.T) {
 	t.Parallel()
-	// Candidate values of voicecall-api.md §5.2 for the same inputs.
+	// Candidate values of both layouts of Huawei's notification pages for the same inputs.
 	for _, tc := range []struct{ sep, want string }{
 		{"\n", "a8GQi36zPRy+sXysQJnoN+eLkwoFIzpS34jil3d0ZvQ="},
 		{"", "RTbVvFrV4Ou9k4XJOkUnTdp43hklwbbcONn4Jbpz5FY="},
@@ -347,7 +347,7 @@ func TestHooks(t *testing.T) {
 	srv := voicetest.Start(t, voicetest.WithTimeScale(0), voicetest.WithHooks(voicetest.Hooks{
 		Request:  func(r voicetest.Request) { add("request " + string(r.ResultCode)) },
 		Call:     func(c voicetest.Call) { add(fmt.Sprintf("call ended=%v", c.Ended)) },
-		Delivery: func(d voicetest.Delivery) { add("delivery " + d.EventType) },
+		Delivery: func(d voicetest.Delivery) { add("delivery " + string(d.EventType)) },
 	}))
 	id := placeCall(t, srv, "+8613500000001", "", rc.URL, rc.URL)
 	_, err := srv.WaitDelivery(testCtx(t), isFee(id))

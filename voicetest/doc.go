@@ -18,13 +18,21 @@
 //
 // # What is checked
 //
-// The server serves POST /rest/httpsessions/callVerify/v1.0 (see
-// [voicecall.CallVerifyPath]); any other path or method is answered
-// 1010006 "Invalid Rest API." with HTTP 404. A request goes through these
-// checks, in this order, and the first that fails decides the answer:
+// The server serves every API of the platform (see [API]):
+//
+//	POST /rest/httpsessions/callVerify/v1.0   voice verification code
+//	POST /rest/httpsessions/callnotify/v2.0   voice notification (also v1.0)
+//	POST /rest/httpsessions/click2Call/v2.0   voice callback
+//	POST /rest/httpsessions/callStop/v2.0     terminate a call
+//	GET  /rest/provision/voice/record/v1.0    recording download URL
+//
+// Any other path or method is answered 1010006 "Invalid Rest API." with
+// HTTP 404. A request goes through these checks, in this order, and the
+// first that fails decides the answer:
 //
 //  1. Content-Type must be application/json, with no parameter other than
-//     charset=UTF-8 (any case): 1010002.
+//     charset=UTF-8 (any case): 1010002. (Not checked for the recording
+//     GET, which has no body.)
 //  2. Authorization must be AKSK realm="SDP",profile="UsernameToken",type="Appkey"
 //     (spaces after the commas allowed): 1023006 when it is absent or not
 //     of the AKSK scheme, 1023007 / 1023008 / 1023012 when realm / profile
@@ -45,10 +53,20 @@
 //     the nonce must not have been used by the same app while its Created
 //     could still be accepted: 1023006 for each.
 //  7. The body must be a JSON object with the fields the platform documents
-//     (see [CallVerifyBody]): 1010002, whose resultdesc names the field.
-//     Unknown fields are ignored; an optional string field sent empty is
-//     treated as absent.
+//     (see [CallVerifyBody], [CallNotifyBody], [CallbackBody] and
+//     [CallStopBody]; the recording API's query needs fileName and
+//     recordDomain): 1010002, whose resultdesc names the field, e.g.
+//     "Invalid request. playInfoList[1].collectInd: must be 0-32".
+//     Booleans must be the strings "true" or "false", as the platform's
+//     models have them. Unknown fields are ignored; an optional string
+//     field sent empty is treated as absent. These checks are written
+//     from Huawei's pages, independently of the SDK's validation.
 //  8. While every port is busy ([WithPorts]) the answer is 1020165.
+//
+// A callStop for a session that is not in progress (ended, unknown, or
+// another app's) is answered 1020001 "Parameter error.": Huawei's page
+// says only that stopping a call that has ended fails. A recording
+// request for a file the server does not have gets 1020001 too.
 //
 // The platform documents HTTP 400 for the 1023xxx codes and 403 for
 // 1010002; the server also uses 400 for 1010003 and 1010013, 404 for
@@ -68,11 +86,40 @@
 //
 // # Calls
 //
-// An accepted request places a call, played asynchronously according to
-// the [Scenario] chosen for its callee ([WithCalleeScenario],
-// [Server.SetScenario]) or the default one ([WithScenario], by default
-// [ScenarioAnswered]). The call's status events (callout, alerting,
-// answer, disconnect) are POSTed, in order and never retried, to the
+// An accepted callVerify, callnotify or click2Call request places a call,
+// played asynchronously according to the [Scenario] chosen for its
+// numbers ([WithCalleeScenario], [Server.SetScenario]) or the default one
+// ([WithScenario], by default [ScenarioAnswered]):
+//
+//   - voice verification: callout, alerting, answer, disconnect (the
+//     code is read out in between);
+//   - voice notification: the same, with the playInfoList items played in
+//     order; after an item with collectInd > 0 the callee presses the keys
+//     scripted for it ([WithCalleeDigits], [Server.SetDigits], by default
+//     [DefaultDigits]) and a collectInfo event carries them in digitInfo;
+//     the platform then hangs up unless the item asks for a replay
+//     (replayAfterCollection, collectContentTriggerReplaying). Without
+//     collection the call ends after the last item;
+//   - voice callback: both legs, each with the scenario of its number:
+//     callout, alerting and answer of the caller (A), then the same for
+//     the callee (B) and one disconnect, which carries partyType
+//     ([PartyCaller], [PartyCallee]) when partyTypeRequiredInDisconnect is
+//     "true"; maxDuration ends the call with stateCode 8010. The CDR
+//     (serviceType 002) carries the fwd* fields of B's leg, and, when
+//     recordFlag is "true" and B talked for at least 3 s, the recording
+//     fields.
+//
+// A callStop ends a call in progress at once: its disconnect has stateCode
+// 8017 and its CDR ulFailReason 1003 ([ScenarioLongCall] keeps a call in
+// progress long enough to stop it). The recording API answers 301 with
+// the download URL in Location and no body, as the platform does; the URL
+// points to a separate download host on another loopback port
+// ([Server.DownloadURL]), which serves the WAV file and refuses (403) any
+// request carrying Authorization or X-AKSK, so that a client that leaks
+// the app's credentials there fails its tests ([Server.Downloads] keeps
+// what it received).
+//
+// The call's status events are POSTed, in order and never retried, to the
 // Base64-decoded statusUrl of the request, or else to the app's or the
 // server's default URL. Pushes go only to loopback hosts unless
 // [WithRemotePushes] is given: a push elsewhere is recorded as a failed
@@ -93,8 +140,9 @@
 //
 // # Faults
 //
-// [Server.FailNext], [Server.FailCallee] and [Server.FailWhen] make chosen
-// requests fail as the platform or the network would: a result code
+// [Server.FailNext], [Server.FailNextOn] (one API), [Server.FailCallee]
+// and [Server.FailWhen] make chosen requests to any API fail as the
+// platform or the network would: a result code
 // (flow control 1010010, port limit 1020165, call limits 1013001-1013003
 // ...), an HTML error page, a connection closed or reset after the call was
 // placed, a truncated answer, a delay. See [Fault].
@@ -105,6 +153,14 @@
 // the server received, placed and pushed, and [Server.WaitRequest],
 // [Server.WaitCall] and [Server.WaitDelivery] wait, with a context, until
 // one matches a predicate, so that tests never sleep.
+//
+// # Memory
+//
+// The server keeps at most the [DefaultMaxRecords] (1000) most recent
+// requests, calls, deliveries, recordings and downloads, each;
+// [WithMaxRecords] changes the bound. A request or call takes about 4-5
+// KiB, so a long-running sandbox stays within a few megabytes; older
+// records are dropped, oldest first.
 //
 // # Secrets
 //

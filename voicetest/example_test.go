@@ -113,5 +113,5 @@ func ExampleDropResponse() {
 	fmt.Println(call.UserData == voicecall.UserDataOf(err), call.Scenario, call.Scenario.StateCode())
 	// Output:
 	// unknown
-	// true busy 8102
+	// true busy 8102 (callee busy)
 }

@@ -133,7 +133,7 @@ type faultRule struct {
 	match  func(Request) bool
 }
 
-// FailNext makes the next n requests to the API (n ≥ 1) fail with f. Rules
+// FailNext makes the next n requests (n ≥ 1), to any API, fail with f. Rules
 // are tried in the order they were installed; the first that matches a
 // request is applied (and, for FailNext, used up).
 func (s *Server) FailNext(n int, f Fault) error {
@@ -143,8 +143,16 @@ func (s *Server) FailNext(n int, f Fault) error {
 	return s.addFault(faultRule{fault: f, left: n})
 }
 
-// FailCallee makes every request whose calleeNbr is callee fail with f,
-// until [Server.ClearFaults].
+// FailNextOn makes the next n requests to api (n ≥ 1) fail with f.
+func (s *Server) FailNextOn(api API, n int, f Fault) error {
+	if n < 1 {
+		return fmt.Errorf("voicetest: FailNextOn: n must be at least 1")
+	}
+	return s.addFault(faultRule{fault: f, left: n, match: func(r Request) bool { return r.API == api }})
+}
+
+// FailCallee makes every request whose calleeNbr is callee (see
+// [Request.Callee]) fail with f, until [Server.ClearFaults].
 func (s *Server) FailCallee(callee string, f Fault) error {
 	return s.addFault(faultRule{fault: f, left: -1, callee: callee})
 }
@@ -184,7 +192,7 @@ func (s *Server) takeFault(req Request) (Fault, bool) {
 	rules := slices.Clone(s.faults)
 	s.mu.Unlock()
 	for _, r := range rules {
-		if r.callee != "" && r.callee != req.Body.CalleeNbr {
+		if r.callee != "" && r.callee != req.Callee() {
 			continue
 		}
 		if r.match != nil && !r.match(req) {

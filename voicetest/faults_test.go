@@ -320,3 +320,70 @@ func TestPooledClientAgainstSilentClose(t *testing.T) {
 	}
 	assert.Equal(t, n+accepted, len(srv.Calls()), "every accepted call was placed once, and only those reached the server")
 }
+
+// TestFaultsOnEveryAPI applies faults to each API the server serves.
+func TestFaultsOnEveryAPI(t *testing.T) {
+	t.Parallel()
+	apis := []struct {
+		api    voicetest.API
+		method string
+		path   string
+		body   func() map[string]any
+		places bool
+	}{
+		{voicetest.APICallNotify, http.MethodPost, voicetest.CallNotifyPath, func() map[string]any { return notifyBody(map[string]any{"notifyVoice": "a.wav"}) }, true},
+		{voicetest.APIClick2Call, http.MethodPost, voicetest.Click2CallPath, callbackBody, true},
+		{voicetest.APICallStop, http.MethodPost, voicetest.CallStopPath, func() map[string]any { return stopBody("x") }, false},
+		{voicetest.APIRecording, http.MethodGet, voicetest.RecordingPath + "?fileName=a&recordDomain=b", nil, false},
+	}
+	for _, a := range apis {
+		t.Run(string(a.api), func(t *testing.T) {
+			t.Parallel()
+			srv := voicetest.Start(t, voicetest.WithTimeScale(0))
+			body := func() any {
+				if a.body == nil {
+					return nil
+				}
+				return a.body()
+			}
+			// FailNextOn ignores the other APIs.
+			require.NoError(t, srv.FailNextOn(a.api, 1, voicetest.FailCode(voicecall.CodeFlowControl)))
+			other := send(t, signedRequest(t, srv, http.MethodPost, voicetest.CallVerifyPath, validBody()))
+			assert.Equal(t, "0", other.ResultCode)
+			ans := send(t, signedRequest(t, srv, a.method, a.path, body()))
+			assert.Equal(t, string(voicecall.CodeFlowControl), ans.ResultCode)
+
+			require.NoError(t, srv.FailNextOn(a.api, 1, voicetest.FailHTML(http.StatusBadGateway)))
+			resp, err := noRedirects().Do(signedRequest(t, srv, a.method, a.path, body()))
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+			assert.Equal(t, "text/html", resp.Header.Get("Content-Type"))
+
+			require.NoError(t, srv.FailWhen(func(r voicetest.Request) bool { return r.API == a.api }, voicetest.DropResponse()))
+			_, err = noRedirects().Do(signedRequest(t, srv, a.method, a.path, body()))
+			require.Error(t, err, "no answer")
+			reqs := srv.Requests()
+			last := reqs[len(reqs)-1]
+			assert.Equal(t, voicetest.FaultDrop, last.Fault)
+			assert.Equal(t, a.api, last.API)
+			if a.places {
+				assert.NotEmpty(t, last.SessionID, "a dropped answer still placed the call")
+				assert.Len(t, srv.Calls(), 2, "the callVerify and the dropped one")
+			}
+		})
+	}
+}
+
+func TestFailCalleeMatchesEveryCallingAPI(t *testing.T) {
+	t.Parallel()
+	srv := voicetest.Start(t, voicetest.WithTimeScale(0))
+	require.NoError(t, srv.FailCallee(calleeB, voicetest.FailCode(voicecall.CodeCalleeBlacklisted)))
+	a := send(t, signedRequest(t, srv, http.MethodPost, voicetest.Click2CallPath, callbackBody()))
+	assert.Equal(t, string(voicecall.CodeCalleeBlacklisted), a.ResultCode)
+	n := notifyBody(map[string]any{"notifyVoice": "a.wav"})
+	n["calleeNbr"] = calleeB
+	a = send(t, signedRequest(t, srv, http.MethodPost, voicetest.CallNotifyPath, n))
+	assert.Equal(t, string(voicecall.CodeCalleeBlacklisted), a.ResultCode)
+	assert.Empty(t, srv.Calls())
+}

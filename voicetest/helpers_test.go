@@ -178,3 +178,123 @@ func send(t *testing.T, req *http.Request) platformAnswer {
 	require.NoError(t, json.Unmarshal(raw, &a), "body %q", raw)
 	return a
 }
+
+// signedRequest builds a correctly signed request to path for the
+// default app; body is marshalled (nil for none).
+func signedRequest(t *testing.T, srv *voicetest.Server, method, path string, body any) *http.Request {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, ok := body.([]byte)
+		if !ok {
+			var err error
+			raw, err = json.Marshal(body)
+			require.NoError(t, err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, srv.URL+path, rd)
+	require.NoError(t, err)
+	nonce, err := voicecall.NewNonce()
+	require.NoError(t, err)
+	tok := voicecall.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, nonce, voicecall.FormatCreated(time.Now(), nil))
+	if body != nil {
+		req.Header.Set("Content-Type", voicecall.ContentType)
+	}
+	req.Header.Set("Authorization", voicecall.AuthorizationValue)
+	req.Header.Set(voicecall.HeaderXAKSK, tok.HeaderValue())
+	return req
+}
+
+// statusEvents decodes the status pushes a receiver got, in order.
+func statusEvents(t *testing.T, rc *receiver) []statusEventX {
+	t.Helper()
+	var out []statusEventX
+	for _, p := range rc.got() {
+		if p.Kind != "status" {
+			continue
+		}
+		var ev statusEventX
+		require.NoError(t, json.Unmarshal(p.Body, &ev))
+		out = append(out, ev)
+	}
+	return out
+}
+
+// statusEventX is a status push with the fields of every service.
+type statusEventX struct {
+	EventType  string `json:"eventType"`
+	StatusInfo struct {
+		SessionID string  `json:"sessionId"`
+		Timestamp string  `json:"timestamp"`
+		Caller    string  `json:"caller"`
+		Called    string  `json:"called"`
+		StateCode *int    `json:"stateCode"`
+		StateDesc string  `json:"stateDesc"`
+		PartyType string  `json:"partyType"`
+		DigitInfo *string `json:"digitInfo"`
+		UserData  string  `json:"userData"`
+	} `json:"statusInfo"`
+}
+
+// cdrX is a CDR with the fields of every service.
+type cdrX struct {
+	SessionID             string `json:"sessionId"`
+	CallerNum             string `json:"callerNum"`
+	CalleeNum             string `json:"calleeNum"`
+	FwdDisplayNum         string `json:"fwdDisplayNum"`
+	FwdDstNum             string `json:"fwdDstNum"`
+	FwdStartTime          string `json:"fwdStartTime"`
+	FwdAlertingTime       string `json:"fwdAlertingTime"`
+	FwdAnswerTime         string `json:"fwdAnswerTime"`
+	FwdUnaswRsn           *int   `json:"fwdUnaswRsn"`
+	CallEndTime           string `json:"callEndTime"`
+	CallOutAnswerTime     string `json:"callOutAnswerTime"`
+	ULFailReason          int    `json:"ulFailReason"`
+	RecordFlag            int    `json:"recordFlag"`
+	RecordStartTime       string `json:"recordStartTime"`
+	RecordObjectName      string `json:"recordObjectName"`
+	RecordBucketName      string `json:"recordBucketName"`
+	RecordDomain          string `json:"recordDomain"`
+	RecordFileDownloadURL string `json:"recordFileDownloadUrl"`
+	DynIVRPath            string `json:"dynIVRPath"`
+	TTSPlayTimes          int    `json:"ttsPlayTimes"`
+	ServiceType           string `json:"serviceType"`
+	UserData              string `json:"userData"`
+}
+
+// onlyCDR decodes the single CDR a receiver got.
+func onlyCDR(t *testing.T, rc *receiver) cdrX {
+	t.Helper()
+	var fees []cdrX
+	for _, p := range rc.got() {
+		if p.Kind != "fee" {
+			continue
+		}
+		var batch struct {
+			FeeLst []cdrX `json:"feeLst"`
+		}
+		require.NoError(t, json.Unmarshal(p.Body, &batch))
+		fees = append(fees, batch.FeeLst...)
+	}
+	require.Len(t, fees, 1)
+	return fees[0]
+}
+
+func eventTypes(evs []statusEventX) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.EventType
+	}
+	return out
+}
+
+// placeRaw sends a signed request and requires it to be accepted; it
+// returns the session id.
+func placeRaw(t *testing.T, srv *voicetest.Server, path string, body map[string]any) string {
+	t.Helper()
+	a := send(t, signedRequest(t, srv, http.MethodPost, path, body))
+	require.Equal(t, "0", a.ResultCode, "%+v", a)
+	require.NotEmpty(t, a.SessionID)
+	return a.SessionID
+}

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+
+	"github.com/voicecall-go/voicecall"
 )
 
 // Credentials of the app a server knows when no [WithApp] option is given.
@@ -27,6 +30,10 @@ const (
 	DefaultSPID        = "voicetest_sp"
 	// MaxBatch is the most CDRs the platform puts in one push.
 	MaxBatch = 50
+	// DefaultMaxRecords is how many requests, calls, deliveries,
+	// recordings and downloads the server keeps by default (each kind
+	// separately); see [WithMaxRecords].
+	DefaultMaxRecords = 1000
 )
 
 // App is an application registered on the fake platform, as on the
@@ -73,32 +80,6 @@ func (m ConnMode) String() string {
 	return fmt.Sprintf("ConnMode(%d)", int(m))
 }
 
-// SignLayout selects how pushes are signed (voicecall-api.md §5.2).
-type SignLayout int
-
-const (
-	// SignNone sends pushes without Authorization or X-AKSK, as the
-	// platform's FAQ says it does. It is the default.
-	SignNone SignLayout = iota
-	// SignNewlines signs url+"\n"+nonce+"\n"+created, as the 2026 pages say.
-	SignNewlines
-	// SignConcat signs url+nonce+created, as the 2023 pages say.
-	SignConcat
-)
-
-// String returns "none", "newlines" or "concat".
-func (l SignLayout) String() string {
-	switch l {
-	case SignNone:
-		return "none"
-	case SignNewlines:
-		return "newlines"
-	case SignConcat:
-		return "concat"
-	}
-	return fmt.Sprintf("SignLayout(%d)", int(l))
-}
-
 // Hooks are called synchronously, from the server's goroutines, each time
 // something is recorded; they must return quickly and must not call
 // Close. Any of them may be nil. They receive the same values as
@@ -108,35 +89,40 @@ type Hooks struct {
 	Request  func(Request)
 	Call     func(Call)
 	Delivery func(Delivery)
+	// Download is called for each request to the download host.
+	Download func(Download)
 }
 
 // Option configures a [Server].
 type Option func(*config) error
 
 type config struct {
-	addr          string
-	apps          []App
-	statusURL     string
-	feeURL        string
-	skew          time.Duration
-	locations     []*time.Location
-	connMode      ConnMode
-	scenario      Scenario
-	callee        map[string]Scenario
-	timeScale     float64
-	ports         int
-	mergeWindow   time.Duration
-	feeRetries    int
-	feeInterval   time.Duration
-	feeIntervalOK bool
-	pushTimeout   time.Duration
-	pushClient    *http.Client
-	remotePushes  bool
-	signLayout    SignLayout
-	signLocation  *time.Location
-	hostName      string
-	clock         func() time.Time
-	hooks         Hooks
+	addr               string
+	apps               []App
+	statusURL          string
+	feeURL             string
+	skew               time.Duration
+	locations          []*time.Location
+	connMode           ConnMode
+	scenario           Scenario
+	callee             map[string]Scenario
+	timeScale          float64
+	ports              int
+	mergeWindow        time.Duration
+	feeRetries         int
+	feeInterval        time.Duration
+	feeIntervalOK      bool
+	pushTimeout        time.Duration
+	pushClient         *http.Client
+	remotePushes       bool
+	signLayout         voicecall.PushLayout
+	signLocation       *time.Location
+	hostName           string
+	clock              func() time.Time
+	hooks              Hooks
+	maxRecords         int
+	digits             map[string][]string
+	recordDownloadURLs bool
 }
 
 // WithAddr makes the server listen on addr (default "127.0.0.1:0", a free
@@ -367,12 +353,16 @@ func WithPushClient(hc *http.Client) Option {
 // WithPushSigning makes the server sign its pushes with the headers
 // Authorization (the fixed AKSK value) and X-AKSK, whose PasswordDigest is
 // Base64(HMAC-SHA256(app secret, message)) with the message laid out as
-// layout says, url being the push URL exactly as configured or sent
-// (decoded). Created is written in loc (UTC when nil) with the layout
-// 2006-01-02T15:04:05Z.
-func WithPushSigning(layout SignLayout, loc *time.Location) Option {
+// layout says ([voicecall.PushLayoutNewline]: url, nonce and created
+// separated by newlines, as Huawei's 2026 pages say;
+// [voicecall.PushLayoutConcat]: concatenated, as the 2023 page says), url
+// being the push URL exactly as configured or sent (decoded). Created is
+// written in loc (UTC when nil) with the layout 2006-01-02T15:04:05Z.
+// Layout 0 sends pushes unsigned, as Huawei's FAQ says the platform does
+// (the default).
+func WithPushSigning(layout voicecall.PushLayout, loc *time.Location) Option {
 	return func(c *config) error {
-		if layout < SignNone || layout > SignConcat {
+		if layout < 0 || layout > voicecall.PushLayoutConcat {
 			return fmt.Errorf("WithPushSigning: unknown layout %d", int(layout))
 		}
 		c.signLayout, c.signLocation = layout, loc
@@ -410,4 +400,51 @@ func WithClock(now func() time.Time) Option {
 // recorded; see [Hooks].
 func WithHooks(h Hooks) Option {
 	return func(c *config) error { c.hooks = h; return nil }
+}
+
+// WithMaxRecords bounds what the server keeps for inspection: at most the
+// n most recent requests, calls, deliveries, recordings and downloads,
+// each (default [DefaultMaxRecords]). A request or a call takes about
+// 4-5 KiB (its headers and raw body are kept), so the default bounds a
+// long-running server to a few megabytes. Older records are dropped
+// oldest first; a call in progress keeps playing (and can be stopped)
+// after it dropped out of [Server.Calls]. Waits see only what is kept.
+func WithMaxRecords(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return errors.New("WithMaxRecords: must be at least 1")
+		}
+		c.maxRecords = n
+		return nil
+	}
+}
+
+// WithCalleeDigits scripts the keys callee presses in voice
+// notifications that collect digits; see [Server.SetDigits].
+func WithCalleeDigits(callee string, presses ...string) Option {
+	return func(c *config) error {
+		if len(presses) == 0 {
+			return errors.New("WithCalleeDigits: no presses")
+		}
+		for _, p := range presses {
+			for _, r := range p {
+				if !strings.ContainsRune("0123456789*#", r) {
+					return errors.New("WithCalleeDigits: keys must be 0-9, * or #")
+				}
+			}
+		}
+		if c.digits == nil {
+			c.digits = make(map[string][]string)
+		}
+		c.digits[callee] = append([]string(nil), presses...)
+		return nil
+	}
+}
+
+// WithRecordFileDownloadURLs makes the CDRs of recorded calls carry the
+// download address in recordFileDownloadUrl, with recordDomain empty, as
+// some CDRs of the platform do, instead of recordDomain and
+// recordObjectName for the recording API.
+func WithRecordFileDownloadURLs() Option {
+	return func(c *config) error { c.recordDownloadURLs = true; return nil }
 }

@@ -135,7 +135,7 @@ func (s *Server) flushAfter(key feeKey, g *feeGroup) {
 	cdrs := g.cdrs
 	s.mu.Unlock()
 
-	body, err := json.Marshal(feeWire{EventType: EventFee, FeeLst: cdrs})
+	body, err := json.Marshal(feeWire{EventType: voicecall.EventFee, FeeLst: cdrs})
 	if err != nil {
 		return
 	}
@@ -147,7 +147,7 @@ func (s *Server) flushAfter(key feeKey, g *feeGroup) {
 		if attempt > 1 && !s.sleep(s.cfg.feeInterval) {
 			return
 		}
-		if d := s.post(g.app, KindFee, EventFee, key.url, sessions, body, attempt); d.OK() {
+		if d := s.post(g.app, KindFee, voicecall.EventFee, key.url, sessions, body, attempt); d.OK() {
 			return
 		}
 		if s.ctx.Err() != nil {
@@ -157,7 +157,7 @@ func (s *Server) flushAfter(key feeKey, g *feeGroup) {
 }
 
 // post makes one push attempt and records it.
-func (s *Server) post(app App, kind Kind, eventType, url string, sessions []string, body []byte, attempt int) Delivery {
+func (s *Server) post(app App, kind Kind, eventType voicecall.EventType, url string, sessions []string, body []byte, attempt int) Delivery {
 	d := Delivery{Kind: kind, EventType: eventType, URL: url, SessionIDs: sessions, Attempt: attempt, Body: body, Time: time.Now()}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.pushTimeout)
 	defer cancel()
@@ -165,7 +165,7 @@ func (s *Server) post(app App, kind Kind, eventType, url string, sessions []stri
 	if err == nil {
 		req.Header.Set("Content-Type", voicecall.ContentType)
 		req.Header.Set("User-Agent", "voicetest")
-		if s.cfg.signLayout != SignNone {
+		if s.cfg.signLayout != 0 {
 			created := voicecall.FormatCreated(s.now(), s.cfg.signLocation)
 			var nonce string
 			if nonce, err = voicecall.NewNonce(); err == nil {
@@ -189,7 +189,7 @@ func (s *Server) post(app App, kind Kind, eventType, url string, sessions []stri
 	s.mu.Lock()
 	s.deliverySeq++
 	d.Seq = s.deliverySeq
-	s.deliveries = append(s.deliveries, d)
+	s.deliveries = appendBounded(s.deliveries, d, s.cfg.maxRecords)
 	s.notifyLocked()
 	s.mu.Unlock()
 	if h := s.cfg.hooks.Delivery; h != nil {
@@ -199,10 +199,11 @@ func (s *Server) post(app App, kind Kind, eventType, url string, sessions []stri
 }
 
 // pushDigest is Base64(HMAC-SHA256(secret, message)) with the message laid
-// out as §5.2 of voicecall-api.md says.
-func pushDigest(secret, url, nonce, created string, layout SignLayout) string {
+// out as Huawei's notification pages say (written here, not borrowed from
+// the SDK's verifier).
+func pushDigest(secret, url, nonce, created string, layout voicecall.PushLayout) string {
 	msg := url + nonce + created
-	if layout == SignNewlines {
+	if layout == voicecall.PushLayoutNewline {
 		msg = url + "\n" + nonce + "\n" + created
 	}
 	m := hmac.New(sha256.New, []byte(secret))

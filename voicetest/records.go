@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +40,11 @@ type Request struct {
 	Time   time.Time // when it arrived (server clock)
 	Method string
 	Path   string
+	// API is the API the path names ("" for an unknown path).
+	API API
+	// Query holds the URL's query parameters (the recording API's
+	// fileName and recordDomain); nil when there were none.
+	Query url.Values
 	// Header is a copy of the request's headers, X-AKSK included: it is
 	// kept for assertions and must not be logged.
 	Header http.Header
@@ -49,6 +55,11 @@ type Request struct {
 	RawBody []byte
 	// Body is the decoded callVerify body.
 	Body CallVerifyBody
+	// Notify, Callback and Stop are the decoded bodies of callnotify,
+	// click2Call and callStop requests (nil for other APIs).
+	Notify   *CallNotifyBody
+	Callback *CallbackBody
+	Stop     *CallStopBody
 	// AppKey is the app the request was authenticated as ("" if it was not).
 	AppKey string
 
@@ -62,18 +73,32 @@ type Request struct {
 	Reason string
 	// SessionID is the id of the call placed, "" if none was.
 	SessionID string
+	// Location is the download URL a recording request was answered with.
+	Location string
 	// Fault is the action of the fault applied to the request, or
 	// [FaultNone].
 	Fault FaultAction
 }
 
+// Callee returns the number the request asks to call: calleeNbr of a
+// callVerify, callnotify or click2Call body ("" for other requests).
+func (r Request) Callee() string {
+	switch {
+	case r.Notify != nil:
+		return r.Notify.CalleeNbr
+	case r.Callback != nil:
+		return r.Callback.CalleeNbr
+	}
+	return r.Body.CalleeNbr
+}
+
 // String describes the request for logs: path, callee (masked), answer
-// and reason, without headers, tokens or verification code.
+// and reason, without headers, tokens, query or verification code.
 func (r Request) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#%d %s %s", r.Seq, r.Method, r.Path)
-	if r.Body.CalleeNbr != "" {
-		fmt.Fprintf(&b, " callee=%s", redact.Phone(r.Body.CalleeNbr))
+	if c := r.Callee(); c != "" {
+		fmt.Fprintf(&b, " callee=%s", redact.Phone(c))
 	}
 	if r.ResultCode != "" {
 		fmt.Fprintf(&b, " -> %d resultcode=%s", r.HTTPStatus, string(r.ResultCode))
@@ -92,14 +117,31 @@ func (r Request) String() string {
 
 // Call is a call the server placed.
 type Call struct {
+	// API is the API that placed it: callVerify, callnotify or click2Call.
+	API        API
 	SessionID  string
 	AppKey     string
 	DisplayNbr string
-	CalleeNbr  string
+	// CalleeNbr is the number called: for a voice callback, B.
+	CalleeNbr string
+	// CallerNbr and DisplayCalleeNbr are a voice callback's A number and
+	// the number shown to B.
+	CallerNbr        string
+	DisplayCalleeNbr string
 	// VerifyCode is the code the callee hears (if the call is answered).
 	VerifyCode string
 	UserData   string
-	Scenario   Scenario
+	// Scenario is the callee's scenario; CallerScenario A's, for a voice
+	// callback.
+	Scenario       Scenario
+	CallerScenario Scenario
+	// Digits are the keys collected so far (voice notification), one
+	// entry per collectInfo event.
+	Digits []string
+	// Recording is the file name of the call's recording, "" if none.
+	Recording string
+	// Stopped is set when a callStop ended the call.
+	Stopped bool
 	// StatusURL and FeeURL are where its notifications go ("" for none).
 	StatusURL string
 	FeeURL    string
@@ -111,14 +153,14 @@ type Call struct {
 	// the CDR was handed over for pushing.
 	Ended bool
 	// StateCode is the disconnect's stateCode, valid once Ended.
-	StateCode int
+	StateCode voicecall.StateCode
 }
 
 // String describes the call with the callee masked and without the code.
 func (c Call) String() string {
 	s := fmt.Sprintf("call %s callee=%s scenario=%s", c.SessionID, redact.Phone(c.CalleeNbr), c.Scenario)
 	if c.Ended {
-		s += fmt.Sprintf(" ended stateCode=%d", c.StateCode)
+		s += fmt.Sprintf(" ended stateCode=%d", int(c.StateCode))
 	}
 	return s
 }
@@ -137,8 +179,9 @@ type Delivery struct {
 	// Seq numbers deliveries from 1 in the order they were attempted.
 	Seq  int
 	Kind Kind
-	// EventType is callout, alerting, answer, disconnect or fee.
-	EventType string
+	// EventType is callout, alerting, answer, collectInfo, disconnect or
+	// fee.
+	EventType voicecall.EventType
 	URL       string
 	// SessionIDs are the calls the push is about: one for a status event,
 	// one per CDR for a fee batch.
@@ -178,25 +221,34 @@ func (d Delivery) String() string {
 	return s + fmt.Sprintf(" status=%d", d.StatusCode)
 }
 
-// Requests returns the requests received so far, oldest first.
+// Requests returns the requests received so far, oldest first: at most
+// the last [WithMaxRecords] of them.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests)
 }
 
-// Calls returns the calls placed so far, oldest first.
+// Calls returns the calls placed so far, oldest first: at most the last
+// [WithMaxRecords] of them (a call in progress that dropped out of the
+// list still plays and can still be stopped).
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.callsLocked()
+}
+
+func (s *Server) callsLocked() []Call {
 	out := make([]Call, len(s.calls))
 	for i, c := range s.calls {
 		out[i] = *c
+		out[i].Digits = slices.Clone(c.Digits)
 	}
 	return out
 }
 
-// Deliveries returns the push attempts made so far, oldest first.
+// Deliveries returns the push attempts made so far, oldest first: at most
+// the last [WithMaxRecords] of them.
 func (s *Server) Deliveries() []Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -217,13 +269,7 @@ func (s *Server) WaitRequest(ctx context.Context, match func(Request) bool) (Req
 //
 // waits for a call to end.
 func (s *Server) WaitCall(ctx context.Context, match func(Call) bool) (Call, error) {
-	return waitFor(ctx, s, func() []Call {
-		out := make([]Call, len(s.calls))
-		for i, c := range s.calls {
-			out[i] = *c
-		}
-		return out
-	}, match)
+	return waitFor(ctx, s, s.callsLocked, match)
 }
 
 // WaitDelivery waits until a push attempt satisfies match (any when match

@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/voicecall-go/voicecall"
 )
 
-// Scenario is how a simulated call goes. Each one produces the status
-// events and the CDR the platform documents for that outcome
-// (voicecall-api.md §5, §6 and §7).
+// Scenario is how a simulated call goes for one number. Each one produces
+// the status events and the CDR the platform documents for that outcome.
+// For a voice verification or notification call it is the callee's
+// scenario; a voice callback plays the caller's (A) and then the callee's
+// (B) scenario, each looked up by its number.
 type Scenario string
 
 // The scenarios, with the events they push and the disconnect stateCode.
@@ -33,11 +37,16 @@ const (
 	// ScenarioNotExist: the number does not exist: callout, disconnect with
 	// stateCode 8100 after 2 s (release point 518, SIP 404, Q.850 1).
 	ScenarioNotExist Scenario = "not-exist"
+	// ScenarioLongCall: answered like ScenarioAnswered, then the call
+	// lasts an hour (simulated) before the callee hangs up, unless it is
+	// stopped first (callStop, or a voice callback's maxDuration). Use it
+	// to stop a live call.
+	ScenarioLongCall Scenario = "long-call"
 )
 
 // Scenarios returns every scenario, [ScenarioAnswered] first.
 func Scenarios() []Scenario {
-	return []Scenario{ScenarioAnswered, ScenarioNoAnswer, ScenarioBusy, ScenarioPoweredOff, ScenarioRejected, ScenarioNotExist}
+	return []Scenario{ScenarioAnswered, ScenarioNoAnswer, ScenarioBusy, ScenarioPoweredOff, ScenarioRejected, ScenarioNotExist, ScenarioLongCall}
 }
 
 // ParseScenario returns the scenario named s (case-insensitive), e.g.
@@ -48,7 +57,7 @@ func ParseScenario(s string) (Scenario, error) {
 			return sc, nil
 		}
 	}
-	names := make([]string, 0, 6)
+	names := make([]string, 0, 7)
 	for _, sc := range Scenarios() {
 		names = append(names, string(sc))
 	}
@@ -57,79 +66,109 @@ func ParseScenario(s string) (Scenario, error) {
 
 func (s Scenario) valid() bool { _, ok := scenarioSpecs[s]; return ok }
 
-// StateCode returns the stateCode of the scenario's disconnect event.
-func (s Scenario) StateCode() int { return scenarioSpecs[s].stateCode }
+// StateCode returns the stateCode of the scenario's disconnect event in a
+// voice verification call.
+func (s Scenario) StateCode() voicecall.StateCode { return scenarioSpecs[s].stateCode }
 
-// Events returns the event types the scenario pushes, in order, e.g.
-// callout, alerting, answer, disconnect.
-func (s Scenario) Events() []string {
+// Events returns the event types the scenario pushes in a voice
+// verification call, in order, e.g. callout, alerting, answer,
+// disconnect.
+func (s Scenario) Events() []voicecall.EventType {
 	spec, ok := scenarioSpecs[s]
 	if !ok {
 		return nil
 	}
-	evs := make([]string, 0, 4)
+	evs := make([]voicecall.EventType, 0, 4)
 	for _, st := range spec.steps {
 		evs = append(evs, st.event)
 	}
 	return evs
 }
 
-// Event types of status notifications.
-const (
-	EventCallout    = "callout"
-	EventAlerting   = "alerting"
-	EventAnswer     = "answer"
-	EventDisconnect = "disconnect"
-	EventFee        = "fee"
-)
-
 type step struct {
-	event string
+	event voicecall.EventType
 	at    time.Duration // on the simulated timeline, from callout
 }
 
 type scenarioSpec struct {
 	steps        []step // the last one is the disconnect
-	stateCode    int
+	stateCode    voicecall.StateCode
 	stateDesc    string
 	ulFailReason int
 	sipStatus    int
 	q850         int
+	// callerCode and callerDesc replace stateCode and stateDesc when the
+	// number is the caller (A) of a voice callback.
+	callerCode voicecall.StateCode
+	callerDesc string
 }
 
-func (sp scenarioSpec) at(event string) (time.Duration, bool) {
+func (sp scenarioSpec) answered() bool {
 	for _, st := range sp.steps {
-		if st.event == event {
-			return st.at, true
+		if st.event == voicecall.EventAnswer {
+			return true
 		}
 	}
-	return 0, false
+	return false
 }
 
-// State descriptions are the platform's (voicecall-api.md §7.1).
+// ending returns the disconnect of a call that ended on this number.
+func (sp scenarioSpec) ending(asCaller bool) ending {
+	e := ending{stateCode: sp.stateCode, stateDesc: sp.stateDesc, ulFailReason: sp.ulFailReason, sipStatus: sp.sipStatus, q850: sp.q850}
+	if asCaller && sp.callerCode != 0 {
+		e.stateCode, e.stateDesc = sp.callerCode, sp.callerDesc
+	}
+	return e
+}
+
+// Simulated durations of the steps of a call.
+const (
+	ringDelay    = 2 * time.Second // callout to alerting
+	answerDelay  = 6 * time.Second // callout to answer
+	talkDuration = 14 * time.Second
+	longCall     = time.Hour
+)
+
+const (
+	evCallout    = voicecall.EventCallout
+	evAlerting   = voicecall.EventAlerting
+	evAnswer     = voicecall.EventAnswer
+	evCollect    = voicecall.EventCollectInfo
+	evDisconnect = voicecall.EventDisconnect
+)
+
+// State descriptions are the platform's Chinese texts.
 var scenarioSpecs = map[Scenario]scenarioSpec{
 	ScenarioAnswered: {
-		steps:     []step{{EventCallout, 0}, {EventAlerting, 2 * time.Second}, {EventAnswer, 6 * time.Second}, {EventDisconnect, 20 * time.Second}},
+		steps:     []step{{evCallout, 0}, {evAlerting, ringDelay}, {evAnswer, answerDelay}, {evDisconnect, answerDelay + talkDuration}},
 		stateCode: 0, stateDesc: "接通后主动挂机",
 	},
 	ScenarioNoAnswer: {
-		steps:     []step{{EventCallout, 0}, {EventAlerting, 2 * time.Second}, {EventDisconnect, 47 * time.Second}},
+		steps:     []step{{evCallout, 0}, {evAlerting, ringDelay}, {evDisconnect, 47 * time.Second}},
 		stateCode: 8101, stateDesc: "被叫无应答", ulFailReason: 514, sipStatus: 480, q850: 19,
+		callerCode: 8107, callerDesc: "主叫无应答",
 	},
 	ScenarioBusy: {
-		steps:     []step{{EventCallout, 0}, {EventDisconnect, 3 * time.Second}},
+		steps:     []step{{evCallout, 0}, {evDisconnect, 3 * time.Second}},
 		stateCode: 8102, stateDesc: "被叫用户正忙", ulFailReason: 518, sipStatus: 486, q850: 17,
+		callerCode: 8108, callerDesc: "主叫用户正忙",
 	},
 	ScenarioPoweredOff: {
-		steps:     []step{{EventCallout, 0}, {EventDisconnect, 4 * time.Second}},
+		steps:     []step{{evCallout, 0}, {evDisconnect, 4 * time.Second}},
 		stateCode: 8104, stateDesc: "被叫已关机", ulFailReason: 518, sipStatus: 480, q850: 20,
+		callerCode: 8110, callerDesc: "主叫已关机",
 	},
 	ScenarioRejected: {
-		steps:     []step{{EventCallout, 0}, {EventAlerting, 2 * time.Second}, {EventDisconnect, 8 * time.Second}},
+		steps:     []step{{evCallout, 0}, {evAlerting, ringDelay}, {evDisconnect, 8 * time.Second}},
 		stateCode: 8004, stateDesc: "用户振铃时挂机", ulFailReason: 518, sipStatus: 603, q850: 21,
 	},
 	ScenarioNotExist: {
-		steps:     []step{{EventCallout, 0}, {EventDisconnect, 2 * time.Second}},
+		steps:     []step{{evCallout, 0}, {evDisconnect, ringDelay}},
 		stateCode: 8100, stateDesc: "被叫号码不存在", ulFailReason: 518, sipStatus: 404, q850: 1,
+		callerCode: 8106, callerDesc: "主叫号码不存在",
+	},
+	ScenarioLongCall: {
+		steps:     []step{{evCallout, 0}, {evAlerting, ringDelay}, {evAnswer, answerDelay}, {evDisconnect, answerDelay + longCall}},
+		stateCode: 0, stateDesc: "接通后主动挂机",
 	},
 }

@@ -2,6 +2,7 @@ package voicetest_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -24,19 +25,19 @@ func TestPushesParseWithTheSDK(t *testing.T) {
 			id := placeCall(t, srv, "+8613500000001", "u1", rc.URL, rc.URL)
 			_, err := srv.WaitDelivery(testCtx(t), isFee(id))
 			require.NoError(t, err)
-			var events []string
+			var events []voicecall.EventType
 			for _, p := range rc.got() {
 				n, err := voicecall.ParseNotification(p.Body)
 				require.NoError(t, err, "%s", p.Body)
 				switch n.Kind {
 				case voicecall.NotificationStatus:
-					events = append(events, string(n.Status.Type))
+					events = append(events, n.Status.Type)
 					assert.Equal(t, id, n.Status.SessionID)
 					assert.False(t, n.Status.Timestamp.IsZero(), "timestamp readable")
 					assert.Equal(t, "u1", n.Status.UserData)
 					if n.Status.Type == voicecall.EventDisconnect {
 						assert.True(t, n.Status.HasStateCode)
-						assert.Equal(t, sc.StateCode(), int(n.Status.StateCode))
+						assert.Equal(t, sc.StateCode(), n.Status.StateCode)
 					}
 				case voicecall.NotificationFee:
 					require.Len(t, n.Fees, 1)
@@ -59,11 +60,11 @@ func TestPushesParseWithTheSDK(t *testing.T) {
 // with push verification required, as the receiver of signed pushes.
 func TestSDKHandlerVerifiesSignedPushes(t *testing.T) {
 	t.Parallel()
-	for _, layout := range []voicetest.SignLayout{voicetest.SignNewlines, voicetest.SignConcat} {
-		t.Run(layout.String(), func(t *testing.T) {
+	for _, layout := range []voicecall.PushLayout{voicecall.PushLayoutNewline, voicecall.PushLayoutConcat} {
+		t.Run(fmt.Sprint(int(layout)), func(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
-			var events []string
+			var events []voicecall.EventType
 			var fees int
 			recv := httptest.NewUnstartedServer(nil)
 			url := "http://" + recv.Listener.Addr().String() + "/notify"
@@ -71,7 +72,7 @@ func TestSDKHandlerVerifiesSignedPushes(t *testing.T) {
 				OnStatus: func(_ context.Context, ev *voicecall.StatusEvent) error {
 					mu.Lock()
 					defer mu.Unlock()
-					events = append(events, string(ev.Type))
+					events = append(events, ev.Type)
 					return nil
 				},
 				OnFee: func(_ context.Context, rec *voicecall.FeeRecord) error {

@@ -13,6 +13,22 @@ import (
 	"github.com/voicecall-go/voicecall"
 )
 
+// appendBounded appends v to list and drops the oldest items beyond max,
+// reusing the array so that memory stays bounded.
+func appendBounded[T any](list []T, v T, max int) []T {
+	if len(list) >= max {
+		n := copy(list, list[len(list)-max+1:])
+		clear(list[n:])
+		list = list[:n]
+	}
+	return append(list, v)
+}
+
+// appendCallLocked records a placed call; s.mu must be held.
+func (s *Server) appendCallLocked(c *Call) {
+	s.calls = appendBounded(s.calls, c, s.cfg.maxRecords)
+}
+
 // maxRequestBody bounds what the server reads of a request body.
 const maxRequestBody = 1 << 20
 
@@ -23,11 +39,17 @@ type Server struct {
 	// URL is the base URL of the server, e.g. "http://127.0.0.1:41234",
 	// to give to voicecall.NewClient (which accepts http for loopback).
 	URL string
+	// DownloadURL is the base URL of the separate download host that
+	// serves recordings, on another loopback port: the recording API's
+	// 301 answers point there.
+	DownloadURL string
 
 	cfg    config
 	apps   map[string]App
 	ln     net.Listener
 	srv    *http.Server
+	dlLn   net.Listener
+	dlSrv  *http.Server
 	push   *http.Client
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -45,6 +67,11 @@ type Server struct {
 	noncePrune  int
 	scenario    Scenario
 	callee      map[string]Scenario
+	digits      map[string][]string // callee -> scripted key presses
+	live        map[string]*simCall // calls in progress, by session id
+	recordings  map[string]*recording
+	recordOrder []string
+	downloads   []Download
 	active      int // calls in progress
 	reqSeq      int
 	sessionSeq  int
@@ -70,6 +97,7 @@ func NewServer(opts ...Option) (*Server, error) {
 		pushTimeout: DefaultPushTimeout,
 		hostName:    DefaultHostName,
 		clock:       time.Now,
+		maxRecords:  DefaultMaxRecords,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -86,13 +114,19 @@ func NewServer(opts ...Option) (*Server, error) {
 		cfg.feeInterval = time.Duration(float64(time.Hour) * cfg.timeScale)
 	}
 	s := &Server{
-		cfg:       cfg,
-		apps:      make(map[string]App, len(cfg.apps)),
-		changed:   make(chan struct{}),
-		nonces:    make(map[string]time.Time),
-		scenario:  cfg.scenario,
-		callee:    make(map[string]Scenario, len(cfg.callee)),
-		feeGroups: make(map[feeKey]*feeGroup),
+		cfg:        cfg,
+		apps:       make(map[string]App, len(cfg.apps)),
+		changed:    make(chan struct{}),
+		nonces:     make(map[string]time.Time),
+		scenario:   cfg.scenario,
+		callee:     make(map[string]Scenario, len(cfg.callee)),
+		digits:     make(map[string][]string, len(cfg.digits)),
+		live:       make(map[string]*simCall),
+		recordings: make(map[string]*recording),
+		feeGroups:  make(map[feeKey]*feeGroup),
+	}
+	for k, v := range cfg.digits {
+		s.digits[k] = v
 	}
 	for i, a := range cfg.apps {
 		if a.SPID == "" {
@@ -124,6 +158,12 @@ func NewServer(opts ...Option) (*Server, error) {
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 	}
 	s.srv.SetKeepAlivesEnabled(cfg.connMode == KeepAlive)
+	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	if err := s.startDownloads(host); err != nil {
+		_ = ln.Close()
+		s.cancel()
+		return nil, fmt.Errorf("voicetest: listen for downloads: %w", err)
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -157,6 +197,7 @@ func (s *Server) Close() {
 		s.mu.Unlock()
 		s.cancel()
 		_ = s.srv.Close()
+		_ = s.dlSrv.Close()
 		s.wg.Wait()
 		s.push.CloseIdleConnections()
 	})
@@ -175,8 +216,24 @@ func (s *Server) NewClient(opts ...voicecall.Option) (*voicecall.Client, error) 
 	return voicecall.NewClient(s.URL, a.Key, a.Secret, opts...)
 }
 
-// SetScenario sets the scenario of later calls to callee, or the default
-// scenario when callee is "".
+// SetDigits scripts the keys callee presses in later voice notifications
+// that collect digits: presses[i] at the i-th collection of a call, the
+// last one again for any further collection. callee "" scripts every
+// callee without a script of its own. No presses removes the script
+// (the callee then presses [DefaultDigits]).
+func (s *Server) SetDigits(callee string, presses ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(presses) == 0 {
+		delete(s.digits, callee)
+		return
+	}
+	s.digits[callee] = append([]string(nil), presses...)
+}
+
+// SetScenario sets the scenario of later calls to number (the callee, or
+// either party of a voice callback), or the default scenario when number
+// is "".
 func (s *Server) SetScenario(callee string, sc Scenario) error {
 	if !sc.valid() {
 		return fmt.Errorf("voicetest: unknown scenario %q", string(sc))
@@ -268,6 +325,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Header:  r.Header.Clone(),
 		RawBody: raw,
 	}
+	if r.URL.RawQuery != "" {
+		req.Query = r.URL.Query()
+	}
 	if tok, err := voicecall.ParseToken(r.Header.Get(voicecall.HeaderXAKSK)); err == nil {
 		req.Token = tok
 	}
@@ -305,14 +365,15 @@ func abandon(w http.ResponseWriter) {
 // handle decides the answer to a request, placing the call if it is
 // accepted. It fills in the answer fields of req.
 func (s *Server) handle(req *Request, raw []byte) answer {
-	if req.Path != voicecall.CallVerifyPath || req.Method != http.MethodPost {
-		reason := "no such API"
-		if req.Path == voicecall.CallVerifyPath {
-			reason = "method must be POST"
-		}
-		return s.refuse(req, codeInvalidRestAPI, reason)
+	api, method, ok := route(req.Path)
+	if !ok {
+		return s.refuse(req, codeInvalidRestAPI, "no such API")
 	}
-	req.Body, _, _ = decodeBody(raw)
+	req.API = api
+	if req.Method != method {
+		return s.refuse(req, codeInvalidRestAPI, "method must be "+method)
+	}
+	s.decode(req, raw) // for the fault rules to look at; checked again below
 
 	f, faulted := s.takeFault(*req)
 	if faulted {
@@ -356,38 +417,63 @@ func (s *Server) handle(req *Request, raw []byte) answer {
 	return ans
 }
 
-// process runs the platform's checks and places the call.
+// decode decodes req's body (or query) for its API into req and returns
+// the first problem the platform's checks find.
+func (s *Server) decode(req *Request, raw []byte) (field, problem string) {
+	switch req.API {
+	case APICallVerify:
+		req.Body, field, problem = decodeBody(raw)
+	case APICallNotify:
+		var b CallNotifyBody
+		b, field, problem = decodeNotifyBody(raw)
+		req.Notify = &b
+	case APIClick2Call:
+		var b CallbackBody
+		b, field, problem = decodeCallbackBody(raw)
+		req.Callback = &b
+	case APICallStop:
+		var b CallStopBody
+		b, field, problem = decodeStopBody(raw)
+		req.Stop = &b
+	}
+	return field, problem
+}
+
+// process runs the platform's checks and does what the API does.
 func (s *Server) process(req *Request, raw []byte) answer {
-	if code, reason := checkContentType(req.Header.Get("Content-Type")); code != "" {
-		return s.refuse(req, code, reason)
+	if req.API != APIRecording {
+		if code, reason := checkContentType(req.Header.Get("Content-Type")); code != "" {
+			return s.refuse(req, code, reason)
+		}
 	}
 	app, code, reason := s.authenticate(req)
 	if code != "" {
 		return s.refuse(req, code, reason)
 	}
 	req.AppKey = app.Key
-	body, field, problem := decodeBody(raw)
-	req.Body = body
-	if field != "" {
-		ans := s.refuse(req, voicecall.CodeInvalidRequest, field+": "+problem)
-		desc := descInvalidRequest + " " + field + ": " + problem
-		req.ResultDesc = desc
-		ans.body = resultJSON(voicecall.CodeInvalidRequest, desc, "", nil)
-		return ans
+	if field, problem := s.decode(req, raw); field != "" {
+		return s.invalid(req, field, problem)
 	}
-	sim, idle, ok := s.place(app, body)
+	start := s.now()
+	var sim *simCall
+	var returnIdle string
+	switch req.API {
+	case APICallStop:
+		return s.stopCall(req, app)
+	case APIRecording:
+		return s.recordingURL(req, app)
+	case APICallVerify:
+		sim, returnIdle = s.verifyCall(app, req.Body, start), req.Body.ReturnIdlePort
+	case APICallNotify:
+		sim, returnIdle = s.notifyCall(app, *req.Notify, start), req.Notify.ReturnIdlePort
+	case APIClick2Call:
+		sim, returnIdle = s.callbackCall(app, *req.Callback, start), req.Callback.ReturnIdlePort
+	}
+	idle, ok := s.place(sim)
 	if !ok {
 		return s.refuse(req, voicecall.CodePortLimit, "every port is busy")
 	}
-	c := sim.call
-	req.SessionID = c.SessionID
-	req.ResultCode, req.ResultDesc, req.HTTPStatus = voicecall.CodeSuccess, "Success", http.StatusOK
-	var idlePort *int
-	if body.ReturnIdlePort == "true" {
-		idlePort = &idle
-	}
-	return answer{status: http.StatusOK, contentType: voicecall.ContentType,
-		body: resultJSON(voicecall.CodeSuccess, "Success", c.SessionID, idlePort), call: sim}
+	return s.accept(req, sim, idle, returnIdle)
 }
 
 // refuse sets req's answer to code with its documented description.
@@ -400,7 +486,7 @@ func (s *Server) refuse(req *Request, code voicecall.ResultCode, reason string) 
 
 func (s *Server) record(req Request) {
 	s.mu.Lock()
-	s.requests = append(s.requests, req)
+	s.requests = appendBounded(s.requests, req, s.cfg.maxRecords)
 	s.notifyLocked()
 	s.mu.Unlock()
 	if h := s.cfg.hooks.Request; h != nil {

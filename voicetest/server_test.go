@@ -61,7 +61,7 @@ func TestSDKHappyPath(t *testing.T) {
 
 	ended, err := srv.WaitCall(testCtx(t), func(c voicetest.Call) bool { return c.SessionID == resp.SessionID && c.Ended })
 	require.NoError(t, err)
-	assert.Equal(t, 0, ended.StateCode)
+	assert.Equal(t, voicecall.StateHangUpAfterAnswer, ended.StateCode)
 	assert.Equal(t, 20*time.Second, ended.End.Sub(ended.Start))
 	assert.Empty(t, srv.Deliveries(), "no URL anywhere: nothing is pushed")
 }
@@ -336,10 +336,12 @@ func TestUnknownAPI(t *testing.T) {
 	t.Parallel()
 	srv := voicetest.Start(t)
 	for _, tc := range []struct{ method, path string }{
-		{http.MethodPost, "/rest/httpsessions/click2Call/v2.0"},
+		{http.MethodPost, "/rest/httpsessions/click2Call/v1.0"}, // click2Call is v2.0 only
 		{http.MethodPost, "/sandbox/rest/httpsessions/callVerify/v1.0"},
 		{http.MethodGet, voicecall.CallVerifyPath},
 		{http.MethodPost, "/"},
+		{http.MethodGet, voicetest.CallStopPath},
+		{http.MethodPost, voicetest.RecordingPath},
 	} {
 		req, err := http.NewRequest(tc.method, srv.URL+tc.path, nil)
 		require.NoError(t, err)
@@ -348,7 +350,7 @@ func TestUnknownAPI(t *testing.T) {
 		assert.Equal(t, "1010006", a.ResultCode)
 		assert.Equal(t, "Invalid Rest API.", a.ResultDesc)
 	}
-	assert.Len(t, srv.Requests(), 4)
+	assert.Len(t, srv.Requests(), 6)
 }
 
 func TestPortLimit(t *testing.T) {
@@ -426,5 +428,73 @@ func TestNoRemotePushes(t *testing.T) {
 	assert.Contains(t, d.Err.Error(), "non-loopback")
 	for _, d := range srv.Deliveries() {
 		assert.Contains(t, d.Err.Error(), "non-loopback", d.URL)
+	}
+}
+
+// TestMaxRecords checks that the server keeps only the most recent
+// records, so that a long-running sandbox does not grow without bound.
+func TestMaxRecords(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t)
+	ended := make(chan string, 6)
+	srv := voicetest.Start(t, voicetest.WithTimeScale(0), voicetest.WithMaxRecords(3),
+		voicetest.WithHooks(voicetest.Hooks{Call: func(c voicetest.Call) {
+			if c.Ended {
+				ended <- c.SessionID
+			}
+		}}))
+	var ids []string
+	for i := 0; i < 6; i++ {
+		body := validBody()
+		body["statusUrl"] = b64(rc.URL)
+		ids = append(ids, placeRaw(t, srv, voicetest.CallVerifyPath, body))
+	}
+	ctx := testCtx(t)
+	for range ids {
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			t.Fatal("calls did not end")
+		}
+	}
+	reqs := srv.Requests()
+	require.Len(t, reqs, 3)
+	assert.Equal(t, []int{4, 5, 6}, []int{reqs[0].Seq, reqs[1].Seq, reqs[2].Seq}, "the newest, in order")
+	calls := srv.Calls()
+	require.Len(t, calls, 3)
+	assert.Equal(t, ids[3:], []string{calls[0].SessionID, calls[1].SessionID, calls[2].SessionID})
+	assert.Len(t, srv.Deliveries(), 3)
+	assert.Len(t, rc.got(), 6*4, "every push was still made")
+
+	// A call in progress that dropped out of the list can still be stopped.
+	srv2 := voicetest.Start(t, voicetest.WithMaxRecords(1), voicetest.WithScenario(voicetest.ScenarioLongCall))
+	first := placeRaw(t, srv2, voicetest.CallVerifyPath, validBody())
+	placeRaw(t, srv2, voicetest.CallVerifyPath, validBody())
+	require.Len(t, srv2.Calls(), 1)
+	a := send(t, signedRequest(t, srv2, http.MethodPost, voicetest.CallStopPath, map[string]any{"sessionid": first, "signal": "call_stop"}))
+	assert.Equal(t, "0", a.ResultCode)
+}
+
+func TestWithMaxRecordsRefusesZero(t *testing.T) {
+	t.Parallel()
+	_, err := voicetest.NewServer(voicetest.WithMaxRecords(0))
+	assert.Error(t, err)
+}
+
+func TestUserDataRule(t *testing.T) {
+	t.Parallel()
+	srv := voicetest.Start(t)
+	for _, tc := range []struct {
+		userData string
+		ok       bool
+	}{{"José", true}, {"a+b/c=", true}, {"订单", false}, {"{x}", false}, {strings.Repeat("é", 256), true}, {strings.Repeat("a", 257), false}} {
+		body := validBody()
+		body["userData"] = tc.userData
+		a := send(t, rawRequest(t, srv, body))
+		if tc.ok {
+			assert.Equal(t, "0", a.ResultCode, tc.userData)
+		} else {
+			assert.Contains(t, a.ResultDesc, "userData:", tc.userData)
+		}
 	}
 }

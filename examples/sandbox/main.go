@@ -5,6 +5,10 @@
 //	go run ./examples/sandbox -addr 127.0.0.1:9090 -scenario busy
 //	go run ./examples/sandbox -tls -tls-ca sandbox-ca.pem  # https://127.0.0.1:8443
 //
+// It serves every API of the platform (callVerify, callnotify, click2Call,
+// callStop and the recording URL, whose 301 points to a second port that
+// serves the files) and keeps at most -max-records of each kind of record.
+//
 // It prints "listening on http://ADDR", the app key and secret to sign
 // with, and one line per request, call and notification. Phone numbers are
 // masked to their last four digits; digests, nonces, verification codes and
@@ -54,13 +58,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	appKey := fs.String("app-key", voicetest.DefaultAppKey, "app key (APP_Key) clients sign with")
 	appSecret := fs.String("app-secret", voicetest.DefaultAppSecret, "app secret (APP_Secret) clients sign with")
-	scenario := fs.String("scenario", string(voicetest.ScenarioAnswered), "how calls go: answered, no-answer, busy, powered-off, rejected, not-exist")
+	scenario := fs.String("scenario", string(voicetest.ScenarioAnswered), "how calls go: answered, no-answer, busy, powered-off, rejected, not-exist, long-call (an hour, to try callStop)")
 	statusURL := fs.String("status-url", "", "status notification URL used when a request has no statusUrl")
 	feeURL := fs.String("fee-url", "", "CDR notification URL used when a request has no feeUrl")
 	timeScale := fs.Float64("time-scale", 0.1, "speed of simulated calls: 1 is real time, 0.1 ten times faster")
-	sign := fs.String("sign-pushes", "none", "sign notifications: none, newlines or concat (voicecall-api.md §5.2)")
+	sign := fs.String("sign-pushes", "none", "sign notifications: none, newlines or concat (the two layouts of Huawei's notification pages)")
 	remote := fs.Bool("remote-pushes", false, "also push notifications to non-loopback hosts (default: loopback receivers only)")
 	tf := addTLSFlags(fs)
+	maxRecords := fs.Int("max-records", voicetest.DefaultMaxRecords, "requests, calls and notifications kept in memory (each)")
+	digits := fs.String("digits", "", "keys every callee presses when a voice notification collects digits (default "+voicetest.DefaultDigits+")")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -82,7 +88,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	layouts := map[string]voicetest.SignLayout{"none": voicetest.SignNone, "newlines": voicetest.SignNewlines, "concat": voicetest.SignConcat}
+	layouts := map[string]voicecall.PushLayout{"none": 0, "newlines": voicecall.PushLayoutNewline, "concat": voicecall.PushLayoutConcat}
 	layout, ok := layouts[*sign]
 	if !ok {
 		return fmt.Errorf("unknown -sign-pushes %q (want none, newlines or concat)", *sign)
@@ -101,6 +107,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		voicetest.WithScenario(sc),
 		voicetest.WithTimeScale(*timeScale),
 		voicetest.WithPushSigning(layout, nil),
+		voicetest.WithMaxRecords(*maxRecords),
 		voicetest.WithHooks(voicetest.Hooks{
 			Request: func(r voicetest.Request) { printf("request  %s", r) },
 			Call: func(c voicetest.Call) {
@@ -111,10 +118,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				printf("call     %s placed: callee %s, scenario %s, userData %q", c.SessionID, voicecall.MaskNumber(c.CalleeNbr), c.Scenario, voicecall.SanitizeText(c.UserData, 64))
 			},
 			Delivery: func(d voicetest.Delivery) { printf("notify   %s", describeDelivery(d)) },
+			Download: func(d voicetest.Download) {
+				creds := "none"
+				if d.Header.Get("Authorization") != "" || d.Header.Get(voicecall.HeaderXAKSK) != "" {
+					creds = "the app's (refused)"
+				}
+				printf("download %s %s -> http %d, credentials: %s", d.Method, d.Path, d.Status, creds)
+			},
 		}),
 	}
 	if *remote {
 		opts = append(opts, voicetest.WithRemotePushes())
+	}
+	if *digits != "" {
+		opts = append(opts, voicetest.WithCalleeDigits("", *digits))
 	}
 	srv, err := voicetest.NewServer(opts...)
 	if err != nil {
@@ -142,7 +159,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	} else {
 		printf("app secret given with -app-secret (not printed)")
 	}
-	printf("POST %s/rest/httpsessions/callVerify/v1.0; calls go as %q", baseURL, sc)
+	for _, p := range []string{"POST " + voicetest.CallVerifyPath, "POST " + voicetest.CallNotifyPath, "POST " + voicetest.Click2CallPath,
+		"POST " + voicetest.CallStopPath, "GET  " + voicetest.RecordingPath} {
+		printf("%s%s", p[:5], baseURL+p[5:])
+	}
+	printf("recordings are downloaded from %s; calls go as %q", srv.DownloadURL, sc)
 
 	<-ctx.Done()
 	printf("shutting down")

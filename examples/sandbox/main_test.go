@@ -116,3 +116,71 @@ func TestSandboxFlags(t *testing.T) {
 	assert.Error(t, run(ctx, []string{"-sign-pushes", "md5"}, out))
 	assert.Error(t, run(ctx, []string{"-nope"}, out))
 }
+
+// TestSandboxServesEveryAPI: a notification collects the scripted digits,
+// a callback is recorded and its recording downloaded, and stopping an
+// ended call is refused.
+func TestSandboxServesEveryAPI(t *testing.T) {
+	t.Parallel()
+	fees := make(chan voicecall.FeeRecord, 10)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if n, err := voicecall.ParseNotification(b); err == nil && n.Kind == voicecall.NotificationFee {
+			for _, f := range n.Fees {
+				fees <- f
+			}
+		}
+	}))
+	defer receiver.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, ch := lines(t)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-time-scale", "0", "-digits", "5", "-max-records", "50",
+			"-status-url", receiver.URL + "/status", "-fee-url", receiver.URL + "/fee"}, out)
+	}()
+	var seen []string
+	l := next(t, ch, "listening on http://", &seen)
+	base := l[strings.Index(l, "http://"):]
+	next(t, ch, "GET  "+base+voicetest.RecordingPath, &seen)
+	client, err := voicecall.NewClient(base, voicetest.DefaultAppKey, voicetest.DefaultAppSecret)
+	require.NoError(t, err)
+	tctx, tcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer tcancel()
+
+	n, err := client.CallNotify(tctx, &voicecall.CallNotifyRequest{DisplayNumber: "+8675528000088", CalleeNumber: "+8613512345678",
+		PlayInfoList: []voicecall.PlayInfo{{NotifyVoice: "n.wav", CollectDigits: 1}}})
+	require.NoError(t, err)
+	next(t, ch, "collectInfo -> "+receiver.URL+"/status sessionId="+n.SessionID, &seen)
+
+	cb, err := client.Click2Call(tctx, &voicecall.Click2CallRequest{DisplayNumber: "+8675528000088", CallerNumber: "+8613500000011",
+		DisplayCalleeNumber: "+8675528000088", CalleeNumber: "+8613500000022", Record: true})
+	require.NoError(t, err)
+	next(t, ch, "call     "+cb.SessionID+" ended", &seen)
+	_, err = client.CallStop(tctx, &voicecall.CallStopRequest{SessionID: cb.SessionID})
+	var apiErr *voicecall.APIError
+	require.ErrorAs(t, err, &apiErr, "the call has ended")
+	next(t, ch, "callStop", &seen)
+
+	// The CDR names the recording; the SDK finds and downloads it.
+	var rec voicecall.FeeRecord
+	for rec.SessionID != cb.SessionID {
+		select {
+		case rec = <-fees:
+		case <-tctx.Done():
+			t.Fatal("no CDR for the callback")
+		}
+	}
+	assert.Equal(t, 1, rec.RecordFlag)
+	loc, err := client.RecordingURLOf(tctx, &rec)
+	require.NoError(t, err)
+	size, err := client.DownloadRecording(tctx, loc, io.Discard, 0)
+	require.NoError(t, err)
+	assert.Greater(t, size, int64(44))
+	next(t, ch, "-> http 200, credentials: none", &seen)
+
+	cancel()
+	next(t, ch, "shutting down", &seen)
+	require.NoError(t, <-done)
+	assert.NotContains(t, strings.Join(seen, "\n"), "token=", "download tokens are not printed")
+}

@@ -201,7 +201,7 @@ func (p *printer) status(_ context.Context, ev *voicecall.StatusEvent) error {
 		Caller:           ev.Caller,
 		Called:           ev.Called,
 		StateDesc:        ev.StateDesc,
-		PartyType:        ev.PartyType,
+		PartyType:        string(ev.PartyType),
 		DigitInfo:        ev.DigitInfo,
 		DisplayCallerNum: ev.DisplayCallerNum,
 	}

@@ -1,5 +1,5 @@
 <?php
-// Signing helpers (Huawei's util.php), written from voicecall-api.md §2:
+// Signing helpers (Huawei's util.php), written from Huawei's voice verification code API page:
 // PasswordDigest = Base64(HMAC-SHA256(APP_Secret, Nonce + Created)), Created
 // in UTC as Y-m-d\TH:i:s\Z, Nonce of [0-9a-f].
 

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/voicetest"
+)
+
+const secret = "exampleSecret-DoNotPrint"
+
+func env(srv *voicetest.Server) func(string) string {
+	return func(k string) string {
+		return map[string]string{"VOICECALL_BASE_URL": srv.URL, "VOICECALL_APP_KEY": "callbackKey", "VOICECALL_APP_SECRET": secret}[k]
+	}
+}
+
+func runMain(t *testing.T, args []string, getenv func(string) string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, getenv, &out, &errOut)
+	for _, s := range []string{out.String(), errOut.String()} {
+		assert.NotContains(t, s, secret)
+	}
+	return code, out.String(), errOut.String()
+}
+
+// TestStopLiveThenEnded: exit 0 on a live session (nothing printed), 1
+// once it has ended.
+func TestStopLiveThenEnded(t *testing.T) {
+	t.Parallel()
+	app := voicetest.App{Key: "callbackKey", Secret: secret}
+	srv := voicetest.Start(t, voicetest.WithApp(app), voicetest.WithScenario(voicetest.ScenarioLongCall))
+	client, err := voicecall.NewClient(srv.URL, app.Key, app.Secret)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := client.Click2Call(ctx, &voicecall.Click2CallRequest{DisplayNumber: "+8675528000088", CallerNumber: "+8613500000011",
+		DisplayCalleeNumber: "+8675528000088", CalleeNumber: "+8613500000022"})
+	require.NoError(t, err)
+
+	code, out, errOut := runMain(t, []string{"-session", resp.SessionID, "-timeout", "5s"}, env(srv))
+	assert.Equal(t, 0, code, errOut)
+	assert.Empty(t, out, "nothing printed on success")
+	assert.Empty(t, errOut)
+	call, err := srv.WaitCall(ctx, func(c voicetest.Call) bool { return c.SessionID == resp.SessionID && c.Ended })
+	require.NoError(t, err)
+	assert.True(t, call.Stopped)
+	assert.Equal(t, voicecall.StateHangUpRequested, call.StateCode)
+
+	code, _, errOut = runMain(t, []string{"-session", resp.SessionID}, env(srv))
+	assert.Equal(t, 1, code, "the session has ended")
+	assert.Contains(t, errOut, "rejected")
+}
+
+func TestExitStatuses(t *testing.T) {
+	t.Parallel()
+	srv := voicetest.Start(t, voicetest.WithApp(voicetest.App{Key: "callbackKey", Secret: secret}))
+	code, _, _ := runMain(t, []string{"-h"}, env(srv))
+	assert.Equal(t, 0, code)
+	for _, args := range [][]string{{}, {"-session", ""}, {"-session", "x", "extra"}, {"-bad"}} {
+		code, _, _ := runMain(t, args, env(srv))
+		assert.Equal(t, 2, code, "%v", args)
+	}
+	assert.Empty(t, srv.Requests())
+	code, _, _ = runMain(t, []string{"-session", "x"}, func(string) string { return "" })
+	assert.Equal(t, 2, code)
+
+	// An answer lost every time: the stop is resent (it cannot place a
+	// call), then reported unknown.
+	require.NoError(t, srv.FailWhen(func(r voicetest.Request) bool { return r.API == voicetest.APICallStop }, voicetest.DropResponse()))
+	code, _, _ = runMain(t, []string{"-session", "x"}, env(srv))
+	assert.Equal(t, 3, code)
+	assert.Len(t, srv.Requests(), 3, "resent up to the default 3 attempts")
+}

@@ -1,0 +1,74 @@
+package voicetest
+
+import (
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/voicecall-go/voicecall"
+)
+
+// SignalCallStop is the only signal of callStop: both parties are
+// released.
+const SignalCallStop = "call_stop"
+
+// codeSessionEnded is what the server answers a callStop for a session
+// that is not in progress. Huawei's page says only that callStop fails
+// once the call has ended; the fake answers 1020001 "Parameter error."
+// with HTTP 200.
+const codeSessionEnded voicecall.ResultCode = "1020001"
+
+// CallStopBody is the body of a callStop request as the server decoded it.
+type CallStopBody struct {
+	// SessionID is the sessionid field (lower-case on the wire, as Huawei
+	// documents it).
+	SessionID string
+	// Signal is the signal field, "call_stop".
+	Signal string
+}
+
+// decodeStopBody decodes and checks a callStop body.
+func decodeStopBody(raw []byte) (CallStopBody, string, string) {
+	var b CallStopBody
+	d, ok := objectDecoder(raw)
+	if !ok {
+		return b, "body", "must be a JSON object"
+	}
+	if p := d.str("sessionid", &b.SessionID); p != "" {
+		return b, "sessionid", p
+	}
+	switch {
+	case b.SessionID == "":
+		return b, "sessionid", "is required (the key is lower-case)"
+	case utf8.RuneCountInString(b.SessionID) > 256:
+		return b, "sessionid", "must be at most 256 characters"
+	}
+	if p := d.str("signal", &b.Signal); p != "" {
+		return b, "signal", p
+	}
+	if b.Signal != SignalCallStop {
+		return b, "signal", `must be "call_stop"`
+	}
+	return b, "", ""
+}
+
+// stopCall ends the app's live call req.Stop.SessionID: the answer is
+// sent at once and the call's disconnect (stateCode 8017) and CDR
+// follow. A session that is unknown, of another app, or already ended
+// is refused with codeSessionEnded.
+func (s *Server) stopCall(req *Request, app App) answer {
+	s.mu.Lock()
+	sim, ok := s.live[req.Stop.SessionID]
+	if ok && (sim.app.Key != app.Key || sim.finishing || sim.stopping) {
+		ok = false
+	}
+	if ok {
+		sim.stopping = true
+		close(sim.stop)
+	}
+	s.mu.Unlock()
+	if !ok {
+		return s.refuse(req, codeSessionEnded, "no call in progress with this sessionid")
+	}
+	req.ResultCode, req.ResultDesc, req.HTTPStatus = voicecall.CodeSuccess, "Success", http.StatusOK
+	return answer{status: http.StatusOK, contentType: voicecall.ContentType, body: resultJSON(voicecall.CodeSuccess, "Success", "", nil)}
+}

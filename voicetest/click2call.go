@@ -1,0 +1,179 @@
+package voicetest
+
+import (
+	"time"
+
+	"github.com/voicecall-go/voicecall"
+)
+
+// maxDurationLimit is the largest maxDuration, in minutes.
+const maxDurationLimit = 1440
+
+// Party types of a voice callback's disconnect event (partyType), sent
+// when the request set partyTypeRequiredInDisconnect to "true". Huawei's
+// pages describe the field as the type of the party that hung up without
+// a table this fake could follow; it uses these values.
+const (
+	PartyCaller = "1" // the caller (A, callerNbr) hung up or failed
+	PartyCallee = "2" // the callee (B, calleeNbr) hung up or failed
+)
+
+// CallbackBody is the body of a voice callback (click2Call) request as
+// the server decoded it; see [CallVerifyBody] for the conventions.
+type CallbackBody struct {
+	DisplayNbr       string // displayNbr: number shown to the caller (A)
+	CallerNbr        string // callerNbr: A, called first
+	DisplayCalleeNbr string // displayCalleeNbr: number shown to the callee (B)
+	CalleeNbr        string // calleeNbr: B, called once A answered
+	// MaxDuration (maxDuration) is the longest call in minutes, counted
+	// from B's answer; nil when absent; 0 means no limit.
+	MaxDuration  *int
+	LastMinVoice string // lastMinVoice
+	LastMinToUE  string // lastMinToUE: "toa", "tob", "both" or ""
+	PlayPreVoice string // playPreVoice: "true", "false" or ""
+	PreVoice     string // preVoice
+	WaitVoice    string // waitVoice
+	CalleeMedia  string // calleeMedia: "all", "none", "fail" or ""
+	// StatusURL and FeeURL are the Base64-decoded statusUrl and feeUrl.
+	StatusURL                     string
+	FeeURL                        string
+	RecordFlag                    string // recordFlag: "true", "false" or ""
+	RecordHintTone                string // recordHintTone
+	PartyTypeRequiredInDisconnect string // partyTypeRequiredInDisconnect: "true", "false" or ""
+	ReturnIdlePort                string // returnIdlePort
+	UserData                      string // userData
+}
+
+// decodeCallbackBody decodes and checks a click2Call body, stopping at the
+// first problem.
+func decodeCallbackBody(raw []byte) (CallbackBody, string, string) {
+	var b CallbackBody
+	d, ok := objectDecoder(raw)
+	if !ok {
+		return b, "body", "must be a JSON object"
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"displayNbr", &b.DisplayNbr}, {"callerNbr", &b.CallerNbr}, {"displayCalleeNbr", &b.DisplayCalleeNbr}, {"calleeNbr", &b.CalleeNbr}} {
+		if p := d.number(f.name, f.dst, true); p != "" {
+			return b, f.name, p
+		}
+	}
+	if p := d.integer("maxDuration", &b.MaxDuration); p != "" {
+		return b, "maxDuration", p
+	}
+	if b.MaxDuration != nil && (*b.MaxDuration < 0 || *b.MaxDuration > maxDurationLimit) {
+		return b, "maxDuration", "must be 0-1440 minutes"
+	}
+	if p := d.tone("lastMinVoice", &b.LastMinVoice, false); p != "" {
+		return b, "lastMinVoice", p
+	}
+	if p := d.enum("lastMinToUE", &b.LastMinToUE, "toa", "tob", "both"); p != "" {
+		return b, "lastMinToUE", p
+	}
+	if p := d.boolString("playPreVoice", &b.PlayPreVoice); p != "" {
+		return b, "playPreVoice", p
+	}
+	if p := d.tone("preVoice", &b.PreVoice, false); p != "" {
+		return b, "preVoice", p
+	}
+	if p := d.tone("waitVoice", &b.WaitVoice, false); p != "" {
+		return b, "waitVoice", p
+	}
+	if p := d.enum("calleeMedia", &b.CalleeMedia, "all", "none", "fail"); p != "" {
+		return b, "calleeMedia", p
+	}
+	if p := d.pushURL("statusUrl", &b.StatusURL); p != "" {
+		return b, "statusUrl", p
+	}
+	if p := d.pushURL("feeUrl", &b.FeeURL); p != "" {
+		return b, "feeUrl", p
+	}
+	if p := d.boolString("recordFlag", &b.RecordFlag); p != "" {
+		return b, "recordFlag", p
+	}
+	if p := d.tone("recordHintTone", &b.RecordHintTone, false); p != "" {
+		return b, "recordHintTone", p
+	}
+	if p := d.boolString("partyTypeRequiredInDisconnect", &b.PartyTypeRequiredInDisconnect); p != "" {
+		return b, "partyTypeRequiredInDisconnect", p
+	}
+	if p := d.boolString("returnIdlePort", &b.ReturnIdlePort); p != "" {
+		return b, "returnIdlePort", p
+	}
+	if p := d.str("userData", &b.UserData); p != "" {
+		return b, "userData", p
+	}
+	if p := userDataProblem(b.UserData); p != "" {
+		return b, "userData", p
+	}
+	return b, "", ""
+}
+
+// callbackCall builds the simulated call of an accepted click2Call
+// request: the caller's leg (A, with A's scenario), then, once A
+// answered (and heard the preVoice), the callee's leg (B, with B's
+// scenario); the call ends when B hangs up, when maxDuration runs out
+// (stateCode 8010), or when a leg fails.
+func (s *Server) callbackCall(app App, b CallbackBody, start time.Time) *simCall {
+	s.mu.Lock()
+	scA, scB := s.scenarioOfLocked(b.CallerNbr), s.scenarioOfLocked(b.CalleeNbr)
+	s.mu.Unlock()
+	specA, specB := scenarioSpecs[scA], scenarioSpecs[scB]
+	c := &Call{
+		API:              APIClick2Call,
+		AppKey:           app.Key,
+		DisplayNbr:       b.DisplayNbr,
+		CallerNbr:        b.CallerNbr,
+		DisplayCalleeNbr: b.DisplayCalleeNbr,
+		CalleeNbr:        b.CalleeNbr,
+		UserData:         b.UserData,
+		Scenario:         scB,
+		CallerScenario:   scA,
+		StatusURL:        firstNonEmpty(b.StatusURL, app.StatusURL, s.cfg.statusURL),
+		FeeURL:           firstNonEmpty(b.FeeURL, app.FeeURL, s.cfg.feeURL),
+		Start:            start,
+	}
+	sim := &simCall{call: c, app: app, recordFlag: b.RecordFlag == "true", partyType: b.PartyTypeRequiredInDisconnect == "true"}
+	add := func(leg int, e voicecall.EventType, at time.Duration) {
+		caller, called := b.DisplayNbr, b.CallerNbr
+		if leg == legB {
+			caller, called = b.DisplayCalleeNbr, b.CalleeNbr
+		}
+		sim.steps = append(sim.steps, tlStep{event: e, at: at, leg: leg, caller: caller, called: called})
+	}
+	if !specA.answered() {
+		for _, st := range specA.steps {
+			add(legA, st.event, st.at)
+		}
+		sim.end = specA.ending(true)
+		sim.end.partyType = PartyCaller
+		return sim
+	}
+	add(legA, evCallout, 0)
+	add(legA, evAlerting, ringDelay)
+	add(legA, evAnswer, answerDelay)
+	offset := answerDelay + time.Second
+	if b.PlayPreVoice == "true" {
+		offset += 3 * time.Second
+	}
+	for _, st := range specB.steps[:len(specB.steps)-1] {
+		add(legB, st.event, offset+st.at)
+	}
+	end := specB.steps[len(specB.steps)-1].at + offset
+	sim.end = specB.ending(false)
+	sim.end.partyType = PartyCallee
+	sim.end.q850 = 0
+	q := specB.q850
+	sim.end.fwdQ850 = &q
+	if b.MaxDuration != nil && *b.MaxDuration > 0 && specB.answered() {
+		limit := offset + answerDelay + time.Duration(*b.MaxDuration)*time.Minute
+		if end > limit {
+			end = limit
+			sim.end = ending{stateCode: voicecall.StateMaxDurationReached, stateDesc: "超过通话最大时长挂机", partyType: PartyCallee}
+		}
+	}
+	add(legB, evDisconnect, end)
+	return sim
+}
