@@ -250,8 +250,8 @@ type CallNotifyResponse struct {
 	// for (ReturnIdlePort) and returned.
 	IdlePort *int `json:"idlePort"`
 	// ResultCode is [CodeSuccess]; ResultDesc the platform's resultdesc.
-	ResultCode ResultCode `json:"-"`
-	ResultDesc string     `json:"-"`
+	ResultCode ResultCode `json:"resultcode"`
+	ResultDesc string     `json:"resultdesc"`
 	// UserData is the userData sent: the caller's or the SDK's token.
 	UserData string `json:"-"`
 }
@@ -263,6 +263,9 @@ func (r *CallNotifyResponse) checkAnswer() error {
 	}
 	return nil
 }
+
+// head implements headed: the answer is decoded once.
+func (r *CallNotifyResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
 
 // callNotify is the voice notification API: at most once, like every API
 // that places a call.
@@ -291,10 +294,10 @@ func (c *Client) CallNotify(ctx context.Context, req *CallNotifyRequest) (*CallN
 		userData = NewCorrelationToken()
 	}
 	var resp CallNotifyResponse
-	rep, err := c.do(ctx, &callNotify, nil, req.wire(userData), userData, &resp)
+	_, err := c.do(ctx, &callNotify, nil, req.wire(userData), userData, &resp)
 	if err != nil {
 		return nil, err
 	}
-	resp.ResultCode, resp.ResultDesc, resp.UserData = CodeSuccess, rep.ResultDesc, userData
+	resp.UserData = userData
 	return &resp, nil
 }

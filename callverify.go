@@ -199,9 +199,9 @@ type CallVerifyResponse struct {
 	// returned it.
 	IdlePort *int `json:"idlePort"`
 	// ResultCode is the platform's resultcode ([CodeSuccess]).
-	ResultCode ResultCode `json:"-"`
+	ResultCode ResultCode `json:"resultcode"`
 	// ResultDesc is the platform's resultdesc, e.g. "Success".
-	ResultDesc string `json:"-"`
+	ResultDesc string `json:"resultdesc"`
 	// UserData is the userData that was sent: the caller's, or the
 	// correlation token the SDK generated.
 	UserData string `json:"-"`
@@ -215,6 +215,9 @@ func (r *CallVerifyResponse) checkAnswer() error {
 	}
 	return nil
 }
+
+// head implements headed: the answer is decoded once.
+func (r *CallVerifyResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
 
 // callVerify is the voice verification code API.
 var callVerify = endpoint{op: "CallVerify", method: http.MethodPost, path: CallVerifyPath}
@@ -244,10 +247,10 @@ func (c *Client) CallVerify(ctx context.Context, req *CallVerifyRequest) (*CallV
 		userData = NewCorrelationToken()
 	}
 	var resp CallVerifyResponse
-	rep, err := c.do(ctx, &callVerify, nil, req.wire(userData), userData, &resp)
+	_, err := c.do(ctx, &callVerify, nil, req.wire(userData), userData, &resp)
 	if err != nil {
 		return nil, err
 	}
-	resp.ResultCode, resp.ResultDesc, resp.UserData = CodeSuccess, rep.ResultDesc, userData
+	resp.UserData = userData
 	return &resp, nil
 }

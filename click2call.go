@@ -243,8 +243,8 @@ type Click2CallResponse struct {
 	// for and returned.
 	IdlePort *int `json:"idlePort"`
 	// ResultCode is [CodeSuccess]; ResultDesc the platform's resultdesc.
-	ResultCode ResultCode `json:"-"`
-	ResultDesc string     `json:"-"`
+	ResultCode ResultCode `json:"resultcode"`
+	ResultDesc string     `json:"resultdesc"`
 	// UserData is the userData sent: the caller's or the SDK's token.
 	UserData string `json:"-"`
 }
@@ -256,6 +256,9 @@ func (r *Click2CallResponse) checkAnswer() error {
 	}
 	return nil
 }
+
+// head implements headed: the answer is decoded once.
+func (r *Click2CallResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
 
 // click2Call is the voice callback API: at most once.
 var click2Call = endpoint{op: "Click2Call", method: http.MethodPost, path: Click2CallPath}
@@ -279,10 +282,10 @@ func (c *Client) Click2Call(ctx context.Context, req *Click2CallRequest) (*Click
 		userData = NewCorrelationToken()
 	}
 	var resp Click2CallResponse
-	rep, err := c.do(ctx, &click2Call, nil, req.wire(userData), userData, &resp)
+	_, err := c.do(ctx, &click2Call, nil, req.wire(userData), userData, &resp)
 	if err != nil {
 		return nil, err
 	}
-	resp.ResultCode, resp.ResultDesc, resp.UserData = CodeSuccess, rep.ResultDesc, userData
+	resp.UserData = userData
 	return &resp, nil
 }

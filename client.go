@@ -32,20 +32,21 @@ const DefaultTimeout = 10 * time.Second
 // refused). A backend that uses several capabilities holds one Client per
 // app.
 type Client struct {
-	baseURL   string // scheme, host and path prefix, without a trailing slash
-	host      string // host[:port] of the base URL, for hooks
-	basePath  string // path prefix of the base URL, for hooks
-	appKey    string
-	secret    func() string // a closure, so that no printing of the struct shows the secret
-	signer    *signer       // the X-AKSK values, with the secret
-	hc        *http.Client
-	userAgent string
-	logger    *slog.Logger
-	timeout   time.Duration
-	location  *time.Location
-	retry     RetryPolicy
-	budget    *retryBudget
-	hooks     ClientHooks
+	baseURL         string // scheme, host and path prefix, without a trailing slash
+	host            string // host[:port] of the base URL, for hooks
+	basePath        string // path prefix of the base URL, for hooks
+	appKey          string
+	secret          func() string // a closure, so that no printing of the struct shows the secret
+	signer          *signer       // the X-AKSK values, with the secret
+	hc              *http.Client
+	userAgent       string
+	userAgentValues []string // {userAgent}, shared read-only by every request
+	logger          *slog.Logger
+	timeout         time.Duration
+	location        *time.Location
+	retry           RetryPolicy
+	budget          *retryBudget
+	hooks           ClientHooks
 
 	// Test seams.
 	now   func() time.Time
@@ -231,23 +232,24 @@ func NewClient(baseURL, appKey, appSecret string, opts ...Option) (*Client, erro
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 	c := &Client{
-		baseURL:   strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"),
-		host:      u.Host,
-		basePath:  strings.TrimRight(u.EscapedPath(), "/"),
-		appKey:    appKey,
-		secret:    func() string { return appSecret },
-		signer:    newSigner(appKey, appSecret, cfg.location),
-		hc:        &hc,
-		userAgent: cfg.userAgent,
-		logger:    cfg.logger,
-		timeout:   cfg.timeout,
-		location:  cfg.location,
-		retry:     cfg.retry.withDefaults(),
-		budget:    newRetryBudget(),
-		hooks:     cfg.hooks,
-		now:       time.Now,
-		sleep:     sleepCtx,
-		jit:       randInt63n,
+		baseURL:         strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"),
+		host:            u.Host,
+		basePath:        strings.TrimRight(u.EscapedPath(), "/"),
+		appKey:          appKey,
+		secret:          func() string { return appSecret },
+		signer:          newSigner(appKey, appSecret, cfg.location),
+		hc:              &hc,
+		userAgent:       cfg.userAgent,
+		userAgentValues: []string{cfg.userAgent},
+		logger:          cfg.logger,
+		timeout:         cfg.timeout,
+		location:        cfg.location,
+		retry:           cfg.retry.withDefaults(),
+		budget:          newRetryBudget(),
+		hooks:           cfg.hooks,
+		now:             time.Now,
+		sleep:           sleepCtx,
+		jit:             randInt63n,
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)

@@ -2,12 +2,121 @@ package voicecall
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/voicecall-go/voicecall/internal/expiring"
 )
 
-// ClaimResult is what [DedupStore.Claim] found.
+// DedupKey identifies one CDR for de-duplication: a 128-bit hash of the
+// record, see [FeeRecord.DedupKey]. It holds no pointers, so a store of
+// keys costs the garbage collector nothing to scan.
+type DedupKey [16]byte
+
+// String returns the key as 32 lowercase hex digits (a shared store's
+// key suffix, for example).
+func (k DedupKey) String() string { return hex.EncodeToString(k[:]) }
+
+// DedupKey returns the key under which the [Handler] remembers that the
+// record was handled: the first 16 bytes of the SHA-256 of the record's
+// sessionId, its icid and then every field of the record (the modelled
+// ones in a fixed order, times as sent, integers as their value, then
+// [FeeRecord.Extra] in name order), each prefixed with its length.
+//
+// The content is part of the key on purpose. The platform re-pushes a
+// batch unchanged, so its records keep their keys and are skipped. But
+// a record forged with a genuine record's sessionId and icid and
+// pushed first (pushes are unsigned unless [PushVerification] is on)
+// gets a key of its own: it cannot make the Handler skip the genuine
+// record, which reaches OnFee too. The price: the application may see
+// two records for one (sessionId, icid), and must then decide which is
+// genuine (verify pushes and serve them on an unguessable path to make
+// forgeries rare; a unique index on (sessionId, icid) in the
+// application's storage surfaces the conflict instead of hiding it).
+func (r *FeeRecord) DedupKey() DedupKey {
+	var buf [1024]byte
+	d := digest{buf: buf[:0]}
+	d.str("voicecall cdr v1")
+	d.str(r.SessionID)
+	d.str(r.ICID)
+	d.num(int64(r.Direction))
+	d.str(r.SPID)
+	d.str(r.AppKey)
+	d.str(r.BindNum)
+	d.str(r.CallerNum)
+	d.str(r.CalleeNum)
+	d.num(int64(r.FwdUnaswRsn))
+	d.num(int64(r.ULFailReason))
+	d.num(int64(r.SIPStatusCode))
+	d.num(int64(r.CallOutUnaswRsn))
+	d.str(r.DynIVRPath)
+	d.num(int64(r.RecordFlag))
+	d.num(int64(r.TTSPlayTimes))
+	d.num(int64(r.TTSTransDuration))
+	d.str(string(r.ServiceType))
+	d.str(r.HostName)
+	d.str(r.UserData)
+	d.str(r.OrigCalleeNum)
+	d.str(r.FwdDisplayNum)
+	d.str(r.FwdDstNum)
+	d.str(r.RecordObjectName)
+	d.str(r.RecordBucketName)
+	d.str(r.RecordDomain)
+	d.str(r.RecordFileDownloadURL)
+	d.str(r.RecordPushURL)
+	d.str(r.MptyID)
+	d.str(r.EndToEndID)
+	t := &r.RawTimes
+	for _, s := range [...]string{
+		formatPlatformTime(t.CallEndTime, r.CallEndTime), formatPlatformTime(t.FailTime, r.FailTime),
+		formatPlatformTime(t.CallOutStartTime, r.CallOutStartTime), formatPlatformTime(t.CallOutAlertingTime, r.CallOutAlertingTime),
+		formatPlatformTime(t.CallOutAnswerTime, r.CallOutAnswerTime), formatPlatformTime(t.DynIVRStartTime, r.DynIVRStartTime),
+		formatPlatformTime(t.CallInTime, r.CallInTime), formatPlatformTime(t.FwdStartTime, r.FwdStartTime),
+		formatPlatformTime(t.FwdAlertingTime, r.FwdAlertingTime), formatPlatformTime(t.FwdAnswerTime, r.FwdAnswerTime),
+		formatPlatformTime(t.RecordStartTime, r.RecordStartTime), formatPlatformTime(t.CreateMptyTime, r.CreateMptyTime),
+		formatPlatformTime(t.JoinMptyTime, r.JoinMptyTime),
+	} {
+		d.str(s)
+	}
+	if len(r.Extra) > 0 {
+		names := make([]string, 0, len(r.Extra))
+		for k := range r.Extra {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		d.num(int64(len(names)))
+		for _, k := range names {
+			d.str(k)
+			d.str(string(r.Extra[k]))
+		}
+	}
+	return d.key()
+}
+
+// digest collects length-prefixed values and hashes them into a key.
+type digest struct {
+	buf []byte
+}
+
+func (d *digest) num(v int64) { d.buf = binary.AppendVarint(d.buf, v) }
+
+func (d *digest) str(s string) {
+	d.num(int64(len(s)))
+	d.buf = append(d.buf, s...)
+}
+
+// key returns the first 16 bytes of the SHA-256 of what was collected.
+func (d *digest) key() DedupKey {
+	sum := sha256.Sum256(d.buf)
+	return DedupKey(sum[:16])
+}
+
+// ClaimResult is what [DedupStore.Claim] found for one key.
 type ClaimResult int
 
 // Claim results.
@@ -38,54 +147,77 @@ func (c ClaimResult) String() string {
 
 // DedupStore remembers which CDRs were handled, so that a re-pushed
 // batch calls OnFee only for the records that were not. Keys come from
-// [FeeRecord.DedupKey]. Implementations must be safe for concurrent use,
-// and Claim must be atomic: of two concurrent Claims of one key, at most
-// one gets ClaimAcquired.
+// [FeeRecord.DedupKey]. Every operation takes a whole batch's keys, so
+// that a shared store needs one round trip per batch; results[i] is for
+// keys[i]. Implementations must be safe for concurrent use, and each
+// key's claim must be atomic: of two concurrent Claims of one key, at
+// most one gets ClaimAcquired.
+//
+// The [Handler] calls Claim once per batch with its distinct keys,
+// calls OnFee for the acquired ones, then Commit once with the handled
+// keys and Release once with the failed ones.
 //
 // [MemoryDedup] serves one process. When several receiver instances
 // share the feeUrl (behind a load balancer, or after a restart), give
-// them one shared store, or a re-push that reaches another instance
-// handles records again. Over Redis, for example:
+// them one shared store (the redisstore module has one), or a re-push
+// that reaches another instance handles records again. Over Redis, for
+// example, per key in one pipeline or script:
 //
 //	Claim:   SET <key> busy NX PX <lease>  -> OK: ClaimAcquired
 //	         else GET <key>                -> "done": ClaimDone, else ClaimBusy
 //	Commit:  SET <key> done PX <ttl>       (ttl >= 8h)
 //	Release: DEL <key> if its value is still "busy" (a small Lua script)
 //
-// Over SQL, a table (key PRIMARY KEY, state, expires_at): Claim inserts
-// (key, 'busy', now+lease) with ON CONFLICT DO UPDATE ... WHERE the row
-// has expired, and reads the state back when nothing was written; Commit
-// sets state 'done' and expires_at now+ttl; Release deletes the row if
-// it is still 'busy'. The lease must be shorter than the platform's hour
-// between re-pushes, so that a claim left by a crashed instance has
-// expired when the batch comes again. If the application stores CDRs in
-// its own database, a unique index on (sessionId, icid) in the same
-// transaction as the insert is the strongest de-duplication of all.
+// The lease must be shorter than the platform's hour between re-pushes,
+// so that a claim left by a crashed instance has expired when the batch
+// comes again. If the application stores CDRs in its own database, a
+// unique index in the same transaction as the insert is the strongest
+// de-duplication of all.
 type DedupStore interface {
-	// Claim marks key as being handled, unless it is done or claimed.
-	Claim(ctx context.Context, key string) (ClaimResult, error)
-	// Commit marks key as handled, for at least 8 hours.
-	Commit(ctx context.Context, key string) error
-	// Release forgets a claim whose record was not handled.
-	Release(ctx context.Context, key string) error
+	// Claim marks each key as being handled, unless it is done or
+	// claimed, and returns what it found for each.
+	Claim(ctx context.Context, keys []DedupKey) ([]ClaimResult, error)
+	// Commit marks keys as handled, for the store's TTL (at least 8
+	// hours).
+	Commit(ctx context.Context, keys []DedupKey) error
+	// Release drops the claims of keys whose records were not handled; a
+	// key that is done stays done.
+	Release(ctx context.Context, keys []DedupKey) error
 }
 
-// MemoryDedup is the in-process [DedupStore]: it remembers handled CDR
+// dedupState is what MemoryDedup keeps per key.
+type dedupState uint8
+
+const (
+	dedupBusy dedupState = iota + 1
+	dedupDone
+)
+
+// DedupRecordBytes is what [MemoryDedup] counts per record held: a
+// 16-byte key, 9 bytes of state and expiry, a queue item, and room for
+// the map to be half empty. Measured, a full store uses less (see
+// docs/PERFORMANCE.md).
+const DedupRecordBytes = 76
+
+// MemoryDedup is the in-process [DedupStore]. It remembers handled CDR
 // keys for a TTL (default 8 hours) and holds at most maxEntries keys
-// (default 100,000, about 20 MB in the worst case). At the bound it
-// forgets the oldest keys first, even before their TTL: a re-push of a
-// forgotten record would be handled again, so size the bound above the
-// number of CDRs received in 7 hours. A claim that is neither committed
-// nor released expires after [DefaultClaimLease] (or the TTL, if
-// shorter). It is safe for concurrent use; its memory is lost on exit
-// (see [DedupStore] for a shared store).
+// (default [DefaultDedupMaxEntries]): its memory is bounded by
+// maxEntries × [DedupRecordBytes] (76 bytes, about 7.6 MB for the
+// default; keys are fixed-size hashes, so no record can make it larger).
+// At the bound it forgets the oldest keys first, even before their TTL:
+// a re-push of a forgotten record would be handled again (a duplicate,
+// never a loss), so size the bound above the number of CDRs received in
+// 7 hours. A claim that is neither committed nor released expires after
+// [DefaultClaimLease] (or the TTL, if shorter). It is safe for
+// concurrent use; its memory is lost on exit (see [DedupStore] for a
+// shared store).
 type MemoryDedup struct {
 	ttl   time.Duration
 	lease time.Duration
 	now   func() time.Time
 
 	mu  sync.Mutex
-	set fifoMap[bool] // true: done; false: claimed
+	set *expiring.Map[DedupKey, dedupState]
 }
 
 // NewMemoryDedup returns a MemoryDedup; ttl <= 0 means
@@ -97,41 +229,53 @@ func NewMemoryDedup(ttl time.Duration, maxEntries int) *MemoryDedup {
 	if maxEntries <= 0 {
 		maxEntries = DefaultDedupMaxEntries
 	}
-	return &MemoryDedup{ttl: ttl, lease: min(DefaultClaimLease, ttl), now: time.Now, set: newFIFOMap[bool](maxEntries)}
+	return &MemoryDedup{
+		ttl: ttl, lease: min(DefaultClaimLease, ttl), now: time.Now,
+		set: expiring.New[DedupKey, dedupState](int64(maxEntries)*int64(DedupRecordBytes), nil, expiring.Evict),
+	}
 }
 
 // Claim implements [DedupStore].
-func (d *MemoryDedup) Claim(_ context.Context, key string) (ClaimResult, error) {
+func (d *MemoryDedup) Claim(_ context.Context, keys []DedupKey) ([]ClaimResult, error) {
+	out := make([]ClaimResult, len(keys))
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.set.purge(now)
-	if done, ok := d.set.get(key, now); ok {
-		if done {
-			return ClaimDone, nil
+	d.set.Purge(now)
+	for i, k := range keys {
+		switch st, ok := d.set.Get(k, now); {
+		case ok && st == dedupDone:
+			out[i] = ClaimDone
+		case ok:
+			out[i] = ClaimBusy
+		default:
+			d.set.Put(k, dedupBusy, now.Add(d.lease), now)
+			out[i] = ClaimAcquired
 		}
-		return ClaimBusy, nil
 	}
-	d.set.put(key, false, now.Add(d.lease))
-	return ClaimAcquired, nil
+	return out, nil
 }
 
 // Commit implements [DedupStore].
-func (d *MemoryDedup) Commit(_ context.Context, key string) error {
+func (d *MemoryDedup) Commit(_ context.Context, keys []DedupKey) error {
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.set.put(key, true, now.Add(d.ttl))
+	for _, k := range keys {
+		d.set.Put(k, dedupDone, now.Add(d.ttl), now)
+	}
 	return nil
 }
 
 // Release implements [DedupStore].
-func (d *MemoryDedup) Release(_ context.Context, key string) error {
+func (d *MemoryDedup) Release(_ context.Context, keys []DedupKey) error {
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if done, ok := d.set.get(key, now); ok && !done {
-		d.set.remove(key)
+	for _, k := range keys {
+		if st, ok := d.set.Get(k, now); ok && st == dedupBusy {
+			d.set.Delete(k)
+		}
 	}
 	return nil
 }
@@ -141,87 +285,5 @@ func (d *MemoryDedup) Release(_ context.Context, key string) error {
 func (d *MemoryDedup) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.set.m)
-}
-
-// fifoMap is a map with per-entry expiry and a bound on its size; at the
-// bound it drops the entries inserted first. It is not safe for
-// concurrent use.
-type fifoMap[V any] struct {
-	max   int
-	m     map[string]fifoEntry[V]
-	queue []fifoItem // insertion order; may hold stale items
-	head  int
-	seq   uint64
-}
-
-type fifoEntry[V any] struct {
-	v       V
-	expires time.Time
-	seq     uint64
-}
-
-type fifoItem struct {
-	key string
-	seq uint64
-}
-
-func newFIFOMap[V any](limit int) fifoMap[V] {
-	return fifoMap[V]{max: limit, m: make(map[string]fifoEntry[V])}
-}
-
-// get returns the unexpired value of key.
-func (f *fifoMap[V]) get(key string, now time.Time) (V, bool) {
-	e, ok := f.m[key]
-	if !ok || !now.Before(e.expires) {
-		var zero V
-		return zero, false
-	}
-	return e.v, true
-}
-
-// put sets key's value and expiry, dropping the oldest entry if the map
-// is full.
-func (f *fifoMap[V]) put(key string, v V, expires time.Time) {
-	if e, ok := f.m[key]; ok {
-		e.v, e.expires = v, expires
-		f.m[key] = e
-		return
-	}
-	for len(f.queue)-f.head >= f.max {
-		f.pop()
-	}
-	f.seq++
-	f.m[key] = fifoEntry[V]{v: v, expires: expires, seq: f.seq}
-	f.queue = append(f.queue, fifoItem{key: key, seq: f.seq})
-}
-
-func (f *fifoMap[V]) remove(key string) { delete(f.m, key) }
-
-// pop drops the oldest queue item and its entry, if the entry is still
-// the one the item was queued for.
-func (f *fifoMap[V]) pop() {
-	it := f.queue[f.head]
-	f.queue[f.head] = fifoItem{}
-	f.head++
-	if e, ok := f.m[it.key]; ok && e.seq == it.seq {
-		delete(f.m, it.key)
-	}
-	if f.head > 64 && f.head*2 >= len(f.queue) {
-		n := copy(f.queue, f.queue[f.head:])
-		clear(f.queue[n:])
-		f.queue = f.queue[:n]
-		f.head = 0
-	}
-}
-
-// purge drops expired and stale entries from the front of the queue.
-func (f *fifoMap[V]) purge(now time.Time) {
-	for f.head < len(f.queue) {
-		it := f.queue[f.head]
-		if e, ok := f.m[it.key]; ok && e.seq == it.seq && now.Before(e.expires) {
-			return
-		}
-		f.pop()
-	}
+	return d.set.Len()
 }

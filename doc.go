@@ -17,6 +17,13 @@
 //		VerifyCode:    "123456",
 //	})
 //
+// The other APIs of the service are methods too: [Client.CallNotify]
+// (voice notification: play audio files or templates, collect digits),
+// [Client.Click2Call] (voice callback: call A, then B, and bridge them),
+// [Client.CallStop] (end a call in progress) and [Client.RecordingURL],
+// [Client.RecordingURLOf] and [Client.DownloadRecording] (recordings of
+// voice callbacks).
+//
 // Each capability (voice verification code, voice notification, voice
 // callback) is its own app on the console with its own key and secret:
 // hold one Client per app.

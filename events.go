@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"reflect"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
 // EventType is the eventType of a notification. The platform sends the
@@ -16,7 +17,7 @@ import (
 // other values are kept verbatim in an [UnknownEvent].
 type EventType string
 
-// Event types documented by the platform (voicecall-api.md §5.3, §6.2).
+// Event types documented on Huawei's call status and CDR notification pages.
 const (
 	// EventCallout: the platform started dialling the callee (呼出事件).
 	EventCallout EventType = "callout"
@@ -35,8 +36,8 @@ const (
 )
 
 // IsStatus reports whether t is one of the five documented call-status
-// event types. Event types are matched exactly (the platform's field
-// values are case-sensitive).
+// event types, exactly as the constants spell them ([ParseNotification]
+// normalises the case of what it reads).
 func (t EventType) IsStatus() bool {
 	switch t {
 	case EventCallout, EventAlerting, EventAnswer, EventCollectInfo, EventDisconnect:
@@ -47,7 +48,7 @@ func (t EventType) IsStatus() bool {
 
 // StatusEvent is one call-status notification (呼叫状态通知), pushed in
 // real time to the statusUrl. The platform pushes each event once and
-// never again, even when the receiver fails (voicecall-api.md §5.4).
+// never again, even when the receiver fails (Huawei's Voice Call FAQ).
 //
 // Phone numbers are in global format, e.g. "+8613800000021"; they are
 // personal data: mask them before logging (the SDK's own log lines keep
@@ -57,7 +58,8 @@ type StatusEvent struct {
 	Type EventType
 
 	// SessionID (sessionId) identifies the call; it equals the sessionId
-	// returned by CallVerify and the one in the call's CDR. Never empty.
+	// returned by CallVerify and the one in the call's CDR. Empty when the
+	// push carried none (the event is delivered anyway, with its userData).
 	SessionID string
 
 	// Timestamp is when the event happened on the platform, in UTC. It is
@@ -111,6 +113,11 @@ type StatusEvent struct {
 	// DisplayCallerNum (displayCallerNum) is the number shown to the
 	// callee, when the platform sends it.
 	DisplayCallerNum string
+
+	// Extra holds, raw, the statusInfo members the SDK does not model,
+	// members it models whose value it could not read as their type, and
+	// differently-cased duplicates of modelled members (nil when none).
+	Extra map[string]json.RawMessage
 }
 
 // PartyType is the partyType of a voice callback's disconnect event: who
@@ -171,11 +178,14 @@ type Notification struct {
 	Kind NotificationKind
 	// Status is the call-status event when Kind is NotificationStatus.
 	Status *StatusEvent
-	// Fees are the CDRs of a fee batch (1-50, in body order) when Kind is
-	// NotificationFee.
+	// Fees are the CDRs of a fee batch (in body order; the platform sends
+	// at most 50) when Kind is NotificationFee.
 	Fees []FeeRecord
 	// Unknown is the event when Kind is NotificationUnknown.
 	Unknown *UnknownEvent
+	// Extra holds, raw, the envelope members of a status or fee event
+	// other than eventType, statusInfo and feeLst (nil when none).
+	Extra map[string]json.RawMessage
 }
 
 // Type returns the notification's eventType.
@@ -191,8 +201,10 @@ func (n Notification) Type() EventType {
 	return ""
 }
 
-// MaxFeeRecords is the most CDRs one fee notification may carry
-// ("每条消息最多携带50个话单").
+// MaxFeeRecords is the most CDRs the platform says one fee
+// notification carries ("每条消息最多携带50个话单"). [ParseNotification]
+// takes batches of any size up to the body limit: refusing a larger one
+// would lose its records.
 const MaxFeeRecords = 50
 
 const parseOp = "parse notification"
@@ -201,91 +213,100 @@ const parseOp = "parse notification"
 // pushed. It is a pure function, safe for concurrent use; the result does
 // not refer to body.
 //
-// The body must be valid UTF-8 and hold one JSON object (the envelope)
-// whose "eventType" is a non-empty string. The envelope must not repeat
-// "eventType", "statusInfo" or "feeLst" under any spelling encoding/json
-// matches to them (escapes, letter case), because a repeated eventType
-// could make two readers see two different events. Unknown members are
-// ignored everywhere, repeated or not; inside statusInfo and the records,
-// a repeated member keeps its last value, as encoding/json does.
+// It is liberal in what carries data and strict where it protects:
 //
-//   - Status types ([EventType.IsStatus]) need a "statusInfo" object with
-//     a non-empty "sessionId".
-//   - "fee" needs a "feeLst" array of 1 to [MaxFeeRecords] records, each
-//     with a non-empty "sessionId".
-//   - Any other eventType gives a [NotificationUnknown] with a copy of the
-//     body, whatever its other members hold.
+//   - The body must be valid UTF-8 and one JSON object (the envelope)
+//     with an "eventType" string that is not empty, and must not repeat
+//     "eventType", "statusInfo" or "feeLst" under exactly the same name
+//     (two readers could see two different events). Anything else is
+//     an error.
+//   - eventType is matched without regard to case and normalised to the
+//     constants ("FEE" is [EventFee], "Disconnect" is [EventDisconnect]).
+//   - Member names are matched exactly first, as the platform's names
+//     are case-sensitive; a member spelled with other letter case is read
+//     only when the exact name is absent (and only one other spelling is
+//     present). A differently-cased duplicate never overwrites the exact
+//     member; it is kept in Extra.
+//   - A status event is parsed whatever statusInfo holds: a missing
+//     statusInfo or sessionId leaves those fields empty.
+//   - A fee event's feeLst is an array of records (a single object is
+//     taken as one record), of any length; records without sessionId are
+//     delivered too, null elements are skipped. A feeLst that is missing,
+//     or an element that is not an object, is an error (the platform
+//     re-pushes CDRs).
+//   - Integers accept JSON numbers and strings of digits; strings accept
+//     numbers (kept as their text). A member whose value cannot be read
+//     as its documented type is not an error: the field stays zero and
+//     the member is kept, raw, in Extra. So are members the SDK does not
+//     model, so that nothing the platform adds is lost.
+//   - Any other eventType gives a [NotificationUnknown] with a copy of
+//     the body.
 //
-// Numbers documented as integers must be JSON integers (stateCode may
-// also be a string of digits). Times the SDK cannot read are not an
-// error: the time.Time stays zero and the raw text is kept (see
-// StatusEvent.Timestamp, FeeRecord.RawTimes), so that no event is lost
-// over a format surprise.
+// Times the SDK cannot read are not an error either: the time.Time
+// stays zero and the raw text is kept (see StatusEvent.Timestamp,
+// FeeRecord.RawTimes).
 //
 // Errors are a *[ValidationError] with Op "parse notification" whose
 // Fields name the member at fault with its path, e.g. "eventType",
-// "statusInfo.sessionId", "feeLst[3].ulFailReason", or "body" when the
-// body itself is not valid JSON or UTF-8. Error texts never include
-// values.
+// "feeLst[3]", or "body" when the body itself is not valid JSON or
+// UTF-8. Error texts never include values.
 func ParseNotification(body []byte) (Notification, error) {
 	if !utf8.Valid(body) {
 		return Notification{}, parseError("body", "not valid UTF-8")
 	}
-	var env wireEnvelope
-	if bytes.Contains(body, []byte(`"feeLst"`)) {
-		buf := getFeeBuffer()
-		defer putFeeBuffer(buf)
-		env.FeeLst = *buf
+	if n, ok := parsePlain(body); ok {
+		return n, nil
 	}
-	err := json.Unmarshal(body, &env)
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-	case errors.As(err, &typeErr):
-		// The body is valid JSON (syntax is checked before decoding) but
-		// a member has the wrong type. Which member matters depends on the
-		// event type; see below.
-	default:
+	return parseLenient(body)
+}
+
+// parseLenient is ParseNotification's general path: every object is
+// decoded into a map of raw members, so that names can be matched
+// exactly first and unmodelled members kept.
+func parseLenient(body []byte) (Notification, error) {
+	var env map[string]json.RawMessage
+	if err := json.Unmarshal(body, &env); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return Notification{}, parseError("body", "must be a JSON object")
+		}
 		return Notification{}, parseError("body", jsonProblem(err))
 	}
-	if typeErr != nil && typeErr.Field == "" {
+	if env == nil {
 		return Notification{}, parseError("body", "must be a JSON object")
 	}
 	if err := checkEnvelopeKeys(body); err != nil {
 		return Notification{}, err
 	}
-	if typeErr != nil && typeErr.Field == "eventType" {
-		return Notification{}, parseError("eventType", "must be a string")
+	var vals [len(envelopeMembers)]json.RawMessage
+	extra, ambiguous := pickMembers(env, envelopeMembers[:], envelopeIndex, vals[:])
+	if ambiguous[0] {
+		return Notification{}, parseError("eventType", "spelled with different letter cases, none exact")
 	}
-	if env.EventType == nil {
+	if vals[0] == nil {
 		return Notification{}, parseError("eventType", "missing")
 	}
-	et := EventType(*env.EventType)
-	switch {
-	case et == "":
+	raw, ok := readString(vals[0])
+	if !ok || vals[0][0] != '"' {
+		return Notification{}, parseError("eventType", "must be a string")
+	}
+	if raw == "" {
 		return Notification{}, parseError("eventType", "empty")
+	}
+	et := normalizeEventType(raw)
+	switch {
 	case et.IsStatus():
-		if typeErr != nil {
-			if err := statusTypeError(body); err != nil {
-				return Notification{}, err
-			}
-		}
-		ev, err := env.StatusInfo.event(et)
-		if err != nil {
+		ev := &StatusEvent{Type: et}
+		if err := ev.read(vals[1]); err != nil {
 			return Notification{}, err
 		}
-		return Notification{Kind: NotificationStatus, Status: ev}, nil
+		return Notification{Kind: NotificationStatus, Status: ev, Extra: extra}, nil
 	case et == EventFee:
-		if typeErr != nil {
-			if err := feeTypeError(body); err != nil {
-				return Notification{}, err
-			}
-		}
-		recs, err := feeRecords(env.FeeLst)
+		recs, err := feeRecords(vals[2], ambiguous[2])
 		if err != nil {
 			return Notification{}, err
 		}
-		return Notification{Kind: NotificationFee, Fees: recs}, nil
+		return Notification{Kind: NotificationFee, Fees: recs, Extra: extra}, nil
 	default:
 		raw := make(json.RawMessage, len(body))
 		copy(raw, body)
@@ -293,202 +314,367 @@ func ParseNotification(body []byte) (Notification, error) {
 	}
 }
 
+// plainEnvelope is the envelope as parsePlain decodes it.
+type plainEnvelope struct {
+	EventType  *string     `json:"eventType"`
+	StatusInfo *wireStatus `json:"statusInfo"`
+	FeeLst     []*wireFee  `json:"feeLst"`
+}
+
+// parsePlain is ParseNotification's fast path, for the bodies the
+// platform actually sends: no escapes, every member name exactly one the
+// SDK models, every value of its documented type, records flat. It
+// decodes with encoding/json into typed structs (a fifth of the
+// allocations of parseLenient, and 2-3 times faster) and reports false
+// whenever any of that does not hold, leaving the body to parseLenient,
+// so both give the same result (the fuzz target checks it).
+func parsePlain(body []byte) (Notification, bool) {
+	if bytes.IndexByte(body, '\\') >= 0 {
+		return Notification{}, false
+	}
+	var env plainEnvelope
+	if json.Unmarshal(body, &env) != nil || env.EventType == nil || !plainKeys(body) {
+		return Notification{}, false
+	}
+	if *env.EventType == "" {
+		return Notification{}, false
+	}
+	et := normalizeEventType(*env.EventType)
+	switch {
+	case et.IsStatus():
+		ev := &StatusEvent{Type: et}
+		if w := env.StatusInfo; w != nil {
+			ev.SessionID = w.SessionID
+			ev.RawTimestamp = w.Timestamp
+			ev.UserData = w.UserData
+			ev.Caller = w.Caller
+			ev.Called = w.Called
+			ev.StateDesc = w.StateDesc
+			ev.PartyType = PartyType(w.PartyType)
+			ev.DigitInfo = w.DigitInfo
+			ev.DisplayCallerNum = w.DisplayCallerNum
+			if w.StateCode != nil {
+				if int64(*w.StateCode) != int64(int32(*w.StateCode)) {
+					return Notification{}, false // out of range: parseLenient keeps it raw
+				}
+				ev.StateCode, ev.HasStateCode = StateCode(*w.StateCode), true
+			}
+			ev.Timestamp, _ = parsePlatformTime(ev.RawTimestamp)
+		}
+		return Notification{Kind: NotificationStatus, Status: ev}, true
+	case et == EventFee:
+		if env.FeeLst == nil {
+			return Notification{}, false
+		}
+		recs := make([]FeeRecord, 0, len(env.FeeLst))
+		for _, w := range env.FeeLst {
+			if w == nil {
+				continue
+			}
+			recs = append(recs, FeeRecord{})
+			if !recs[len(recs)-1].fromWire(w) {
+				return Notification{}, false
+			}
+		}
+		return Notification{Kind: NotificationFee, Fees: recs}, true
+	default:
+		return Notification{Kind: NotificationUnknown, Unknown: &UnknownEvent{Type: et, Raw: bytes.Clone(body)}}, true
+	}
+}
+
+// Exact member names parsePlain accepts, by object.
+var (
+	plainEnvelopeNames = exactSet(envelopeMembers[:])
+	plainStatusNames   = exactSet(statusMembers[:])
+	plainFeeNames      = exactSet(feeNames)
+)
+
+func exactSet(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// plainKeys reports whether body, valid JSON without backslashes, is an
+// envelope whose member names are all exactly ones the SDK models (each
+// envelope member once), whose statusInfo and records are flat objects,
+// and whose feeLst holds only records (or nulls).
+func plainKeys(body []byte) bool {
+	const (
+		inEnvelope = iota + 1
+		inStatus
+		inFeeList
+		inRecord
+	)
+	var stack [4]int
+	depth := 0
+	expectKey := false
+	var lastKey []byte
+	var seen [len(envelopeMembers)]bool
+	for i := 0; i < len(body); i++ {
+		top := 0
+		if depth > 0 {
+			top = stack[depth-1]
+		}
+		switch body[i] {
+		case '"':
+			j := bytes.IndexByte(body[i+1:], '"')
+			if j < 0 {
+				return false
+			}
+			str := body[i+1 : i+1+j]
+			i += j + 1
+			if !expectKey {
+				continue
+			}
+			expectKey = false
+			lastKey = str
+			switch top {
+			case inEnvelope:
+				if !plainEnvelopeNames[string(str)] {
+					return false
+				}
+				for k, m := range envelopeMembers {
+					if string(str) == m {
+						if seen[k] {
+							return false
+						}
+						seen[k] = true
+					}
+				}
+			case inStatus:
+				if !plainStatusNames[string(str)] {
+					return false
+				}
+			case inRecord:
+				if !plainFeeNames[string(str)] {
+					return false
+				}
+			}
+		case '{':
+			switch {
+			case depth == 0:
+				stack[0] = inEnvelope
+			case top == inEnvelope && string(lastKey) == "statusInfo":
+				stack[depth] = inStatus
+			case top == inFeeList:
+				stack[depth] = inRecord
+			default:
+				return false
+			}
+			depth++
+			expectKey = true
+		case '[':
+			if top != inEnvelope || string(lastKey) != "feeLst" {
+				return false
+			}
+			stack[depth] = inFeeList
+			depth++
+		case '}', ']':
+			depth--
+		case ',':
+			expectKey = top != inFeeList
+		}
+	}
+	return depth == 0
+}
+
+// normalizeEventType returns the constant that s spells without regard
+// to case, or s.
+func normalizeEventType(s string) EventType {
+	for _, t := range [...]EventType{EventCallout, EventAlerting, EventAnswer, EventCollectInfo, EventDisconnect, EventFee} {
+		if strings.EqualFold(s, string(t)) {
+			return t
+		}
+	}
+	return EventType(s)
+}
+
 func parseError(field, problem string) *ValidationError {
 	return newValidationError(parseOp, FieldError{Field: field, Problem: problem})
 }
 
-// jsonProblem describes a JSON syntax error without quoting the input.
+// jsonProblem describes a JSON syntax error without quoting the input
+// (encoding/json names at most one offending character).
 func jsonProblem(err error) string {
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
-		return "invalid JSON at offset " + strconv.FormatInt(syn.Offset, 10) + ": " + syn.Error()
+		return "invalid JSON at offset " + strconv.FormatInt(syn.Offset, 10) + ": " + redact.Text(syn.Error(), 80)
 	}
-	return "invalid JSON: " + err.Error()
+	return "invalid JSON"
 }
 
-// typeProblem describes a JSON type mismatch.
-func typeProblem(e *json.UnmarshalTypeError) string {
-	return "JSON " + e.Value + " where " + kindName(e.Type.Kind().String()) + " expected"
-}
-
-func kindName(k string) string {
-	switch k {
-	case "int", "int64":
-		return "an integer"
-	case "string":
-		return "a string"
-	case "struct":
-		return "an object"
-	case "slice":
-		return "an array"
-	}
-	return k
-}
-
-// wireEnvelope is the body of every notification. EventType is a pointer
-// to tell a missing member from an empty one.
-type wireEnvelope struct {
-	EventType  *string     `json:"eventType"`
-	StatusInfo *wireStatus `json:"statusInfo"`
-	FeeLst     []wireFee   `json:"feeLst"`
-}
-
-// feeBuffers holds empty feeLst decode buffers with room for a whole
-// batch. encoding/json appends the records of an array one by one, so
-// decoding into a nil slice grows it seven times for 50 records (about
-// 60 KB of copies and garbage, twice the records' own size); decoding
-// into a pooled buffer does not. ParseNotification takes one when the
-// body names "feeLst" (a spelling it does not catch only misses the
-// saving) and copies the records out into the FeeRecords it returns, so
-// nothing refers to a buffer once it is back in the pool. The pool holds
-// no state anyone can observe.
-var feeBuffers = sync.Pool{New: func() any {
-	b := make([]wireFee, 0, MaxFeeRecords)
-	return &b
-}}
-
-func getFeeBuffer() *[]wireFee { return feeBuffers.Get().(*[]wireFee) }
-
-// putFeeBuffer zeroes the buffer's whole array, because encoding/json
-// decodes into the elements it finds and a longer batch may have been
-// decoded into it before it was replaced by a larger one, and returns it
-// to the pool.
-func putFeeBuffer(b *[]wireFee) {
-	clear((*b)[:cap(*b)])
-	feeBuffers.Put(b)
-}
-
-// wireStatus is statusInfo as sent.
-type wireStatus struct {
-	Timestamp        flexString `json:"timestamp,omitempty"`
-	UserData         string     `json:"userData,omitempty"`
-	SessionID        string     `json:"sessionId"`
-	Caller           string     `json:"caller,omitempty"`
-	Called           string     `json:"called,omitempty"`
-	StateCode        *flexInt   `json:"stateCode,omitempty"`
-	StateDesc        string     `json:"stateDesc,omitempty"`
-	PartyType        flexString `json:"partyType,omitempty"`
-	DigitInfo        string     `json:"digitInfo,omitempty"`
-	DisplayCallerNum string     `json:"displayCallerNum,omitempty"`
-}
-
-func (w *wireStatus) event(et EventType) (*StatusEvent, error) {
-	if w == nil {
-		return nil, parseError("statusInfo", "missing")
-	}
-	if w.SessionID == "" {
-		return nil, parseError("statusInfo.sessionId", "missing")
-	}
-	ev := &StatusEvent{
-		Type:             et,
-		SessionID:        w.SessionID,
-		RawTimestamp:     string(w.Timestamp),
-		UserData:         w.UserData,
-		Caller:           w.Caller,
-		Called:           w.Called,
-		StateDesc:        w.StateDesc,
-		PartyType:        PartyType(w.PartyType),
-		DigitInfo:        w.DigitInfo,
-		DisplayCallerNum: w.DisplayCallerNum,
-	}
-	ev.Timestamp, _ = parsePlatformTime(ev.RawTimestamp)
-	if w.StateCode != nil {
-		ev.StateCode, ev.HasStateCode = StateCode(*w.StateCode), true
-	}
-	return ev, nil
-}
-
-// statusTypeError re-decodes statusInfo alone to report its first type
-// error; mismatches elsewhere in the envelope do not matter for a status
-// event.
-func statusTypeError(body []byte) error {
-	var env struct {
-		StatusInfo *wireStatus `json:"statusInfo"`
-	}
-	var typeErr *json.UnmarshalTypeError
-	if err := json.Unmarshal(body, &env); errors.As(err, &typeErr) {
-		return parseError(typeErr.Field, typeProblem(typeErr))
-	}
-	return nil
-}
-
-// flexString is a string member that some senders may write as a number;
-// it keeps the literal text. null leaves it empty.
-type flexString string
-
-// UnmarshalJSON accepts a string, a number (kept as its text) or null.
-func (s *flexString) UnmarshalJSON(b []byte) error {
-	switch {
-	case len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0:
-		*s = flexString(b[1 : len(b)-1])
-	case len(b) > 0 && b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
+// pickMembers finds, for each name of names, its member in m: the exact
+// name, else the one member whose name equals it without regard to case
+// (ambiguous[i] is set when there are several, and vals[i] left nil).
+// It returns the members it did not pick (nil when none). index maps the
+// lower-case names to their position.
+func pickMembers(m map[string]json.RawMessage, names []string, index map[string]int, vals []json.RawMessage) (extra map[string]json.RawMessage, ambiguous []bool) {
+	ambiguous = make([]bool, len(names))
+	exact := 0
+	for i, n := range names {
+		if v, ok := m[n]; ok {
+			vals[i] = v
+			exact++
 		}
-		*s = flexString(v)
-	case len(b) > 0 && (b[0] == '-' || '0' <= b[0] && b[0] <= '9'):
-		*s = flexString(b)
-	case string(b) == "null":
-	default:
-		return &json.UnmarshalTypeError{Value: jsonValueKind(b), Type: stringType}
 	}
-	return nil
+	if exact == len(m) {
+		return nil, ambiguous
+	}
+	var folded []string // names picked case-insensitively
+	for k, v := range m {
+		if i, ok := index[k]; ok && names[i] == k {
+			continue // exact
+		}
+		i, ok := index[strings.ToLower(k)]
+		if !ok || m[names[i]] != nil {
+			if extra == nil {
+				extra = map[string]json.RawMessage{}
+			}
+			extra[k] = v
+			continue
+		}
+		if vals[i] != nil || ambiguous[i] {
+			ambiguous[i] = true
+			vals[i] = nil
+		} else {
+			vals[i] = v
+		}
+		folded = append(folded, k)
+	}
+	for _, k := range folded {
+		if i := index[strings.ToLower(k)]; ambiguous[i] {
+			if extra == nil {
+				extra = map[string]json.RawMessage{}
+			}
+			extra[k] = m[k]
+		}
+	}
+	return extra, ambiguous
 }
 
-// flexInt is an integer member that may also come as a string of digits.
-type flexInt int
+// lowerIndex maps the lower-case form of each name to its position.
+func lowerIndex(names []string) map[string]int {
+	out := make(map[string]int, 2*len(names))
+	for i, n := range names {
+		out[strings.ToLower(n)] = i
+		out[n] = i
+	}
+	return out
+}
 
-// UnmarshalJSON accepts an integer or a string holding one.
-func (n *flexInt) UnmarshalJSON(b []byte) error {
-	s := b
+// isNull reports whether raw is the JSON null.
+func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+
+// readString reads a JSON string, or a number as its literal text. null
+// reads as "". It reports false for other values.
+func readString(raw json.RawMessage) (string, bool) {
+	switch {
+	case len(raw) > 1 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0:
+		return string(raw[1 : len(raw)-1]), true
+	case len(raw) > 0 && raw[0] == '"':
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return "", false
+		}
+		return v, true
+	case len(raw) > 0 && (raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9'):
+		return string(raw), true
+	case isNull(raw):
+		return "", true
+	}
+	return "", false
+}
+
+// readInt reads an integer: a JSON number with an integral value, or a
+// string holding one (surrounding spaces allowed). null reads as 0 and
+// not present. It reports ok false for anything else, or a value outside
+// the int32 range.
+func readInt(raw json.RawMessage) (v int, present, ok bool) {
+	if isNull(raw) {
+		return 0, false, true
+	}
+	s := raw
 	if len(s) > 1 && s[0] == '"' && s[len(s)-1] == '"' {
 		s = bytes.TrimSpace(s[1 : len(s)-1])
 	}
-	v, err := strconv.ParseInt(string(s), 10, 32)
-	if err != nil {
-		return &json.UnmarshalTypeError{Value: jsonValueKind(b), Type: intType}
+	if len(s) == 0 || len(s) > 32 {
+		return 0, false, false
 	}
-	*n = flexInt(v)
-	return nil
+	if n, err := strconv.ParseInt(string(s), 10, 32); err == nil {
+		return int(n), true, true
+	}
+	f, err := strconv.ParseFloat(string(s), 64)
+	if err != nil || f != float64(int64(f)) || f < -(1<<31) || f > 1<<31-1 {
+		return 0, false, false
+	}
+	return int(f), true, true
 }
 
-// MarshalJSON writes the integer as a JSON number.
-func (n flexInt) MarshalJSON() ([]byte, error) {
-	return strconv.AppendInt(nil, int64(n), 10), nil
+// keepRaw adds a member the SDK could not read to extra.
+func keepRaw(extra *map[string]json.RawMessage, name string, raw json.RawMessage) {
+	if *extra == nil {
+		*extra = map[string]json.RawMessage{}
+	}
+	(*extra)[name] = raw
 }
+
+// statusMembers are the statusInfo members the SDK models, in the order
+// of statusIndex.
+var statusMembers = [...]string{"timestamp", "userData", "sessionId", "caller", "called", "stateCode", "stateDesc", "partyType", "digitInfo", "displayCallerNum"}
 
 var (
-	stringType = reflect.TypeFor[string]()
-	intType    = reflect.TypeFor[int]()
+	statusIndex   = lowerIndex(statusMembers[:])
+	envelopeIndex = lowerIndex(envelopeMembers[:])
 )
 
-func jsonValueKind(b []byte) string {
-	if len(b) == 0 {
-		return "value"
+// read fills ev from the raw statusInfo member (nil when absent). A
+// statusInfo that is not an object is kept in ev.Extra["statusInfo"].
+func (ev *StatusEvent) read(raw json.RawMessage) error {
+	if raw == nil || isNull(raw) {
+		return nil
 	}
-	switch b[0] {
-	case '"':
-		return "string"
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 't', 'f':
-		return "bool"
-	case 'n':
-		return "null"
+	var m map[string]json.RawMessage
+	if raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
+		keepRaw(&ev.Extra, "statusInfo", raw)
+		return nil
 	}
-	return "number"
+	var vals [len(statusMembers)]json.RawMessage
+	ev.Extra, _ = pickMembers(m, statusMembers[:], statusIndex, vals[:])
+	strs := [...]*string{&ev.RawTimestamp, &ev.UserData, &ev.SessionID, &ev.Caller, &ev.Called, nil, &ev.StateDesc, (*string)(&ev.PartyType), &ev.DigitInfo, &ev.DisplayCallerNum}
+	for i, v := range vals {
+		if v == nil {
+			continue
+		}
+		if strs[i] == nil { // stateCode
+			n, present, ok := readInt(v)
+			if !ok {
+				keepRaw(&ev.Extra, statusMembers[i], v)
+				continue
+			}
+			ev.StateCode, ev.HasStateCode = StateCode(n), present
+			continue
+		}
+		str, ok := readString(v)
+		if !ok {
+			keepRaw(&ev.Extra, statusMembers[i], v)
+			continue
+		}
+		*strs[i] = str
+	}
+	ev.Timestamp, _ = parsePlatformTime(ev.RawTimestamp)
+	return nil
 }
 
 // envelopeMembers are the envelope members the SDK reads.
 var envelopeMembers = [...]string{"eventType", "statusInfo", "feeLst"}
 
 // checkEnvelopeKeys rejects a body whose top-level object holds one of
-// envelopeMembers more than once, under any spelling encoding/json maps
-// to it (escapes, letter case). Repeated members the SDK ignores are
-// harmless and let through. It runs on a body that encoding/json has
+// envelopeMembers more than once under exactly its name (after
+// unescaping): encoding/json would silently keep the last. Other
+// repeated members are harmless and let through. It runs on a body that encoding/json has
 // already accepted as valid JSON, so it only tracks strings and nesting.
 // When the body holds no backslash (no escapes: the usual case), nested
 // values are skipped bracket to bracket with vectorized byte searches.
@@ -530,7 +716,7 @@ func checkEnvelopeKeys(body []byte) error {
 			}
 		}
 		for k, m := range envelopeMembers {
-			if bytes.EqualFold(name, []byte(m)) {
+			if string(name) == m {
 				if count[k]++; count[k] > 1 {
 					return parseError(m, "appears more than once")
 				}
@@ -710,11 +896,12 @@ func formatPlatformTime(raw string, t time.Time) string {
 
 // MarshalJSON returns the notification in the platform's wire format, the
 // inverse of [ParseNotification]: times are written as their raw text
-// when it is set, else in "yyyy-MM-dd HH:mm:ss" UTC; an unknown event is
-// written as its Raw body. It fails when ParseNotification would reject
-// the result (a status event without SessionID or of a non-status type,
-// a batch without 1-50 records or with a record without SessionID).
-// Test servers can use it to push notifications.
+// when it is set, else in "yyyy-MM-dd HH:mm:ss" UTC; Extra members are
+// written after the modelled ones (an Extra member named like a modelled
+// one replaces it); an unknown event is written as its Raw body. It
+// fails for a status event of a non-status type or without Status, and
+// an unknown event without a valid JSON body. Test servers
+// can use it to push notifications.
 func (n Notification) MarshalJSON() ([]byte, error) {
 	const op = "marshal notification"
 	switch n.Kind {
@@ -725,45 +912,43 @@ func (n Notification) MarshalJSON() ([]byte, error) {
 			return nil, newValidationError(op, FieldError{Field: "statusInfo", Problem: "missing"})
 		case !ev.Type.IsStatus():
 			return nil, newValidationError(op, FieldError{Field: "eventType", Problem: "not a status event type"})
-		case ev.SessionID == "":
-			return nil, newValidationError(op, FieldError{Field: "statusInfo.sessionId", Problem: "missing"})
 		}
 		w := wireStatus{
-			Timestamp:        flexString(formatPlatformTime(ev.RawTimestamp, ev.Timestamp)),
+			Timestamp:        formatPlatformTime(ev.RawTimestamp, ev.Timestamp),
 			UserData:         ev.UserData,
 			SessionID:        ev.SessionID,
 			Caller:           ev.Caller,
 			Called:           ev.Called,
 			StateDesc:        ev.StateDesc,
-			PartyType:        flexString(ev.PartyType),
+			PartyType:        string(ev.PartyType),
 			DigitInfo:        ev.DigitInfo,
 			DisplayCallerNum: ev.DisplayCallerNum,
 		}
 		if ev.HasStateCode {
-			c := flexInt(ev.StateCode)
+			c := int(ev.StateCode)
 			w.StateCode = &c
 		}
-		et := string(ev.Type)
-		return json.Marshal(struct {
-			EventType  *string     `json:"eventType"`
-			StatusInfo *wireStatus `json:"statusInfo"`
-		}{&et, &w})
+		info, err := marshalWithExtra(w, ev.Extra)
+		if err != nil {
+			return nil, err
+		}
+		return marshalWithExtra(struct {
+			EventType  string          `json:"eventType"`
+			StatusInfo json.RawMessage `json:"statusInfo"`
+		}{string(ev.Type), info}, n.Extra)
 	case NotificationFee:
-		if len(n.Fees) == 0 || len(n.Fees) > MaxFeeRecords {
-			return nil, newValidationError(op, FieldError{Field: "feeLst", Problem: "must hold 1-50 records"})
-		}
-		recs := make([]wireFee, len(n.Fees))
+		recs := make([]json.RawMessage, len(n.Fees))
 		for i := range n.Fees {
-			if n.Fees[i].SessionID == "" {
-				return nil, newValidationError(op, FieldError{Field: "feeLst[" + strconv.Itoa(i) + "].sessionId", Problem: "missing"})
+			b, err := marshalWithExtra(n.Fees[i].wire(), n.Fees[i].Extra)
+			if err != nil {
+				return nil, err
 			}
-			recs[i] = n.Fees[i].wire()
+			recs[i] = b
 		}
-		et := string(EventFee)
-		return json.Marshal(struct {
-			EventType *string   `json:"eventType"`
-			FeeLst    []wireFee `json:"feeLst"`
-		}{&et, recs})
+		return marshalWithExtra(struct {
+			EventType string            `json:"eventType"`
+			FeeLst    []json.RawMessage `json:"feeLst"`
+		}{string(EventFee), recs}, n.Extra)
 	case NotificationUnknown:
 		if n.Unknown == nil || !json.Valid(n.Unknown.Raw) {
 			return nil, newValidationError(op, FieldError{Field: "body", Problem: "unknown event without a valid JSON body"})
@@ -773,8 +958,43 @@ func (n Notification) MarshalJSON() ([]byte, error) {
 	return nil, newValidationError(op, FieldError{Field: "kind", Problem: "not a notification kind"})
 }
 
+// marshalWithExtra marshals v, a struct, to a JSON object and merges the
+// extra members in (name order; an extra member replaces a modelled one
+// of the same name).
+func marshalWithExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil || len(extra) == 0 {
+		return b, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for k, raw := range extra {
+		if !json.Valid(raw) {
+			return nil, newValidationError("marshal notification", FieldError{Field: redact.Text(k, 64), Problem: "extra member is not valid JSON"})
+		}
+		m[k] = raw
+	}
+	return json.Marshal(m) // encoding/json writes map keys sorted
+}
+
+// wireStatus is statusInfo as written by MarshalJSON.
+type wireStatus struct {
+	Timestamp        string `json:"timestamp,omitempty"`
+	UserData         string `json:"userData,omitempty"`
+	SessionID        string `json:"sessionId,omitempty"`
+	Caller           string `json:"caller,omitempty"`
+	Called           string `json:"called,omitempty"`
+	StateCode        *int   `json:"stateCode,omitempty"`
+	StateDesc        string `json:"stateDesc,omitempty"`
+	PartyType        string `json:"partyType,omitempty"`
+	DigitInfo        string `json:"digitInfo,omitempty"`
+	DisplayCallerNum string `json:"displayCallerNum,omitempty"`
+}
+
 // StateCode is the hang-up reason of a disconnect event (statusInfo.
-// stateCode, "通话挂机原因值", voicecall-api.md §7.1). Codes the SDK does not
+// stateCode, "通话挂机原因值", from Huawei's table of hang-up reasons). Codes the SDK does not
 // know are kept as they are; their Description is "".
 type StateCode int
 

@@ -2,14 +2,12 @@ package voicecall
 
 import (
 	"encoding/json"
-	"errors"
 	"strconv"
-	"strings"
 	"time"
 )
 
 // FeeRecord is one CDR (call detail record, 话单) of a fee notification
-// (voicecall-api.md §6.2). The platform pushes one CDR per call when the
+// (Huawei's CDR notification page). The platform pushes one CDR per call when the
 // call ends, merges CDRs with the same end time into batches of up to 50,
 // and re-pushes a batch up to 6 times, an hour apart, until it is answered
 // with 200: handle records idempotently (the [Handler] de-duplicates them
@@ -33,7 +31,8 @@ type FeeRecord struct {
 	// BindNum (bindNum) is the fixed number that originated the call.
 	BindNum string
 	// SessionID (sessionId) identifies the call, as in the CallVerify
-	// response and the status events. Never empty.
+	// response and the status events. The platform always sends it; a
+	// record without it is delivered anyway.
 	SessionID string
 	// CallerNum (callerNum) is the calling number: for voice verification
 	// the display number the app set.
@@ -135,6 +134,11 @@ type FeeRecord struct {
 
 	// RawTimes holds every time field exactly as sent ("" when absent).
 	RawTimes RawFeeTimes
+
+	// Extra holds, raw, the FeeInfo members the SDK does not model,
+	// members it models whose value it could not read as their type, and
+	// differently-cased duplicates of modelled members (nil when none).
+	Extra map[string]json.RawMessage
 }
 
 // RawFeeTimes holds the time fields of a CDR as the platform sent them,
@@ -153,17 +157,6 @@ type RawFeeTimes struct {
 	RecordStartTime     string `json:"recordStartTime,omitempty"`     // raw FeeRecord.RecordStartTime
 	CreateMptyTime      string `json:"createMptyTime,omitempty"`      // raw FeeRecord.CreateMptyTime
 	JoinMptyTime        string `json:"joinMptyTime,omitempty"`        // raw FeeRecord.JoinMptyTime
-}
-
-// DedupKey returns the key under which the [Handler] remembers that the
-// record was handled: the sessionId, plus the icid when present, in an
-// unambiguous form ("<len(sessionId)>:<sessionId>|<icid>", or the bare
-// sessionId without icid).
-func (r *FeeRecord) DedupKey() string {
-	if r.ICID == "" {
-		return r.SessionID
-	}
-	return strconv.Itoa(len(r.SessionID)) + ":" + r.SessionID + "|" + r.ICID
 }
 
 // Answered reports whether the callee answered: the CDR carries a
@@ -256,7 +249,7 @@ func (s ServiceType) String() string {
 }
 
 // ReleasePoint is a CDR's ulFailReason: where the platform released the
-// call ("呼叫拆线点", voicecall-api.md §7.2). Values 400-699 without their
+// call ("呼叫拆线点", Huawei's appendix of release points). Values 400-699 without their
 // own entry are SIP status codes sent when the far end gave no Q.850
 // cause; values of the hang-up-reason table ([StateCode]) also occur.
 type ReleasePoint int
@@ -371,7 +364,8 @@ func (p ReleasePoint) String() string {
 }
 
 // Q850Cause is an ITU-T Q.850 cause value, as in a CDR's fwdUnaswRsn and
-// callOutUnaswRsn (voicecall-api.md §7.3); 0 means not applicable.
+// callOutUnaswRsn (Huawei's appendix of Q.850 causes); 0 means not
+// applicable.
 type Q850Cause int
 
 // Q.850 causes that applications commonly branch on; [Q850Cause.Description]
@@ -484,99 +478,185 @@ func (c Q850Cause) String() string {
 	return strconv.Itoa(int(c))
 }
 
-// wireFee is one FeeInfo as sent.
+// wireFee is one FeeInfo as MarshalJSON writes it.
 type wireFee struct {
-	Direction             int        `json:"direction"`
-	SPID                  string     `json:"spId"`
-	AppKey                string     `json:"appKey"`
-	ICID                  string     `json:"icid,omitempty"`
-	BindNum               string     `json:"bindNum"`
-	SessionID             string     `json:"sessionId"`
-	CallerNum             string     `json:"callerNum"`
-	CalleeNum             string     `json:"calleeNum"`
-	FwdUnaswRsn           int        `json:"fwdUnaswRsn,omitempty"`
-	ULFailReason          int        `json:"ulFailReason,omitempty"`
-	SIPStatusCode         int        `json:"sipStatusCode,omitempty"`
-	CallOutUnaswRsn       int        `json:"callOutUnaswRsn,omitempty"`
-	DynIVRPath            string     `json:"dynIVRPath,omitempty"`
-	RecordFlag            int        `json:"recordFlag,omitempty"`
-	TTSPlayTimes          int        `json:"ttsPlayTimes,omitempty"`
-	TTSTransDuration      int        `json:"ttsTransDuration,omitempty"`
-	ServiceType           string     `json:"serviceType,omitempty"`
-	HostName              string     `json:"hostName,omitempty"`
-	UserData              string     `json:"userData,omitempty"`
-	OrigCalleeNum         string     `json:"origCalleeNum,omitempty"`
-	FwdDisplayNum         string     `json:"fwdDisplayNum,omitempty"`
-	FwdDstNum             string     `json:"fwdDstNum,omitempty"`
-	RecordObjectName      string     `json:"recordObjectName,omitempty"`
-	RecordBucketName      string     `json:"recordBucketName,omitempty"`
-	RecordDomain          string     `json:"recordDomain,omitempty"`
-	RecordFileDownloadURL string     `json:"recordFileDownloadUrl,omitempty"`
-	RecordPushURL         string     `json:"recordPushURL,omitempty"`
-	MptyID                string     `json:"mptyId,omitempty"`
-	EndToEndID            flexString `json:"endToEndID,omitempty"`
+	Direction             int    `json:"direction"`
+	SPID                  string `json:"spId"`
+	AppKey                string `json:"appKey"`
+	ICID                  string `json:"icid,omitempty"`
+	BindNum               string `json:"bindNum"`
+	SessionID             string `json:"sessionId"`
+	CallerNum             string `json:"callerNum"`
+	CalleeNum             string `json:"calleeNum"`
+	FwdUnaswRsn           int    `json:"fwdUnaswRsn,omitempty"`
+	ULFailReason          int    `json:"ulFailReason,omitempty"`
+	SIPStatusCode         int    `json:"sipStatusCode,omitempty"`
+	CallOutUnaswRsn       int    `json:"callOutUnaswRsn,omitempty"`
+	DynIVRPath            string `json:"dynIVRPath,omitempty"`
+	RecordFlag            int    `json:"recordFlag,omitempty"`
+	TTSPlayTimes          int    `json:"ttsPlayTimes,omitempty"`
+	TTSTransDuration      int    `json:"ttsTransDuration,omitempty"`
+	ServiceType           string `json:"serviceType,omitempty"`
+	HostName              string `json:"hostName,omitempty"`
+	UserData              string `json:"userData,omitempty"`
+	OrigCalleeNum         string `json:"origCalleeNum,omitempty"`
+	FwdDisplayNum         string `json:"fwdDisplayNum,omitempty"`
+	FwdDstNum             string `json:"fwdDstNum,omitempty"`
+	RecordObjectName      string `json:"recordObjectName,omitempty"`
+	RecordBucketName      string `json:"recordBucketName,omitempty"`
+	RecordDomain          string `json:"recordDomain,omitempty"`
+	RecordFileDownloadURL string `json:"recordFileDownloadUrl,omitempty"`
+	RecordPushURL         string `json:"recordPushURL,omitempty"`
+	MptyID                string `json:"mptyId,omitempty"`
+	EndToEndID            string `json:"endToEndID,omitempty"`
 	RawFeeTimes
 }
 
-// feeRecords converts a decoded feeLst, checking its size and the
-// records' sessionIds.
-func feeRecords(ws []wireFee) ([]FeeRecord, error) {
-	if len(ws) == 0 || len(ws) > MaxFeeRecords {
-		return nil, parseError("feeLst", "must hold 1-50 records, has "+strconv.Itoa(len(ws)))
-	}
-	recs := make([]FeeRecord, len(ws))
-	for i := range ws {
-		w := &ws[i]
-		if w.SessionID == "" {
-			return nil, parseError("feeLst["+strconv.Itoa(i)+"].sessionId", "missing")
+// feeField is how one modelled FeeInfo member is read into a FeeRecord:
+// str or num points at the field (a time's str is its RawTimes field).
+type feeField struct {
+	name string
+	str  func(*FeeRecord) *string
+	num  func(*FeeRecord) *int
+}
+
+// feeFields are the FeeInfo members the SDK models.
+var feeFields = [...]feeField{
+	{name: "direction", num: func(r *FeeRecord) *int { return &r.Direction }},
+	{name: "spId", str: func(r *FeeRecord) *string { return &r.SPID }},
+	{name: "appKey", str: func(r *FeeRecord) *string { return &r.AppKey }},
+	{name: "icid", str: func(r *FeeRecord) *string { return &r.ICID }},
+	{name: "bindNum", str: func(r *FeeRecord) *string { return &r.BindNum }},
+	{name: "sessionId", str: func(r *FeeRecord) *string { return &r.SessionID }},
+	{name: "callerNum", str: func(r *FeeRecord) *string { return &r.CallerNum }},
+	{name: "calleeNum", str: func(r *FeeRecord) *string { return &r.CalleeNum }},
+	{name: "fwdUnaswRsn", num: func(r *FeeRecord) *int { return (*int)(&r.FwdUnaswRsn) }},
+	{name: "ulFailReason", num: func(r *FeeRecord) *int { return (*int)(&r.ULFailReason) }},
+	{name: "sipStatusCode", num: func(r *FeeRecord) *int { return &r.SIPStatusCode }},
+	{name: "callOutUnaswRsn", num: func(r *FeeRecord) *int { return (*int)(&r.CallOutUnaswRsn) }},
+	{name: "dynIVRPath", str: func(r *FeeRecord) *string { return &r.DynIVRPath }},
+	{name: "recordFlag", num: func(r *FeeRecord) *int { return &r.RecordFlag }},
+	{name: "ttsPlayTimes", num: func(r *FeeRecord) *int { return &r.TTSPlayTimes }},
+	{name: "ttsTransDuration", num: func(r *FeeRecord) *int { return &r.TTSTransDuration }},
+	{name: "serviceType", str: func(r *FeeRecord) *string { return (*string)(&r.ServiceType) }},
+	{name: "hostName", str: func(r *FeeRecord) *string { return &r.HostName }},
+	{name: "userData", str: func(r *FeeRecord) *string { return &r.UserData }},
+	{name: "origCalleeNum", str: func(r *FeeRecord) *string { return &r.OrigCalleeNum }},
+	{name: "fwdDisplayNum", str: func(r *FeeRecord) *string { return &r.FwdDisplayNum }},
+	{name: "fwdDstNum", str: func(r *FeeRecord) *string { return &r.FwdDstNum }},
+	{name: "recordObjectName", str: func(r *FeeRecord) *string { return &r.RecordObjectName }},
+	{name: "recordBucketName", str: func(r *FeeRecord) *string { return &r.RecordBucketName }},
+	{name: "recordDomain", str: func(r *FeeRecord) *string { return &r.RecordDomain }},
+	{name: "recordFileDownloadUrl", str: func(r *FeeRecord) *string { return &r.RecordFileDownloadURL }},
+	{name: "recordPushURL", str: func(r *FeeRecord) *string { return &r.RecordPushURL }},
+	{name: "mptyId", str: func(r *FeeRecord) *string { return &r.MptyID }},
+	{name: "endToEndID", str: func(r *FeeRecord) *string { return &r.EndToEndID }},
+	{name: "callEndTime", str: func(r *FeeRecord) *string { return &r.RawTimes.CallEndTime }},
+	{name: "failTime", str: func(r *FeeRecord) *string { return &r.RawTimes.FailTime }},
+	{name: "callOutStartTime", str: func(r *FeeRecord) *string { return &r.RawTimes.CallOutStartTime }},
+	{name: "callOutAlertingTime", str: func(r *FeeRecord) *string { return &r.RawTimes.CallOutAlertingTime }},
+	{name: "callOutAnswerTime", str: func(r *FeeRecord) *string { return &r.RawTimes.CallOutAnswerTime }},
+	{name: "dynIVRStartTime", str: func(r *FeeRecord) *string { return &r.RawTimes.DynIVRStartTime }},
+	{name: "callInTime", str: func(r *FeeRecord) *string { return &r.RawTimes.CallInTime }},
+	{name: "fwdStartTime", str: func(r *FeeRecord) *string { return &r.RawTimes.FwdStartTime }},
+	{name: "fwdAlertingTime", str: func(r *FeeRecord) *string { return &r.RawTimes.FwdAlertingTime }},
+	{name: "fwdAnswerTime", str: func(r *FeeRecord) *string { return &r.RawTimes.FwdAnswerTime }},
+	{name: "recordStartTime", str: func(r *FeeRecord) *string { return &r.RawTimes.RecordStartTime }},
+	{name: "createMptyTime", str: func(r *FeeRecord) *string { return &r.RawTimes.CreateMptyTime }},
+	{name: "joinMptyTime", str: func(r *FeeRecord) *string { return &r.RawTimes.JoinMptyTime }},
+}
+
+var (
+	feeNames = func() []string {
+		out := make([]string, len(feeFields))
+		for i, f := range feeFields {
+			out[i] = f.name
 		}
-		r := &recs[i]
-		r.Direction = w.Direction
-		r.SPID = w.SPID
-		r.AppKey = w.AppKey
-		r.ICID = w.ICID
-		r.BindNum = w.BindNum
-		r.SessionID = w.SessionID
-		r.CallerNum = w.CallerNum
-		r.CalleeNum = w.CalleeNum
-		r.FwdUnaswRsn = Q850Cause(w.FwdUnaswRsn)
-		r.ULFailReason = ReleasePoint(w.ULFailReason)
-		r.SIPStatusCode = w.SIPStatusCode
-		r.CallOutUnaswRsn = Q850Cause(w.CallOutUnaswRsn)
-		r.DynIVRPath = w.DynIVRPath
-		r.RecordFlag = w.RecordFlag
-		r.TTSPlayTimes = w.TTSPlayTimes
-		r.TTSTransDuration = w.TTSTransDuration
-		r.ServiceType = ServiceType(w.ServiceType)
-		r.HostName = w.HostName
-		r.UserData = w.UserData
-		r.OrigCalleeNum = w.OrigCalleeNum
-		r.FwdDisplayNum = w.FwdDisplayNum
-		r.FwdDstNum = w.FwdDstNum
-		r.RecordObjectName = w.RecordObjectName
-		r.RecordBucketName = w.RecordBucketName
-		r.RecordDomain = w.RecordDomain
-		r.RecordFileDownloadURL = w.RecordFileDownloadURL
-		r.RecordPushURL = w.RecordPushURL
-		r.MptyID = w.MptyID
-		r.EndToEndID = string(w.EndToEndID)
-		r.RawTimes = w.RawFeeTimes
-		t := &r.RawTimes
-		r.CallEndTime = feeTime(t.CallEndTime)
-		r.FailTime = feeTime(t.FailTime)
-		r.CallOutStartTime = feeTime(t.CallOutStartTime)
-		r.CallOutAlertingTime = feeTime(t.CallOutAlertingTime)
-		r.CallOutAnswerTime = feeTime(t.CallOutAnswerTime)
-		r.DynIVRStartTime = feeTime(t.DynIVRStartTime)
-		r.CallInTime = feeTime(t.CallInTime)
-		r.FwdStartTime = feeTime(t.FwdStartTime)
-		r.FwdAlertingTime = feeTime(t.FwdAlertingTime)
-		r.FwdAnswerTime = feeTime(t.FwdAnswerTime)
-		r.RecordStartTime = feeTime(t.RecordStartTime)
-		r.CreateMptyTime = feeTime(t.CreateMptyTime)
-		r.JoinMptyTime = feeTime(t.JoinMptyTime)
+		return out
+	}()
+	feeIndex = lowerIndex(feeNames)
+)
+
+// feeRecords reads a raw feeLst: an array of records, or one record.
+func feeRecords(raw json.RawMessage, ambiguous bool) ([]FeeRecord, error) {
+	switch {
+	case ambiguous:
+		return nil, parseError("feeLst", "spelled with different letter cases, none exact")
+	case raw == nil || isNull(raw):
+		return nil, parseError("feeLst", "missing")
+	case raw[0] == '{':
+		raw = append(append(json.RawMessage{'['}, raw...), ']')
+	case raw[0] != '[':
+		return nil, parseError("feeLst", "must be an array")
+	}
+	var ms []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &ms); err != nil {
+		var items []json.RawMessage
+		_ = json.Unmarshal(raw, &items)
+		for i, it := range items {
+			if len(it) == 0 || (it[0] != '{' && !isNull(it)) {
+				return nil, parseError("feeLst["+strconv.Itoa(i)+"]", "must be an object")
+			}
+		}
+		return nil, parseError("feeLst", "must be an array of objects")
+	}
+	recs := make([]FeeRecord, 0, len(ms))
+	vals := make([]json.RawMessage, len(feeFields))
+	for _, m := range ms {
+		if m == nil { // a null element carries nothing
+			continue
+		}
+		clear(vals)
+		recs = append(recs, FeeRecord{})
+		recs[len(recs)-1].read(m, vals)
 	}
 	return recs, nil
+}
+
+// read fills r from the members of one FeeInfo; vals is scratch space of
+// len(feeFields).
+func (r *FeeRecord) read(m map[string]json.RawMessage, vals []json.RawMessage) {
+	r.Extra, _ = pickMembers(m, feeNames, feeIndex, vals)
+	for i, v := range vals {
+		if v == nil {
+			continue
+		}
+		f := &feeFields[i]
+		if f.num != nil {
+			n, _, ok := readInt(v)
+			if !ok {
+				keepRaw(&r.Extra, f.name, v)
+				continue
+			}
+			*f.num(r) = n
+			continue
+		}
+		s, ok := readString(v)
+		if !ok {
+			keepRaw(&r.Extra, f.name, v)
+			continue
+		}
+		*f.str(r) = s
+	}
+	r.parseTimes()
+}
+
+// parseTimes sets the time fields from RawTimes.
+func (r *FeeRecord) parseTimes() {
+	t := &r.RawTimes
+	r.CallEndTime = feeTime(t.CallEndTime)
+	r.FailTime = feeTime(t.FailTime)
+	r.CallOutStartTime = feeTime(t.CallOutStartTime)
+	r.CallOutAlertingTime = feeTime(t.CallOutAlertingTime)
+	r.CallOutAnswerTime = feeTime(t.CallOutAnswerTime)
+	r.DynIVRStartTime = feeTime(t.DynIVRStartTime)
+	r.CallInTime = feeTime(t.CallInTime)
+	r.FwdStartTime = feeTime(t.FwdStartTime)
+	r.FwdAlertingTime = feeTime(t.FwdAlertingTime)
+	r.FwdAnswerTime = feeTime(t.FwdAnswerTime)
+	r.RecordStartTime = feeTime(t.RecordStartTime)
+	r.CreateMptyTime = feeTime(t.CreateMptyTime)
+	r.JoinMptyTime = feeTime(t.JoinMptyTime)
 }
 
 func feeTime(s string) time.Time {
@@ -585,6 +665,49 @@ func feeTime(s string) time.Time {
 	}
 	t, _ := parsePlatformTime(s)
 	return t
+}
+
+// fromWire fills r from a record parsePlain decoded; it reports false
+// when an integer is out of the range parseLenient reads (which then
+// keeps it raw).
+func (r *FeeRecord) fromWire(w *wireFee) bool {
+	for _, n := range [...]int{w.Direction, w.FwdUnaswRsn, w.ULFailReason, w.SIPStatusCode, w.CallOutUnaswRsn, w.RecordFlag, w.TTSPlayTimes, w.TTSTransDuration} {
+		if int64(n) != int64(int32(n)) {
+			return false
+		}
+	}
+	r.Direction = w.Direction
+	r.SPID = w.SPID
+	r.AppKey = w.AppKey
+	r.ICID = w.ICID
+	r.BindNum = w.BindNum
+	r.SessionID = w.SessionID
+	r.CallerNum = w.CallerNum
+	r.CalleeNum = w.CalleeNum
+	r.FwdUnaswRsn = Q850Cause(w.FwdUnaswRsn)
+	r.ULFailReason = ReleasePoint(w.ULFailReason)
+	r.SIPStatusCode = w.SIPStatusCode
+	r.CallOutUnaswRsn = Q850Cause(w.CallOutUnaswRsn)
+	r.DynIVRPath = w.DynIVRPath
+	r.RecordFlag = w.RecordFlag
+	r.TTSPlayTimes = w.TTSPlayTimes
+	r.TTSTransDuration = w.TTSTransDuration
+	r.ServiceType = ServiceType(w.ServiceType)
+	r.HostName = w.HostName
+	r.UserData = w.UserData
+	r.OrigCalleeNum = w.OrigCalleeNum
+	r.FwdDisplayNum = w.FwdDisplayNum
+	r.FwdDstNum = w.FwdDstNum
+	r.RecordObjectName = w.RecordObjectName
+	r.RecordBucketName = w.RecordBucketName
+	r.RecordDomain = w.RecordDomain
+	r.RecordFileDownloadURL = w.RecordFileDownloadURL
+	r.RecordPushURL = w.RecordPushURL
+	r.MptyID = w.MptyID
+	r.EndToEndID = w.EndToEndID
+	r.RawTimes = w.RawFeeTimes
+	r.parseTimes()
+	return true
 }
 
 // wire converts r back to its wire form; see [Notification.MarshalJSON].
@@ -619,7 +742,7 @@ func (r *FeeRecord) wire() wireFee {
 		RecordFileDownloadURL: r.RecordFileDownloadURL,
 		RecordPushURL:         r.RecordPushURL,
 		MptyID:                r.MptyID,
-		EndToEndID:            flexString(r.EndToEndID),
+		EndToEndID:            r.EndToEndID,
 		RawFeeTimes: RawFeeTimes{
 			CallEndTime:         formatPlatformTime(t.CallEndTime, r.CallEndTime),
 			FailTime:            formatPlatformTime(t.FailTime, r.FailTime),
@@ -636,32 +759,4 @@ func (r *FeeRecord) wire() wireFee {
 			JoinMptyTime:        formatPlatformTime(t.JoinMptyTime, r.JoinMptyTime),
 		},
 	}
-}
-
-// feeTypeError finds the first record of feeLst with a member of the
-// wrong type, to name it with its index; it runs only after the fast
-// decode failed.
-func feeTypeError(body []byte) error {
-	var env struct {
-		FeeLst json.RawMessage `json:"feeLst"`
-	}
-	if err := json.Unmarshal(body, &env); err != nil || len(env.FeeLst) == 0 {
-		return nil
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(env.FeeLst, &items); err != nil {
-		return parseError("feeLst", "must be an array")
-	}
-	for i, item := range items {
-		var w wireFee
-		var typeErr *json.UnmarshalTypeError
-		if err := json.Unmarshal(item, &w); errors.As(err, &typeErr) {
-			field := "feeLst[" + strconv.Itoa(i) + "]"
-			if f := strings.TrimPrefix(typeErr.Field, "RawFeeTimes."); f != "" {
-				field += "." + f
-			}
-			return parseError(field, typeProblem(typeErr))
-		}
-	}
-	return nil
 }

@@ -11,10 +11,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/voicecall-go/voicecall/internal/expiring"
+	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
 // PushLayout is the message layout of a signed push's PasswordDigest;
-// Huawei's pages disagree (voicecall-api.md §5.2).
+// the editions of Huawei's notification API pages disagree.
 type PushLayout int
 
 // Push signature layouts.
@@ -58,27 +61,40 @@ func pushMAC(m hash.Hash, dst, url []byte, nonce, created string, layout PushLay
 	return m.Sum(dst)
 }
 
-// PushVerification configures the optional check of signed pushes. Huawei's
-// FAQ says pushes carry no authentication at all, while its 2023 and
-// 2026 API pages describe an X-AKSK header on pushes with
-// PasswordDigest = Base64(HMAC-SHA256(app secret, url + nonce + created)),
-// with or without "\n" between the parts (voicecall-api.md §5.2). Turn it
-// on only after checking that your pushes carry the header.
+// PushVerification configures the optional check of signed pushes.
+// Huawei's FAQ says pushes carry no authentication at all, while its
+// voice-call notification API pages (2023 and 2026 editions) describe an
+// X-AKSK header on pushes with PasswordDigest = Base64(HMAC-SHA256(app
+// secret, url + nonce + created)), with or without "\n" between the parts.
+// Turn it on only after checking that your pushes carry the header.
 //
 // A push passes when it carries exactly one X-AKSK header that
-// [ParseToken] accepts, whose Username is AppKey (when set), whose
+// [ParseToken] accepts, whose Username is an app key configured here
+// (any Username, when only AppSecret is set without AppKey), whose
 // Created (layout [CreatedLayout]) minus CreatedOffset is within
 // Tolerance of the receiver's clock, in either direction, whose
-// PasswordDigest decodes to the 32-byte HMAC-SHA256 of one of URLs in
-// either layout (compared with [hmac.Equal]), and whose Nonce and Created
-// were not seen in another passing push within the tolerance window
-// (replay). Anything else is answered 401.
+// PasswordDigest decodes to the 32-byte HMAC-SHA256, under one of that
+// app's secrets, of one of URLs in either layout (compared with
+// [hmac.Equal]), and whose Username, Nonce and Created were not seen in
+// another passing push within the tolerance window (replay). Anything
+// else is answered 401. The replay cache keeps every nonce of its
+// window, up to [MaxReplayNonces]; when it is full, pushes are answered
+// 503 (the platform re-pushes CDRs) rather than a nonce being forgotten.
 type PushVerification struct {
-	// AppSecret is the HMAC key, the app's secret (required).
+	// AppSecret is the HMAC key of a receiver that serves one app, with
+	// AppKey its key (when AppKey is empty, any Username is accepted with
+	// this secret). Set AppSecret or Secrets.
 	AppSecret string
 
 	// AppKey, when set, must equal the token's Username.
 	AppKey string
+
+	// Secrets maps each app key the receiver serves to its secrets: a
+	// receiver often serves several apps (each Voice Call capability is
+	// an app with its own key and secret), and during a rotation an app
+	// has two secrets. The push's Username chooses the app; any of its
+	// secrets may have signed it. Set AppSecret or Secrets.
+	Secrets map[string][]string
 
 	// URLs are the push URLs exactly as configured at the platform (the
 	// statusUrl and feeUrl of the requests, or the console's addresses),
@@ -103,23 +119,32 @@ type PushVerification struct {
 	AllowUnsigned bool
 }
 
+// MaxReplayNonces bounds the nonces push verification remembers: every
+// passing push of the last 2 × Tolerance, at about 76 bytes each (10 MB).
+const MaxReplayNonces = 1 << 17
+
 // pushVerifier is a compiled PushVerification.
 type pushVerifier struct {
-	appKey        string
+	secrets       map[string][][]byte // app key -> HMAC keys
+	anyKey        [][]byte            // HMAC keys for any Username
 	urls          [][]byte
 	tolerance     time.Duration
 	offset        time.Duration
 	allowUnsigned bool
-	macs          sync.Pool // of hash.Hash keyed with the secret
 
 	mu     sync.Mutex
-	replay fifoMap[struct{}]
+	replay *expiring.Map[DedupKey, struct{}]
 }
 
 func newPushVerifier(c *PushVerification) (*pushVerifier, error) {
 	const op = "new handler: invalid Verification."
-	if c.AppSecret == "" {
-		return nil, errf(op + "AppSecret: missing")
+	switch {
+	case c.AppSecret == "" && len(c.Secrets) == 0:
+		return nil, errf(op + "AppSecret: missing (set AppSecret or Secrets)")
+	case c.AppSecret != "" && len(c.Secrets) > 0:
+		return nil, errf(op + "Secrets: set AppSecret or Secrets, not both")
+	case c.AppSecret == "" && c.AppKey != "":
+		return nil, errf(op + "AppSecret: missing for AppKey")
 	}
 	if len(c.URLs) == 0 {
 		return nil, errf(op + "URLs: missing")
@@ -128,11 +153,31 @@ func newPushVerifier(c *PushVerification) (*pushVerifier, error) {
 		return nil, errf(op + "Tolerance: must not be negative")
 	}
 	v := &pushVerifier{
-		appKey:        c.AppKey,
+		secrets:       map[string][][]byte{},
 		tolerance:     c.Tolerance,
 		offset:        c.CreatedOffset,
 		allowUnsigned: c.AllowUnsigned,
-		replay:        newFIFOMap[struct{}](maxReplayEntries),
+		replay:        expiring.New[DedupKey, struct{}](int64(MaxReplayNonces)*int64(expiring.EntryOverhead[DedupKey, struct{}]()), nil, expiring.Refuse),
+	}
+	switch {
+	case c.AppSecret != "" && c.AppKey == "":
+		v.anyKey = [][]byte{[]byte(c.AppSecret)}
+	case c.AppSecret != "":
+		v.secrets[c.AppKey] = [][]byte{[]byte(c.AppSecret)}
+	}
+	for key, secrets := range c.Secrets {
+		if key == "" {
+			return nil, errf(op + "Secrets: empty app key")
+		}
+		if len(secrets) == 0 {
+			return nil, errf(op+"Secrets[%q]: no secret", redact.Text(key, 32))
+		}
+		for _, sec := range secrets {
+			if sec == "" {
+				return nil, errf(op+"Secrets[%q]: empty secret", redact.Text(key, 32))
+			}
+			v.secrets[key] = append(v.secrets[key], []byte(sec))
+		}
 	}
 	if v.tolerance == 0 {
 		v.tolerance = DefaultPushTolerance
@@ -150,8 +195,6 @@ func newPushVerifier(c *PushVerification) (*pushVerifier, error) {
 			}
 		}
 	}
-	key := []byte(c.AppSecret)
-	v.macs.New = func() any { return hmac.New(sha256.New, key) }
 	return v, nil
 }
 
@@ -188,11 +231,12 @@ var (
 	errPushUnsigned = errors.New("push verification: no X-AKSK header")
 	errPushHeaders  = errors.New("push verification: more than one X-AKSK header")
 	errPushToken    = errors.New("push verification: X-AKSK cannot be parsed")
-	errPushAppKey   = errors.New("push verification: X-AKSK Username is not the app key")
+	errPushAppKey   = errors.New("push verification: X-AKSK Username is not a configured app key")
 	errPushCreated  = errors.New("push verification: X-AKSK Created is not of the layout 2006-01-02T15:04:05Z")
 	errPushStale    = errors.New("push verification: X-AKSK Created is outside the tolerance window")
 	errPushDigest   = errors.New("push verification: X-AKSK PasswordDigest does not match")
 	errPushReplay   = errors.New("push verification: X-AKSK Nonce was already used")
+	errReplayFull   = errors.New("push verification: the replay cache is full; retry later")
 )
 
 // verify checks the X-AKSK header values of a push at time now.
@@ -211,7 +255,11 @@ func (v *pushVerifier) verify(values []string, now time.Time) error {
 	if err != nil || len(tok.Nonce) > MaxNonceLen {
 		return errPushToken
 	}
-	if v.appKey != "" && tok.Username != v.appKey {
+	keys := v.anyKey
+	if keys == nil {
+		keys = v.secrets[tok.Username]
+	}
+	if len(keys) == 0 {
 		return errPushAppKey
 	}
 	created, err := time.Parse(CreatedLayout, tok.Created)
@@ -230,27 +278,35 @@ func (v *pushVerifier) verify(values []string, now time.Time) error {
 	if n, err := base64.StdEncoding.Decode(got[:], []byte(tok.PasswordDigest)); err != nil || n != sha256.Size {
 		return errPushDigest
 	}
-	m, _ := v.macs.Get().(hash.Hash)
 	ok := false
 	var want [sha256.Size]byte
-	for _, u := range v.urls {
-		for _, layout := range [...]PushLayout{PushLayoutNewline, PushLayoutConcat} {
-			if hmac.Equal(got[:sha256.Size], pushMAC(m, want[:0], u, tok.Nonce, tok.Created, layout)) {
-				ok = true
+	for _, k := range keys {
+		m := hmac.New(sha256.New, k)
+		for _, u := range v.urls {
+			for _, layout := range [...]PushLayout{PushLayoutNewline, PushLayoutConcat} {
+				if hmac.Equal(got[:sha256.Size], pushMAC(m, want[:0], u, tok.Nonce, tok.Created, layout)) {
+					ok = true
+				}
 			}
 		}
 	}
-	v.macs.Put(m)
 	if !ok {
 		return errPushDigest
 	}
-	key := tok.Nonce + "\x00" + tok.Created
+	var buf [256]byte
+	d := digest{buf: buf[:0]}
+	d.str(tok.Username)
+	d.str(tok.Nonce)
+	d.str(tok.Created)
+	key := d.key()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.replay.purge(now)
-	if _, seen := v.replay.get(key, now); seen {
+	v.replay.Purge(now)
+	if _, seen := v.replay.Get(key, now); seen {
 		return errPushReplay
 	}
-	v.replay.put(key, struct{}{}, now.Add(2*v.tolerance))
+	if !v.replay.Put(key, struct{}{}, now.Add(2*v.tolerance), now) {
+		return errReplayFull
+	}
 	return nil
 }

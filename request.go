@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -59,6 +58,13 @@ type answerChecker interface {
 	checkAnswer() error
 }
 
+// headed is implemented by response types that decode the answer's
+// resultcode and resultdesc themselves, so that the answer is decoded
+// once.
+type headed interface {
+	head() answerHead
+}
+
 // do sends one request on ep and classifies the answer. query holds GET
 // parameters (or nil); body is marshalled with encoding/json (nil for no
 // body); userData is the correlation token the request carries, reported
@@ -96,11 +102,9 @@ func (c *Client) do(ctx context.Context, ep *endpoint, query url.Values, body an
 	}
 	c.budget.record(healthy(err))
 	end := CallEndInfo{Operation: ep.op, Outcome: OutcomeOf(err), Attempts: cl.attempts, Duration: c.now().Sub(start), Err: err}
-	var apiErr *APIError
-	switch {
-	case err == nil:
+	if err == nil {
 		end.ResultCode = CodeSuccess
-	case errors.As(err, &apiErr):
+	} else if apiErr := apiErrorOf(err); apiErr != nil {
 		end.ResultCode = apiErr.Code
 	}
 	hookEnd(ctx, c.hooks.CallEnd, end)
@@ -111,8 +115,23 @@ func (c *Client) do(ctx context.Context, ep *endpoint, query url.Values, body an
 // a success, or a considered refusal other than throttling and clock
 // skew. Other failures drain the retry budget.
 func healthy(err error) bool {
+	if err == nil {
+		return true
+	}
+	apiErr := apiErrorOf(err)
+	return OutcomeOf(err) == OutcomeRejected && apiErr != nil && !apiErr.IsThrottled() && !apiErr.IsClockSkew()
+}
+
+// apiErrorOf returns the *APIError in err's chain, or nil.
+func apiErrorOf(err error) *APIError {
+	if err == nil {
+		return nil
+	}
 	var apiErr *APIError
-	return err == nil || OutcomeOf(err) == OutcomeRejected && errors.As(err, &apiErr) && !apiErr.IsThrottled() && !apiErr.IsClockSkew()
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	return nil
 }
 
 // callState is one call on an endpoint, across its attempts.
@@ -168,6 +187,23 @@ func (c *Client) run(ctx context.Context, cl *callState, out any) (reply, error)
 	}
 }
 
+// connTrace records whether an attempt obtained a connection (before
+// that, not a byte of the request can have been written) and whether it
+// was reused. A fresh one per attempt: httptrace.WithClientTrace composes
+// it with any trace the caller put on the context, for this request
+// alone. The HTTP/2 transport may call GotConn from another goroutine.
+type connTrace struct {
+	trace             httptrace.ClientTrace
+	connected, reused atomic.Bool
+}
+
+// Header values every request shares, read-only.
+var (
+	contentTypeValues   = []string{ContentType}
+	authorizationValues = []string{AuthorizationValue}
+	acceptValues        = []string{"application/json"}
+)
+
 // attemptResult is how one HTTP attempt ended.
 type attemptResult struct {
 	reply reply
@@ -201,15 +237,12 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 	sig := c.signer.sign(c.now().Add(cl.skew))
 	cl.scrub.add(sig.digest, sig.nonce)
 
-	// A fresh trace per attempt: WithClientTrace composes it with any
-	// trace the caller put on ctx, for this request alone.
-	// The HTTP/2 transport may call GotConn from another goroutine.
-	var connected, reused atomic.Bool
-	trace := &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) {
-		reused.Store(ci.Reused)
-		connected.Store(true)
-	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), cl.ep.method, cl.url, nil)
+	tr := &connTrace{}
+	tr.trace.GotConn = func(ci httptrace.GotConnInfo) {
+		tr.reused.Store(ci.Reused)
+		tr.connected.Store(true)
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, &tr.trace), cl.ep.method, cl.url, nil)
 	if err != nil {
 		return attemptResult{err: newRequestError(cl, OutcomeRejected, 0, "", nil, err)}
 	}
@@ -220,19 +253,21 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 		// GetBody no transport can replay a request whose body was read.
 		req.Body = io.NopCloser(bytes.NewReader(cl.payload))
 		req.ContentLength = int64(len(cl.payload))
-		req.Header["Content-Type"] = []string{ContentType}
+		req.Header["Content-Type"] = contentTypeValues
 	}
-	req.Header["Authorization"] = []string{AuthorizationValue}
-	req.Header["Accept"] = []string{"application/json"}
-	req.Header["User-Agent"] = []string{c.userAgent}
+	// Shared read-only slices: neither the transport nor http.Client
+	// modifies a request's header values.
+	req.Header["Authorization"] = authorizationValues
+	req.Header["Accept"] = acceptValues
+	req.Header["User-Agent"] = c.userAgentValues
 	req.Header[HeaderXAKSK] = []string{sig.header} // written as documented, not canonicalised to X-Aksk
 	c.debug(ctx, "voicecall: sending", slog.String("op", cl.ep.op), slog.Int("attempt", cl.attempts), slog.String("userData", cl.userData))
 
 	resp, err := c.hc.Do(req)
-	info.ConnReused = reused.Load()
+	info.ConnReused = tr.reused.Load()
 	if err != nil {
 		err = unwrapURLError(err)
-		if !connected.Load() {
+		if !tr.connected.Load() {
 			// No connection, so not a byte of the request was written.
 			return attemptResult{err: newRequestError(cl, OutcomeRejected, 0, "", nil, err)}
 		}
@@ -241,9 +276,6 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 	defer resp.Body.Close()
 	info.StatusCode = resp.StatusCode
 	res := attemptResult{connected: true}
-	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
-		res.skew = d.Sub(c.now())
-	}
 	ct := resp.Header.Get("Content-Type")
 	if resp.StatusCode < 200 {
 		// A 101's body is the connection itself: never read it.
@@ -258,6 +290,11 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 		res.err = newRequestError(cl, OutcomeUnknown, resp.StatusCode, ct, body, fmt.Errorf("answer larger than %d bytes", MaxResponseBytes))
 	default:
 		res.reply, res.err = classify(cl, resp.StatusCode, resp.Header, body, out)
+	}
+	if apiErr := apiErrorOf(res.err); apiErr != nil && apiErr.IsClockSkew() {
+		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			res.skew = d.Sub(c.now())
+		}
 	}
 	return res
 }
@@ -290,7 +327,16 @@ func classify(cl *callState, status int, header http.Header, body []byte, out an
 		return fail(OutcomeRejected, errors.New("redirect not followed: check the base URL"))
 	}
 	var head answerHead
-	decodeErr := json.Unmarshal(body, &head)
+	decodedOut := false
+	if h, ok := out.(headed); ok && json.Unmarshal(body, out) == nil {
+		head, decodedOut = h.head(), true
+	}
+	var decodeErr error
+	if !decodedOut {
+		// Without a headed response, or when the API's fields did not
+		// decode (the head may still tell a rejection), read the head alone.
+		decodeErr = json.Unmarshal(body, &head)
+	}
 	switch {
 	case status == http.StatusTooManyRequests && (decodeErr != nil || head.ResultCode == ""):
 		// Refused before processing, by the platform or a gateway in front.
@@ -314,7 +360,7 @@ func classify(cl *callState, status int, header http.Header, body []byte, out an
 		return fail(OutcomeUnknown, fmt.Errorf("resultcode 0 with http status %d", status))
 	}
 	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
+		if err := decodeOut(decodedOut, body, out); err != nil {
 			return fail(OutcomeUnknown, fmt.Errorf("the answer has resultcode 0 but does not decode: %w", jsonProblemError(err)))
 		}
 		if ch, ok := out.(answerChecker); ok {
@@ -324,6 +370,14 @@ func classify(cl *callState, status int, header http.Header, body []byte, out an
 		}
 	}
 	return reply{ResultDesc: head.ResultDesc}, nil
+}
+
+// decodeOut decodes body into out unless classify already did.
+func decodeOut(done bool, body []byte, out any) error {
+	if done {
+		return nil
+	}
+	return json.Unmarshal(body, out)
 }
 
 // jsonProblemError describes a JSON decoding error without quoting the
@@ -372,10 +426,11 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// isHTML reports whether a Content-Type is text/html.
+// isHTML reports whether a Content-Type's media type is text/html (any
+// case, parameters ignored).
 func isHTML(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "text/html"
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/html")
 }
 
 // sanitizeCode keeps a result code printable; codes are short decimal
@@ -405,10 +460,9 @@ func (c *Client) logResult(ctx context.Context, cl *callState, n int, start time
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
 	}
-	var apiErr *APIError
 	if err == nil {
 		attrs = append(attrs, slog.String("resultcode", string(CodeSuccess)))
-	} else if errors.As(err, &apiErr) {
+	} else if apiErr := apiErrorOf(err); apiErr != nil {
 		attrs = append(attrs, slog.String("resultcode", string(apiErr.Code)))
 	}
 	if err != nil {
@@ -420,27 +474,20 @@ func (c *Client) logResult(ctx context.Context, cl *callState, n int, start time
 // scrubber removes the values of one call that must never be shown
 // (the secret, each attempt's digest and nonce, the request's sensitive
 // values) from text that came back from the network, before it goes
-// into an error or a log.
+// into an error or a log. It gathers the request's values only when an
+// error needs them.
 type scrubber struct {
-	values []string
+	secret string
+	body   any
+	extra  []string // each attempt's digest and nonce
 }
 
 func newScrubber(secret string, body any) *scrubber {
-	s := &scrubber{values: []string{secret}}
-	if b, ok := body.(sensitive); ok {
-		s.add(b.sensitiveValues()...)
-	}
-	return s
+	return &scrubber{secret: secret, body: body}
 }
 
-// add records more values to scrub; empty ones are ignored.
-func (s *scrubber) add(vs ...string) {
-	for _, v := range vs {
-		if v != "" {
-			s.values = append(s.values, v)
-		}
-	}
-}
+// add records more values to scrub.
+func (s *scrubber) add(vs ...string) { s.extra = append(s.extra, vs...) }
 
 // snippet returns a bounded, sanitised copy of b with every recorded
 // value replaced by "[redacted]".
@@ -449,12 +496,17 @@ func (s *scrubber) snippet(b []byte) string {
 		return ""
 	}
 	text := string(b[:min(len(b), 4*maxSnippet)])
+	vs := append([]string{s.secret}, s.extra...)
+	if sb, ok := s.body.(sensitive); ok {
+		vs = append(vs, sb.sensitiveValues()...)
+	}
 	// Longest first, so that a value inside another (a code inside a
 	// number) cannot leave part of the longer one behind.
-	vs := slices.Clone(s.values)
 	slices.SortFunc(vs, func(a, b string) int { return len(b) - len(a) })
 	for _, v := range vs {
-		text = strings.ReplaceAll(text, v, "[redacted]")
+		if v != "" {
+			text = strings.ReplaceAll(text, v, "[redacted]")
+		}
 	}
 	return snippet([]byte(text))
 }

@@ -1,20 +1,19 @@
 package voicecall
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/voicecall-go/voicecall/internal/expiring"
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
@@ -29,7 +28,8 @@ const (
 	// last push comes about 6 hours after the first.
 	DefaultDedupTTL = 8 * time.Hour
 
-	// DefaultDedupMaxEntries bounds [MemoryDedup]: about 20 MB at most.
+	// DefaultDedupMaxEntries bounds [MemoryDedup]: 100,000 records of at
+	// most [DedupRecordBytes] each, 7.6 MB.
 	DefaultDedupMaxEntries = 100_000
 
 	// DefaultClaimLease is how long a [MemoryDedup] claim blocks other
@@ -46,15 +46,42 @@ const (
 	// call after its last notification.
 	DefaultCorrelationTTL = 24 * time.Hour
 
-	// DefaultCorrelationMaxEntries bounds a [CorrelationIndex].
-	DefaultCorrelationMaxEntries = 100_000
+	// DefaultCorrelationMaxBytes bounds a [CorrelationIndex]: about
+	// 70,000 calls with 34-byte tokens and 70-byte sessionIds.
+	DefaultCorrelationMaxBytes = 32 << 20
+
+	// DefaultStatusDedupTTL is how long a Handler with
+	// [HandlerConfig].DedupStatus remembers a status event.
+	DefaultStatusDedupTTL = time.Hour
+
+	// DefaultStatusDedupMaxEntries bounds the status events remembered
+	// for DedupStatus (76 bytes each, 5 MB).
+	DefaultStatusDedupMaxEntries = 1 << 16
 )
 
-// maxReplayEntries bounds the nonces remembered by push verification.
-const maxReplayEntries = 1 << 16
+// firstReadBytes caps what the Handler allocates for a body before any
+// of it has arrived, whatever the Content-Length says; growToDeclared
+// caps the one growth to the declared length once that much has
+// arrived. Beyond, the buffer doubles as bytes arrive.
+const (
+	firstReadBytes = 4 << 10
+	growToDeclared = 64 << 10
+)
 
 // successBody is the answer the platform expects.
 const successBody = `{"resultcode":"0","resultdesc":"Success"}`
+
+// DeadLetter is a status event whose OnStatus callback failed (returned
+// an error or panicked), handed to [HandlerConfig].OnDeadLetter.
+type DeadLetter struct {
+	// Event is the parsed event.
+	Event *StatusEvent
+	// Body is a copy of the request body, exactly as pushed: keep it to
+	// replay the event through [ParseNotification] later.
+	Body []byte
+	// Err is the callback's error (a panic becomes an error).
+	Err error
+}
 
 // HandlerConfig configures a [Handler]. Every field is optional; a
 // callback left nil means that kind of notification is acknowledged
@@ -62,10 +89,28 @@ const successBody = `{"resultcode":"0","resultdesc":"Success"}`
 type HandlerConfig struct {
 	// OnStatus is called once per call-status event. The platform never
 	// pushes a status event again, whatever the answer; so when OnStatus
-	// returns an error the Handler logs it (if Logger is set) and still
-	// answers 200. Persist the event before returning, or accept to lose
-	// it.
+	// returns an error (or panics) the Handler logs it (if Logger is set),
+	// hands the event to OnDeadLetter (if set), and answers 200 (500 for
+	// a panic). Persist the event before returning, or accept to lose it.
 	OnStatus func(ctx context.Context, ev *StatusEvent) error
+
+	// OnDeadLetter receives every status event whose OnStatus failed,
+	// with its raw body, so that the application can keep it (a file, a
+	// queue, another database) and replay it once OnStatus works again
+	// (POST the body to the Handler, or pass it to [ParseNotification]):
+	// the platform will not send it again. When OnDeadLetter returns an
+	// error too, the Handler logs it and answers 503 (in case the
+	// platform does re-push); keep OnDeadLetter simpler than OnStatus (an
+	// append to a local file, say) so that it does not fail with it.
+	OnDeadLetter func(ctx context.Context, dl *DeadLetter) error
+
+	// DedupStatus, when true, calls OnStatus only once for identical
+	// status events (same event type and the same content, compared by a
+	// 128-bit hash) seen within [DefaultStatusDedupTTL], remembering at
+	// most [DefaultStatusDedupMaxEntries] (the oldest are forgotten first).
+	// The platform pushes each event once; a proxy or a test tool may not.
+	// An event whose OnStatus failed is forgotten, so a copy is handled.
+	DedupStatus bool
 
 	// OnFee is called once per CDR of a batch, in body order, for every
 	// record not handled before (see Dedup). When it returns an error (or
@@ -93,19 +138,30 @@ type HandlerConfig struct {
 
 	// Logger receives one record per failed or refused request and per
 	// failed callback; nil means no logging. Phone numbers are masked to
-	// their last four digits; X-AKSK values are never logged.
+	// their last four digits; X-AKSK values and body bytes are never
+	// logged.
 	Logger *slog.Logger
 
 	// Verification, when set, requires pushes to carry a valid X-AKSK
 	// header; see [PushVerification]. nil (the default) accepts unsigned
 	// pushes, because Huawei's documents disagree on whether pushes are
-	// signed at all.
+	// signed at all. Without it, anyone who knows the receiver's URL can
+	// push forged notifications: serve the Handler on an unguessable path
+	// (a random token in the URL given to the platform) and check in the
+	// application that a sessionId or userData belongs to a call it
+	// placed.
 	Verification *PushVerification
 
 	// Correlations, when set, is told about every status event and CDR
-	// that carries a userData, so that the application can find a call
-	// by the correlation token it sent; see [CorrelationIndex].
-	Correlations *CorrelationIndex
+	// that carries a userData (see [Sightings]), so that the application
+	// can find a call by the correlation token it sent; see
+	// [CorrelationStore] and [CorrelationIndex]. A failing store is
+	// logged; the notification is handled anyway.
+	Correlations CorrelationStore
+
+	// Hooks, when set, are called for every push, refusals included; see
+	// [HandlerHooks].
+	Hooks *HandlerHooks
 }
 
 // Handler receives the platform's notifications: call-status events and
@@ -117,13 +173,18 @@ type HandlerConfig struct {
 //
 //   - answers 405 (with "Allow: POST") to any method but POST;
 //   - when verification is configured, answers 401 to a push without a
-//     valid X-AKSK header (see [PushVerification]);
-//   - answers 415 unless the Content-Type is application/json, with or
-//     without parameters (a charset, if present, must be UTF-8): the
-//     platform sends "application/json;charset=UTF-8";
-//   - answers 413 to a body over MaxBodyBytes;
+//     valid X-AKSK header, or 503 when its replay cache is full (see
+//     [PushVerification]);
+//   - answers 413 to a body over MaxBodyBytes; it never allocates from
+//     the declared Content-Length (4 KiB until that much of the body has
+//     arrived, then at most 64 KiB, then twice what has arrived), so
+//     connections that announce large bodies and send nothing cost
+//     little;
+//   - accepts any Content-Type: the platform's pages describe the body
+//     as a byte stream of JSON, and a refusal would lose the push;
 //   - answers 400, calling nothing, to a body [ParseNotification]
-//     rejects;
+//     rejects (not JSON, not UTF-8, no eventType...), with a short reason
+//     that quotes nothing of the body;
 //   - calls the callback for the notification and answers 200 with
 //     {"resultcode":"0","resultdesc":"Success"}, or 5xx as documented on
 //     [HandlerConfig]'s callbacks. A panicking callback is recovered and
@@ -133,33 +194,41 @@ type HandlerConfig struct {
 //
 // The Handler does not bound how long callbacks run: serve it from an
 // [http.Server] with ReadHeaderTimeout, ReadTimeout, WriteTimeout and
-// MaxHeaderBytes set (see examples/webhook), and keep callbacks short.
-// Callbacks get the request's context.
+// MaxHeaderBytes set and a cap on connections (see examples/webhook),
+// and keep callbacks short. Callbacks get the request's context.
 type Handler struct {
-	onStatus  func(context.Context, *StatusEvent) error
-	onFee     func(context.Context, *FeeRecord) error
-	onUnknown func(context.Context, *UnknownEvent) error
-	dedup     DedupStore
-	limit     int64
-	log       *slog.Logger
-	verifier  *pushVerifier
-	corr      *CorrelationIndex
-	now       func() time.Time // test seam for push verification
-	bufs      sync.Pool        // of *bytes.Buffer
+	onStatus     func(context.Context, *StatusEvent) error
+	onDeadLetter func(context.Context, *DeadLetter) error
+	onFee        func(context.Context, *FeeRecord) error
+	onUnknown    func(context.Context, *UnknownEvent) error
+	dedup        DedupStore
+	limit        int64
+	log          *slog.Logger
+	verifier     *pushVerifier
+	corr         CorrelationStore
+	hooks        HandlerHooks
+	now          func() time.Time // test seam for push verification
+
+	statusMu   sync.Mutex
+	statusSeen *expiring.Map[DedupKey, struct{}] // nil unless DedupStatus
 }
 
 // NewHandler returns a Handler for cfg. It fails when MaxBodyBytes is
 // negative or the verification settings are incomplete.
 func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	h := &Handler{
-		onStatus:  cfg.OnStatus,
-		onFee:     cfg.OnFee,
-		onUnknown: cfg.OnUnknown,
-		dedup:     cfg.Dedup,
-		limit:     cfg.MaxBodyBytes,
-		log:       cfg.Logger,
-		corr:      cfg.Correlations,
-		now:       time.Now,
+		onStatus:     cfg.OnStatus,
+		onDeadLetter: cfg.OnDeadLetter,
+		onFee:        cfg.OnFee,
+		onUnknown:    cfg.OnUnknown,
+		dedup:        cfg.Dedup,
+		limit:        cfg.MaxBodyBytes,
+		log:          cfg.Logger,
+		corr:         cfg.Correlations,
+		now:          time.Now,
+	}
+	if cfg.Hooks != nil {
+		h.hooks = *cfg.Hooks
 	}
 	switch {
 	case h.limit < 0:
@@ -169,6 +238,9 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	}
 	if h.dedup == nil {
 		h.dedup = NewMemoryDedup(0, 0)
+	}
+	if cfg.DedupStatus {
+		h.statusSeen = expiring.New[DedupKey, struct{}](int64(DefaultStatusDedupMaxEntries)*int64(expiring.EntryOverhead[DedupKey, struct{}]()), nil, expiring.Evict)
 	}
 	if cfg.Verification != nil {
 		v, err := newPushVerifier(cfg.Verification)
@@ -180,91 +252,115 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	return h, nil
 }
 
+// outcome is what handling one push came to, for the hooks.
+type outcome struct {
+	end NotificationEndInfo
+}
+
 // ServeHTTP handles one push; see [Handler].
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ctx = hookContext(ctx, h.hooks.NotificationStart, NotificationStartInfo{Path: redact.Text(r.URL.Path, 256)})
+	var o outcome
+	o.end.Status = h.serve(ctx, w, r, &o)
+	hookEnd(ctx, h.hooks.NotificationEnd, o.end)
+}
+
+// serve handles the push and returns the status it answered.
+func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, o *outcome) int {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.refuse(w, r, http.StatusMethodNotAllowed, "method not allowed: use POST")
-		return
+		return h.refuse(ctx, w, r, o, http.StatusMethodNotAllowed, "method not allowed: use POST")
 	}
 	if h.verifier != nil {
 		if err := h.verifier.verify(r.Header.Values(HeaderXAKSK), h.now()); err != nil {
-			h.refuse(w, r, http.StatusUnauthorized, err.Error())
-			return
+			o.end.Verification = "failed"
+			if errors.Is(err, errReplayFull) {
+				return h.refuse(ctx, w, r, o, http.StatusServiceUnavailable, err.Error())
+			}
+			return h.refuse(ctx, w, r, o, http.StatusUnauthorized, err.Error())
 		}
+		o.end.Verification = "ok"
 	}
-	if !isJSONContentType(r.Header.Get("Content-Type")) {
-		h.refuse(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
-		return
-	}
+	tooBig := "body larger than " + strconv.FormatInt(h.limit, 10) + " bytes"
 	if r.ContentLength > h.limit {
-		h.refuse(w, r, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(h.limit, 10)+" bytes")
-		return
+		return h.refuse(ctx, w, r, o, http.StatusRequestEntityTooLarge, tooBig)
 	}
-	buf := h.bufs.Get()
-	b, _ := buf.(*bytes.Buffer)
-	if b == nil {
-		b = new(bytes.Buffer)
-	}
-	b.Reset()
-	if r.ContentLength > 0 {
-		b.Grow(int(r.ContentLength) + bytes.MinRead)
-	}
-	_, err := b.ReadFrom(http.MaxBytesReader(w, r.Body, h.limit))
+	body, err := readBody(w, r, h.limit)
 	if err != nil {
-		h.putBuffer(b)
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			h.refuse(w, r, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(h.limit, 10)+" bytes")
-			return
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return h.refuse(ctx, w, r, o, http.StatusRequestEntityTooLarge, tooBig)
 		}
-		h.refuse(w, r, http.StatusBadRequest, "reading the body failed")
-		return
+		return h.refuse(ctx, w, r, o, http.StatusBadRequest, "reading the body failed")
 	}
-	n, err := ParseNotification(b.Bytes())
-	h.putBuffer(b) // the notification does not refer to the buffer
+	n, err := ParseNotification(body)
 	if err != nil {
-		h.refuse(w, r, http.StatusBadRequest, err.Error())
-		return
+		return h.refuse(ctx, w, r, o, http.StatusBadRequest, err.Error())
+	}
+	o.end.Kind = n.Kind
+	if n.Kind != NotificationUnknown {
+		o.end.EventType = n.Type()
+	}
+	if n.Kind == NotificationFee {
+		o.end.Records = len(n.Fees)
 	}
 	if h.corr != nil {
-		h.corr.Observe(&n)
+		for _, s := range Sightings(&n, h.now()) {
+			if _, err := h.corr.Observe(ctx, s); err != nil {
+				h.logAttrs(ctx, slog.LevelError, "voicecall: correlation store failed", slog.String("error", redact.Text(err.Error(), 512)))
+			}
+		}
 	}
-	status := h.dispatch(r.Context(), &n)
+	status := h.dispatch(ctx, &n, body, o)
 	if status == http.StatusOK {
 		writeAnswer(w, http.StatusOK, successBody)
-		return
+		return status
 	}
 	writeAnswer(w, status, errorBody(status, http.StatusText(status)))
+	return status
 }
 
-func (h *Handler) putBuffer(b *bytes.Buffer) {
-	if b.Cap() <= 2<<20 {
-		h.bufs.Put(b)
+// readBody reads the whole body, up to limit bytes. It allocates
+// firstReadBytes before any byte arrives; once those are filled, it
+// grows to the declared length (at most growToDeclared), then doubles
+// as bytes keep arriving, so memory follows what was received, never
+// what was announced.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	cl := r.ContentLength
+	first := int64(firstReadBytes)
+	if cl >= 0 && cl < first {
+		first = cl + 1 // room to see EOF without growing
+	}
+	buf := make([]byte, 0, first)
+	body := http.MaxBytesReader(w, r.Body, limit)
+	for {
+		if len(buf) == cap(buf) {
+			next := 2 * cap(buf)
+			if cl >= int64(cap(buf)) {
+				next = max(next, int(min(cl+1, growToDeclared)))
+			}
+			buf = slices.Grow(buf, next-len(buf))
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			return buf, nil
+		case err != nil:
+			return buf, err
+		}
 	}
 }
 
 // dispatch calls the callbacks for n and returns the HTTP status to
 // answer.
-func (h *Handler) dispatch(ctx context.Context, n *Notification) int {
+func (h *Handler) dispatch(ctx context.Context, n *Notification, body []byte, o *outcome) int {
 	switch n.Kind {
 	case NotificationStatus:
-		ev := n.Status
-		if h.onStatus == nil {
-			return http.StatusOK
-		}
-		panicked, err := safeCall(ctx, h.onStatus, ev)
-		if err != nil {
-			h.logAttrs(ctx, slog.LevelError, "voicecall: status callback failed; the platform does not re-push status events, the event is lost unless the callback stored it",
-				slog.String("event", string(ev.Type)), slog.String("sessionId", redact.Text(ev.SessionID, 256)),
-				slog.String("called", redact.Phone(ev.Called)), slog.Bool("panic", panicked), slog.String("error", redact.Text(err.Error(), 512)))
-		}
-		if panicked {
-			return http.StatusInternalServerError
-		}
-		return http.StatusOK
+		return h.dispatchStatus(ctx, n.Status, body, o)
 	case NotificationFee:
-		return h.dispatchFees(ctx, n.Fees)
+		return h.dispatchFees(ctx, n.Fees, o)
 	default:
 		ev := n.Unknown
 		if h.onUnknown == nil {
@@ -272,10 +368,11 @@ func (h *Handler) dispatch(ctx context.Context, n *Notification) int {
 				slog.String("event", redact.Text(string(ev.Type), 64)))
 			return http.StatusOK
 		}
-		panicked, err := safeCall(ctx, h.onUnknown, ev)
+		panicked, err := h.timed(o, func() (bool, error) { return safeCall(ctx, h.onUnknown, ev) })
 		if err == nil {
 			return http.StatusOK
 		}
+		o.end.Err = err
 		h.logAttrs(ctx, slog.LevelError, "voicecall: unknown-event callback failed",
 			slog.String("event", redact.Text(string(ev.Type), 64)), slog.Bool("panic", panicked), slog.String("error", redact.Text(err.Error(), 512)))
 		if panicked {
@@ -285,32 +382,141 @@ func (h *Handler) dispatch(ctx context.Context, n *Notification) int {
 	}
 }
 
+// timed runs f, adding its duration to the callback time.
+func (h *Handler) timed(o *outcome, f func() (bool, error)) (bool, error) {
+	t := time.Now()
+	p, err := f()
+	o.end.CallbackDuration += time.Since(t)
+	return p, err
+}
+
+func (h *Handler) dispatchStatus(ctx context.Context, ev *StatusEvent, body []byte, o *outcome) int {
+	if h.onStatus == nil {
+		return http.StatusOK
+	}
+	var key DedupKey
+	if h.statusSeen != nil {
+		key = statusKey(ev)
+		now := h.now()
+		h.statusMu.Lock()
+		_, seen := h.statusSeen.Get(key, now)
+		if !seen {
+			h.statusSeen.Put(key, struct{}{}, now.Add(DefaultStatusDedupTTL), now)
+		}
+		h.statusMu.Unlock()
+		if seen {
+			o.end.Duplicates = 1
+			return http.StatusOK
+		}
+	}
+	panicked, err := h.timed(o, func() (bool, error) { return safeCall(ctx, h.onStatus, ev) })
+	if err == nil {
+		return http.StatusOK
+	}
+	o.end.Err = err
+	if h.statusSeen != nil {
+		h.statusMu.Lock()
+		h.statusSeen.Delete(key)
+		h.statusMu.Unlock()
+	}
+	status := http.StatusOK
+	if panicked {
+		status = http.StatusInternalServerError
+	}
+	if h.onDeadLetter == nil {
+		h.logAttrs(ctx, slog.LevelError, "voicecall: status callback failed; the platform does not re-push status events, the event is lost unless the callback stored it (set OnDeadLetter)",
+			h.statusAttrs(ev, panicked, err)...)
+		return status
+	}
+	h.logAttrs(ctx, slog.LevelError, "voicecall: status callback failed; the event goes to OnDeadLetter", h.statusAttrs(ev, panicked, err)...)
+	dl := &DeadLetter{Event: ev, Body: slices.Clone(body), Err: err}
+	_, dlErr := h.timed(o, func() (bool, error) { return safeCall(ctx, h.onDeadLetter, dl) })
+	if dlErr != nil {
+		h.logAttrs(ctx, slog.LevelError, "voicecall: dead-letter callback failed too; the event is lost unless the platform re-pushes it",
+			h.statusAttrs(ev, false, dlErr)...)
+		return max(status, http.StatusServiceUnavailable)
+	}
+	return status
+}
+
+func (h *Handler) statusAttrs(ev *StatusEvent, panicked bool, err error) []slog.Attr {
+	return []slog.Attr{
+		slog.String("event", string(ev.Type)), slog.String("sessionId", redact.Text(ev.SessionID, 256)),
+		slog.String("called", redact.Phone(ev.Called)), slog.Bool("panic", panicked), slog.String("error", redact.Text(err.Error(), 512)),
+	}
+}
+
+// statusKey is the de-duplication key of a status event: a hash of its
+// type and every field, as for a CDR.
+func statusKey(ev *StatusEvent) DedupKey {
+	var buf [512]byte
+	d := digest{buf: buf[:0]}
+	d.str("voicecall status v1")
+	for _, s := range [...]string{string(ev.Type), ev.SessionID, ev.RawTimestamp, ev.UserData, ev.Caller, ev.Called, ev.StateDesc, string(ev.PartyType), ev.DigitInfo, ev.DisplayCallerNum} {
+		d.str(s)
+	}
+	if ev.HasStateCode {
+		d.num(1)
+		d.num(int64(ev.StateCode))
+	} else {
+		d.num(0)
+	}
+	names := make([]string, 0, len(ev.Extra))
+	for k := range ev.Extra {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		d.str(k)
+		d.str(string(ev.Extra[k]))
+	}
+	return d.key()
+}
+
 // dispatchFees hands each record not handled before to OnFee. It claims
-// a record before the callback, commits it after success and releases
-// it after failure, so that a re-push retries exactly the records that
-// failed.
-func (h *Handler) dispatchFees(ctx context.Context, recs []FeeRecord) int {
-	if h.onFee == nil {
+// the batch's distinct keys in one call, calls OnFee for the acquired
+// ones, then commits the handled and releases the failed, so that a
+// re-push retries exactly the records that failed. A second copy of a
+// record inside one batch is counted as a duplicate.
+func (h *Handler) dispatchFees(ctx context.Context, recs []FeeRecord, o *outcome) int {
+	if h.onFee == nil || len(recs) == 0 {
 		return http.StatusOK
 	}
 	status := http.StatusOK
-	fail := func(s int) {
-		if s > status {
-			status = s
+	fail := func(s int) { status = max(status, s) }
+	keys := make([]DedupKey, len(recs))
+	first := make(map[DedupKey]int, len(recs)) // key -> index in uniq
+	uniq := make([]DedupKey, 0, len(recs))
+	for i := range recs {
+		keys[i] = recs[i].DedupKey()
+		if _, ok := first[keys[i]]; !ok {
+			first[keys[i]] = len(uniq)
+			uniq = append(uniq, keys[i])
 		}
 	}
+	claims, err := h.dedup.Claim(ctx, uniq)
+	if err == nil && len(claims) != len(uniq) {
+		err = errors.New("voicecall: dedup store returned " + strconv.Itoa(len(claims)) + " results for " + strconv.Itoa(len(uniq)) + " keys")
+	}
+	if err != nil {
+		h.logAttrs(ctx, slog.LevelError, "voicecall: dedup store failed; answering 503 so that the platform re-pushes the batch",
+			slog.Int("records", len(recs)), slog.String("error", redact.Text(err.Error(), 512)))
+		o.end.Err = err
+		return http.StatusServiceUnavailable
+	}
 	detached := context.WithoutCancel(ctx)
-	handled, skipped := 0, 0
+	seen := make([]bool, len(uniq))
+	var handled, failed []DedupKey
+	skipped := 0
 	for i := range recs {
 		rec := &recs[i]
-		key := rec.DedupKey()
-		claim, err := h.dedup.Claim(ctx, key)
-		if err != nil {
-			h.logRecord(ctx, slog.LevelError, "voicecall: dedup store failed; answering 503 so that the platform re-pushes the batch", rec, err)
-			fail(http.StatusServiceUnavailable)
+		u := first[keys[i]]
+		if seen[u] {
+			skipped++ // a second copy inside this batch
 			continue
 		}
-		switch claim {
+		seen[u] = true
+		switch claims[u] {
 		case ClaimAcquired:
 		case ClaimDone:
 			skipped++
@@ -324,11 +530,10 @@ func (h *Handler) dispatchFees(ctx context.Context, recs []FeeRecord) int {
 			fail(http.StatusServiceUnavailable)
 			continue
 		}
-		panicked, err := safeCall(ctx, h.onFee, rec)
+		panicked, err := h.timed(o, func() (bool, error) { return safeCall(ctx, h.onFee, rec) })
 		if err != nil {
-			if relErr := h.dedup.Release(detached, key); relErr != nil {
-				h.logRecord(ctx, slog.LevelError, "voicecall: releasing a CDR claim failed; the record is retried when the claim expires", rec, relErr)
-			}
+			failed = append(failed, keys[i])
+			o.end.Err = err
 			h.logRecord(ctx, slog.LevelError, "voicecall: CDR callback failed; answering 5xx so that the platform re-pushes the batch", rec, err)
 			if panicked {
 				fail(http.StatusInternalServerError)
@@ -337,15 +542,26 @@ func (h *Handler) dispatchFees(ctx context.Context, recs []FeeRecord) int {
 			}
 			continue
 		}
-		handled++
-		if err := h.dedup.Commit(detached, key); err != nil {
-			// The record was handled; the platform will not re-push a batch
-			// answered 200, so only a later manual push could repeat it.
-			h.logRecord(ctx, slog.LevelError, "voicecall: recording a handled CDR in the dedup store failed", rec, err)
+		handled = append(handled, keys[i])
+	}
+	if len(handled) > 0 {
+		if err := h.dedup.Commit(detached, handled); err != nil {
+			// The records were handled; the platform will not re-push a
+			// batch answered 200, so only a later manual push could repeat
+			// them.
+			h.logAttrs(ctx, slog.LevelError, "voicecall: recording handled CDRs in the dedup store failed",
+				slog.Int("records", len(handled)), slog.String("error", redact.Text(err.Error(), 512)))
 		}
 	}
+	if len(failed) > 0 {
+		if err := h.dedup.Release(detached, failed); err != nil {
+			h.logAttrs(ctx, slog.LevelError, "voicecall: releasing CDR claims failed; the records are retried when the claims expire",
+				slog.Int("records", len(failed)), slog.String("error", redact.Text(err.Error(), 512)))
+		}
+	}
+	o.end.Duplicates = skipped
 	h.logAttrs(ctx, slog.LevelDebug, "voicecall: CDR batch received",
-		slog.Int("records", len(recs)), slog.Int("handled", handled), slog.Int("duplicates", skipped), slog.Int("status", status))
+		slog.Int("records", len(recs)), slog.Int("handled", len(handled)), slog.Int("duplicates", skipped), slog.Int("status", status))
 	return status
 }
 
@@ -381,19 +597,22 @@ func (h *Handler) logAttrs(ctx context.Context, level slog.Level, msg string, at
 	}
 }
 
-// refuse answers a request the Handler will not process, and logs why.
-func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
-	h.logAttrs(r.Context(), slog.LevelWarn, "voicecall: notification refused",
+// refuse answers a request the Handler will not process, logs why, and
+// returns the status.
+func (h *Handler) refuse(ctx context.Context, w http.ResponseWriter, r *http.Request, o *outcome, status int, reason string) int {
+	h.logAttrs(ctx, slog.LevelWarn, "voicecall: notification refused",
 		slog.Int("status", status), slog.String("method", redact.Text(r.Method, 16)),
 		slog.String("remote", redact.Text(r.RemoteAddr, 64)), slog.String("reason", redact.Text(reason, 512)))
+	o.end.Err = errors.New(redact.Text(reason, 512))
 	writeAnswer(w, status, errorBody(status, reason))
+	return status
 }
 
 func errorBody(status int, desc string) string {
 	b, _ := json.Marshal(struct {
 		ResultCode string `json:"resultcode"`
 		ResultDesc string `json:"resultdesc"`
-	}{strconv.Itoa(status), desc})
+	}{strconv.Itoa(status), redact.Text(desc, 512)})
 	return string(b)
 }
 
@@ -403,15 +622,4 @@ func writeAnswer(w http.ResponseWriter, status int, body string) {
 	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
-}
-
-// isJSONContentType reports whether v is application/json, with any
-// parameters, a charset parameter (if any) being UTF-8.
-func isJSONContentType(v string) bool {
-	mt, params, err := mime.ParseMediaType(v)
-	if err != nil || mt != "application/json" {
-		return false
-	}
-	cs, ok := params["charset"]
-	return !ok || strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8")
 }

@@ -3,16 +3,15 @@ package voicecall
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -181,22 +180,19 @@ func TestHandlerRefusals(t *testing.T) {
 		assert.Equal(t, http.StatusMethodNotAllowed, w.Code, m)
 		assert.Equal(t, "POST", w.Header().Get("Allow"), m)
 	}
-	for _, ct := range []string{"application/json", "application/json;charset=UTF-8", "application/json; charset=utf-8", "Application/JSON"} {
+	// Finding 3: any Content-Type is accepted when the body is JSON (the
+	// platform's pages call the body a byte stream; a 415 loses the push).
+	for _, ct := range []string{"application/json", "application/json;charset=UTF-8", "application/json; charset=utf-8", "Application/JSON",
+		"", "text/plain", "application/octet-stream", "application/x-www-form-urlencoded", "application/json;charset=GBK", "application/json; charset=", "application/jsonx"} {
 		w := serve(t, h, http.MethodPost, ct, callout)
 		assert.Equal(t, http.StatusOK, w.Code, ct)
 		assert.Equal(t, ContentType, w.Header().Get("Content-Type"))
 	}
-	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded", "application/json;charset=GBK", "application/json; charset=", "application/jsonx"} {
-		w := serve(t, h, http.MethodPost, ct, callout)
-		assert.Equal(t, http.StatusUnsupportedMediaType, w.Code, ct)
-	}
 	calls := rec.calls()
 	for _, f := range []string{
 		"bad_truncated.json", "bad_empty.json", "bad_invalid_utf8.json", "bad_deep_nested.json", "bad_not_object.json",
-		"bad_dup_eventtype.json", "bad_dup_eventtype_case.json", "bad_dup_eventtype_escaped.json", "bad_dup_feelst.json",
-		"bad_missing_eventtype.json", "bad_eventtype_number.json", "bad_fee_51.json", "bad_fee_empty.json",
-		"bad_fee_missing_feelst.json", "bad_fee_no_session.json", "bad_fee_wrong_type.json",
-		"bad_status_no_statusinfo.json", "bad_status_no_session.json", "bad_status_statecode_type.json",
+		"bad_dup_eventtype.json", "bad_dup_eventtype_escaped.json", "bad_dup_feelst.json",
+		"bad_missing_eventtype.json", "bad_eventtype_number.json", "bad_fee_missing_feelst.json",
 	} {
 		w := serve(t, h, http.MethodPost, ContentType, readNotification(t, f))
 		assert.Equal(t, http.StatusBadRequest, w.Code, f)
@@ -204,6 +200,7 @@ func TestHandlerRefusals(t *testing.T) {
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &ans), f)
 		assert.Equal(t, "400", ans.ResultCode, f)
 		assert.True(t, strings.HasPrefix(ans.ResultDesc, "voicecall: parse notification: "), ans.ResultDesc)
+		assert.Less(t, len(ans.ResultDesc), 200, "a short reason")
 	}
 	assert.Equal(t, calls, rec.calls(), "a malformed body dispatches nothing")
 }
@@ -422,27 +419,35 @@ type flakyStore struct {
 	*MemoryDedup
 	claimErr, commitErr, releaseErr error
 	result                          ClaimResult
+	extra                           int // results beyond len(keys)
 }
 
-func (s *flakyStore) Claim(ctx context.Context, key string) (ClaimResult, error) {
-	if s.claimErr != nil || s.result != 0 {
-		return s.result, s.claimErr
+func (s *flakyStore) Claim(ctx context.Context, keys []DedupKey) ([]ClaimResult, error) {
+	if s.claimErr != nil {
+		return nil, s.claimErr
 	}
-	return s.MemoryDedup.Claim(ctx, key)
+	if s.result != 0 {
+		out := make([]ClaimResult, len(keys)+s.extra)
+		for i := range out {
+			out[i] = s.result
+		}
+		return out, nil
+	}
+	return s.MemoryDedup.Claim(ctx, keys)
 }
 
-func (s *flakyStore) Commit(ctx context.Context, key string) error {
+func (s *flakyStore) Commit(ctx context.Context, keys []DedupKey) error {
 	if s.commitErr != nil {
 		return s.commitErr
 	}
-	return s.MemoryDedup.Commit(ctx, key)
+	return s.MemoryDedup.Commit(ctx, keys)
 }
 
-func (s *flakyStore) Release(ctx context.Context, key string) error {
+func (s *flakyStore) Release(ctx context.Context, keys []DedupKey) error {
 	if s.releaseErr != nil {
 		return s.releaseErr
 	}
-	return s.MemoryDedup.Release(ctx, key)
+	return s.MemoryDedup.Release(ctx, keys)
 }
 
 func TestHandlerDedupStoreFailures(t *testing.T) {
@@ -462,6 +467,11 @@ func TestHandlerDedupStoreFailures(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, ContentType, body).Code)
 	assert.Zero(t, calls)
 
+	store.result, store.extra = ClaimAcquired, 1
+	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, ContentType, body).Code, "a result count that does not match is a store failure")
+	assert.Zero(t, calls)
+	store.extra = 0
+
 	store.result, store.commitErr = 0, errors.New("commit lost")
 	assert.Equal(t, http.StatusOK, serve(t, h, http.MethodPost, ContentType, body).Code, "the record was handled")
 	assert.Equal(t, 1, calls)
@@ -475,389 +485,402 @@ func TestHandlerDedupStoreFailures(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h2, http.MethodPost, ContentType, body).Code)
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func TestMemoryDedup(t *testing.T) {
+// TestHandlerFindings: each body of the receiver review that was lost
+// (answered 200 without a callback, or refused) now reaches its callback,
+// over loopback HTTP.
+func TestHandlerFindings(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	d := NewMemoryDedup(0, 0)
-	d.now = clock.now
-	assert.Equal(t, DefaultDedupTTL, d.ttl)
-
-	claim := func(key string) ClaimResult {
-		r, err := d.Claim(ctx, key)
-		require.NoError(t, err)
-		return r
+	rec := newRecorder()
+	var mu sync.Mutex
+	var userData []string
+	cfg := rec.config()
+	onStatus := cfg.OnStatus
+	cfg.OnStatus = func(ctx context.Context, ev *StatusEvent) error {
+		mu.Lock()
+		userData = append(userData, ev.UserData)
+		mu.Unlock()
+		return onStatus(ctx, ev)
 	}
-	assert.Equal(t, ClaimAcquired, claim("a"))
-	assert.Equal(t, ClaimBusy, claim("a"))
-	require.NoError(t, d.Release(ctx, "a"))
-	assert.Equal(t, ClaimAcquired, claim("a"))
-	require.NoError(t, d.Commit(ctx, "a"))
-	assert.Equal(t, ClaimDone, claim("a"))
-	require.NoError(t, d.Release(ctx, "a"))
-	assert.Equal(t, ClaimDone, claim("a"), "release does not undo a commit")
-
-	// A claim never committed nor released expires after the lease.
-	assert.Equal(t, ClaimAcquired, claim("b"))
-	clock.add(DefaultClaimLease - time.Second)
-	assert.Equal(t, ClaimBusy, claim("b"))
-	clock.add(2 * time.Second)
-	assert.Equal(t, ClaimAcquired, claim("b"))
-
-	// Done keys are remembered for the TTL: all 7 deliveries over 6 hours.
-	for range 6 {
-		clock.add(time.Hour)
-		assert.Equal(t, ClaimDone, claim("a"))
-	}
-	clock.add(2 * time.Hour)
-	assert.Equal(t, ClaimAcquired, claim("a"), "forgotten after 8 hours")
-
-	assert.Equal(t, "acquired", ClaimAcquired.String())
-	assert.Equal(t, "done", ClaimDone.String())
-	assert.Equal(t, "busy", ClaimBusy.String())
-	assert.Equal(t, "ClaimResult(0)", ClaimResult(0).String())
-}
-
-func TestMemoryDedupBound(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := NewMemoryDedup(time.Hour, 3)
-	for i := range 1000 {
-		key := fmt.Sprint(i)
-		r, err := d.Claim(ctx, key)
+	srv := httptest.NewServer(newHandler(t, cfg))
+	defer srv.Close()
+	post := func(contentType string, body []byte) int {
+		resp, err := srv.Client().Post(srv.URL, contentType, bytes.NewReader(body))
 		require.NoError(t, err)
-		require.Equal(t, ClaimAcquired, r)
-		if i%2 == 0 {
-			require.NoError(t, d.Commit(ctx, key))
-		} else {
-			require.NoError(t, d.Release(ctx, key))
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode
+	}
+	// 1. "FEE" with only OnFee reached nothing; "Disconnect" was unknown.
+	assert.Equal(t, 200, post(ContentType, readNotification(t, "fee_eventtype_upper.json")))
+	assert.Equal(t, []string{seedSessionID}, rec.order)
+	assert.Equal(t, 200, post(ContentType, readNotification(t, "status_disconnect_mixed_case.json")))
+	assert.Equal(t, []string{"disconnect 1201_613_4294967295_20190124030455@callenabler245.huaweicaas.com"}, rec.statuses)
+	// 2. A status event without sessionId was a 400.
+	assert.Equal(t, 200, post(ContentType, []byte(`{"eventType":"answer","statusInfo":{"userData":"vc0123456789abcdef0123456789abcdef"}}`)))
+	assert.Equal(t, "answer ", rec.statuses[1])
+	assert.Equal(t, "vc0123456789abcdef0123456789abcdef", userData[1])
+	// 3. text/plain, octet-stream, no Content-Type were a 415.
+	for i, ct := range []string{"text/plain", "application/octet-stream", ""} {
+		body := fmt.Sprintf(`{"eventType":"callout","statusInfo":{"sessionId":"ct%d"}}`, i)
+		req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
+		require.NoError(t, err)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
 		}
-		assert.LessOrEqual(t, d.Len(), 3)
-		assert.LessOrEqual(t, len(d.set.queue), 3+65, "the queue is compacted")
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode, ct)
 	}
-	r, _ := d.Claim(ctx, "998")
-	assert.Equal(t, ClaimDone, r, "recent keys are kept")
-	r, _ = d.Claim(ctx, "0")
-	assert.Equal(t, ClaimAcquired, r, "the oldest keys are dropped at the bound")
+	assert.Equal(t, []string{"callout ct0", "callout ct1", "callout ct2"}, rec.statuses[2:])
+	// 4. An integer as a string, and a 51-record batch, were a 400.
+	assert.Equal(t, 200, post(ContentType, readNotification(t, "fee_string_int.json")))
+	assert.Equal(t, "1201_900_4294967295_20190124030500@callenabler245.huaweicaas.com", rec.order[1])
+	assert.Equal(t, 200, post(ContentType, readNotification(t, "fee_51.json")))
+	assert.Len(t, rec.order, 2+51)
 }
 
-// Push signature vectors of voicecall-api.md §5.2.
-const (
-	pushSecret  = "myAppSecret"
-	pushNonce   = "66C92B11FF8A425FB8D4CCFE0ED9ED1F"
-	pushCreated = "2018-02-12T15:30:20Z"
-	pushURL     = "https://www.huawei.com:9330/fee"
-)
-
-func TestSignPushVectors(t *testing.T) {
+// TestHandlerForgedRecordDoesNotSuppressGenuine: finding 8. A forged CDR
+// with a genuine record's sessionId and icid, pushed first, no longer
+// makes the genuine record skip OnFee.
+func TestHandlerForgedRecordDoesNotSuppressGenuine(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, "a8GQi36zPRy+sXysQJnoN+eLkwoFIzpS34jil3d0ZvQ=", SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, PushLayoutNewline).PasswordDigest)
-	assert.Equal(t, "RTbVvFrV4Ou9k4XJOkUnTdp43hklwbbcONn4Jbpz5FY=", SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, PushLayoutConcat).PasswordDigest)
-	assert.Equal(t, SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, PushLayoutNewline), SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, 0))
-}
-
-func TestPushVerification(t *testing.T) {
-	t.Parallel()
-	created, err := time.Parse(CreatedLayout, pushCreated)
+	rec := newRecorder()
+	var mu sync.Mutex
+	var callees []string
+	cfg := rec.config()
+	cfg.OnFee = func(_ context.Context, r *FeeRecord) error {
+		mu.Lock()
+		defer mu.Unlock()
+		callees = append(callees, r.CalleeNum)
+		return nil
+	}
+	h := newHandler(t, cfg)
+	genuine := readNotification(t, "fee_seed.json")
+	n, err := ParseNotification(genuine)
 	require.NoError(t, err)
-	signed := func(url, created string, layout PushLayout) string {
-		return SignPush("myAppKey", pushSecret, url, pushNonce, created, layout).HeaderValue()
-	}
-	tests := []struct {
-		name    string
-		cfg     PushVerification
-		headers []string
-		now     time.Time
-		want    int
-	}{
-		{name: "newline layout", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 200},
-		{name: "concat layout", headers: []string{signed(pushURL, pushCreated, PushLayoutConcat)}, want: 200},
-		{name: "created 4 min ahead", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, now: created.Add(-4 * time.Minute), want: 200},
-		{name: "created 4 min behind", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, now: created.Add(4 * time.Minute), want: 200},
-		{name: "created 6 min behind", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, now: created.Add(6 * time.Minute), want: 401},
-		{name: "created 6 min ahead", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, now: created.Add(-6 * time.Minute), want: 401},
-		{name: "beijing created with offset", cfg: PushVerification{CreatedOffset: 8 * time.Hour},
-			headers: []string{signed(pushURL, "2018-02-12T23:30:20Z", PushLayoutNewline)}, want: 200},
-		{name: "beijing created without offset", headers: []string{signed(pushURL, "2018-02-12T23:30:20Z", PushLayoutNewline)}, want: 401},
-		{name: "no header", want: 401},
-		{name: "no header allowed", cfg: PushVerification{AllowUnsigned: true}, want: 200},
-		{name: "bad header with AllowUnsigned", cfg: PushVerification{AllowUnsigned: true}, headers: []string{"garbage"}, want: 401},
-		{name: "garbage", headers: []string{"garbage"}, want: 401},
-		{name: "two headers", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline), signed(pushURL, pushCreated, PushLayoutNewline)}, want: 401},
-		{name: "another url", headers: []string{signed("https://www.huawei.com:9330/status", pushCreated, PushLayoutNewline)}, want: 401},
-		{name: "second configured url", cfg: PushVerification{URLs: []string{"https://a.example/status", pushURL}}, headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 200},
-		{name: "default port added", cfg: PushVerification{URLs: []string{"https://hooks.example.com/fee"}}, headers: []string{signed("https://hooks.example.com:443/fee", pushCreated, PushLayoutNewline)}, want: 200},
-		{name: "default port removed", cfg: PushVerification{URLs: []string{"http://hooks.example.com:80/fee"}}, headers: []string{signed("http://hooks.example.com/fee", pushCreated, PushLayoutConcat)}, want: 200},
-		{name: "wrong secret", headers: []string{SignPush("myAppKey", "other", pushURL, pushNonce, pushCreated, PushLayoutNewline).HeaderValue()}, want: 401},
-		{name: "app key checked", cfg: PushVerification{AppKey: "otherKey"}, headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 401},
-		{name: "app key matches", cfg: PushVerification{AppKey: "myAppKey"}, headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 200},
-		{name: "31-byte digest", headers: []string{Token{Username: "k", PasswordDigest: base64.StdEncoding.EncodeToString(make([]byte, 31)), Nonce: pushNonce, Created: pushCreated}.HeaderValue()}, want: 401},
-		{name: "unpadded digest", headers: []string{strings.Replace(signed(pushURL, pushCreated, PushLayoutNewline), `=",Nonce`, `",Nonce`, 1)}, want: 401},
-		{name: "created with zone", headers: []string{signed(pushURL, "2018-02-12T15:30:20+00:00", PushLayoutNewline)}, want: 401},
-	}
-	body := readNotification(t, "status_callout_seed.json")
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			cfg := tt.cfg
-			cfg.AppSecret = pushSecret
-			if cfg.URLs == nil {
-				cfg.URLs = []string{pushURL}
-			}
-			calls := 0
-			h := newHandler(t, HandlerConfig{Verification: &cfg, OnStatus: func(context.Context, *StatusEvent) error { calls++; return nil }})
-			now := tt.now
-			if now.IsZero() {
-				now = created
-			}
-			h.now = func() time.Time { return now }
-			req := httptest.NewRequest(http.MethodPost, "http://proxy.internal/rewritten", bytes.NewReader(body))
-			req.Header.Set("Content-Type", ContentType)
-			for _, v := range tt.headers {
-				req.Header.Add(HeaderXAKSK, v)
-			}
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, req)
-			assert.Equal(t, tt.want, w.Code, w.Body.String())
-			if tt.want == 401 {
-				assert.Zero(t, calls)
-				assert.Contains(t, w.Body.String(), "push verification")
-			}
-		})
-	}
+	forged := n
+	forged.Fees = []FeeRecord{n.Fees[0]}
+	forged.Fees[0].CalleeNum = "+8613000000000"
+	forged.Fees[0].CallOutAnswerTime, forged.Fees[0].RawTimes.CallOutAnswerTime = time.Time{}, ""
+	forgedBody, err := json.Marshal(forged)
+	require.NoError(t, err)
+
+	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, forgedBody).Code)
+	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, genuine).Code)
+	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, genuine).Code, "the genuine re-push is a duplicate")
+	assert.Equal(t, []string{"+8613000000000", n.Fees[0].CalleeNum}, callees, "both reach OnFee, the genuine one once")
 }
 
-func TestPushVerificationReplay(t *testing.T) {
+// TestHandlerDuplicateInBatch: two copies of one record inside one batch
+// are handled once, and the batch is answered 200 (never 503 forever).
+func TestHandlerDuplicateInBatch(t *testing.T) {
 	t.Parallel()
-	created, _ := time.Parse(CreatedLayout, pushCreated)
+	rec := newRecorder()
+	h := newHandler(t, rec.config())
+	body := []byte(`{"eventType":"fee","feeLst":[{"sessionId":"s1","icid":"i1"},{"sessionId":"s2"},{"icid":"i1","sessionId":"s1"}]}`)
+	var ends []NotificationEndInfo
+	h.hooks.NotificationEnd = func(_ context.Context, info NotificationEndInfo) { ends = append(ends, info) }
+	for range 3 {
+		assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, body).Code)
+	}
+	assert.Equal(t, []string{"s1", "s2"}, rec.order)
+	require.Len(t, ends, 3)
+	assert.Equal(t, 3, ends[0].Records)
+	assert.Equal(t, 1, ends[0].Duplicates)
+	assert.Equal(t, 3, ends[2].Duplicates)
+}
+
+func TestHandlerDeadLetter(t *testing.T) {
+	t.Parallel()
 	var logs logSink
-	h := newHandler(t, HandlerConfig{Logger: logs.logger(), Verification: &PushVerification{AppSecret: pushSecret, URLs: []string{pushURL}}})
-	now := created
-	h.now = func() time.Time { return now }
-	header := SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, PushLayoutNewline).HeaderValue()
-	push := func(header string) int {
-		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(readNotification(t, "status_callout_seed.json")))
-		req.Header.Set("Content-Type", ContentType)
-		req.Header.Set(HeaderXAKSK, header)
+	var letters []*DeadLetter
+	var dlErr error
+	h := newHandler(t, HandlerConfig{
+		Logger: logs.logger(),
+		OnStatus: func(_ context.Context, ev *StatusEvent) error {
+			if ev.SessionID == "panic" {
+				panic("boom")
+			}
+			return errors.New("database down")
+		},
+		OnDeadLetter: func(_ context.Context, dl *DeadLetter) error {
+			letters = append(letters, dl)
+			return dlErr
+		},
+	})
+	body := readNotification(t, "status_disconnect.json")
+	w := serve(t, h, http.MethodPost, ContentType, body)
+	assert.Equal(t, 200, w.Code, "the event is kept by the dead letter")
+	require.Len(t, letters, 1)
+	assert.Equal(t, body, letters[0].Body, "the raw body, to replay")
+	assert.Equal(t, StateCalleeNoAnswer, letters[0].Event.StateCode)
+	assert.ErrorContains(t, letters[0].Err, "database down")
+	replayed, err := ParseNotification(letters[0].Body)
+	require.NoError(t, err)
+	assert.Equal(t, letters[0].Event, replayed.Status)
+	assert.Contains(t, logs.String(), "goes to OnDeadLetter")
+	assert.NotContains(t, logs.String(), "+8613500000001")
+
+	assert.Equal(t, 500, serve(t, h, http.MethodPost, ContentType, []byte(`{"eventType":"answer","statusInfo":{"sessionId":"panic"}}`)).Code)
+	require.Len(t, letters, 2)
+	assert.ErrorContains(t, letters[1].Err, "callback panicked")
+
+	dlErr = errors.New("disk full")
+	assert.Equal(t, 503, serve(t, h, http.MethodPost, ContentType, body).Code, "both failed: 503 in case the platform re-pushes")
+	assert.Contains(t, logs.String(), "disk full")
+
+	// A succeeding OnStatus sends nothing to the dead letter.
+	ok := newHandler(t, HandlerConfig{
+		OnStatus:     func(context.Context, *StatusEvent) error { return nil },
+		OnDeadLetter: func(context.Context, *DeadLetter) error { t.Error("dead letter called"); return nil },
+	})
+	assert.Equal(t, 200, serve(t, ok, http.MethodPost, ContentType, body).Code)
+}
+
+func TestHandlerDedupStatus(t *testing.T) {
+	t.Parallel()
+	for _, dedup := range []bool{false, true} {
+		rec := newRecorder()
+		cfg := rec.config()
+		cfg.DedupStatus = dedup
+		h := newHandler(t, cfg)
+		body := readNotification(t, "status_disconnect.json")
+		for range 3 {
+			assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, body).Code)
+		}
+		other := bytes.Replace(body, []byte("03:05:01"), []byte("03:05:02"), 1)
+		assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, other).Code)
+		if dedup {
+			assert.Len(t, rec.statuses, 2, "identical events once; a different timestamp is another event")
+		} else {
+			assert.Len(t, rec.statuses, 4, "off by default")
+		}
+	}
+	// A failed event is forgotten, so that a copy is handled.
+	fails := 1
+	var calls int
+	h := newHandler(t, HandlerConfig{DedupStatus: true, OnStatus: func(context.Context, *StatusEvent) error {
+		calls++
+		if fails > 0 {
+			fails--
+			return errors.New("x")
+		}
+		return nil
+	}})
+	body := readNotification(t, "status_callout_seed.json")
+	serve(t, h, http.MethodPost, ContentType, body)
+	serve(t, h, http.MethodPost, ContentType, body)
+	serve(t, h, http.MethodPost, ContentType, body)
+	assert.Equal(t, 2, calls)
+}
+
+// TestHandlerHooks: the hooks fire for every push, refusals included,
+// with the right information; a panicking hook breaks nothing; no phone
+// number, secret or X-AKSK value reaches them.
+func TestHandlerHooks(t *testing.T) {
+	t.Parallel()
+	type ctxKey struct{}
+	var mu sync.Mutex
+	var starts []NotificationStartInfo
+	var ends []NotificationEndInfo
+	var sawCtx []bool
+	hooks := &HandlerHooks{
+		NotificationStart: func(ctx context.Context, info NotificationStartInfo) context.Context {
+			mu.Lock()
+			defer mu.Unlock()
+			starts = append(starts, info)
+			return context.WithValue(ctx, ctxKey{}, "span")
+		},
+		NotificationEnd: func(ctx context.Context, info NotificationEndInfo) {
+			mu.Lock()
+			defer mu.Unlock()
+			ends = append(ends, info)
+			sawCtx = append(sawCtx, ctx.Value(ctxKey{}) == "span")
+		},
+	}
+	var cbCtx []bool
+	cfg := HandlerConfig{
+		Hooks: hooks,
+		OnFee: func(ctx context.Context, r *FeeRecord) error {
+			cbCtx = append(cbCtx, ctx.Value(ctxKey{}) == "span")
+			if r.SessionID == "fail" {
+				return errors.New("nope")
+			}
+			return nil
+		},
+		OnStatus: func(ctx context.Context, ev *StatusEvent) error {
+			cbCtx = append(cbCtx, ctx.Value(ctxKey{}) == "span")
+			return nil
+		},
+	}
+	h := newHandler(t, cfg)
+	reqAt := func(method, path string, body []byte) int {
+		req := httptest.NewRequest(method, path, bytes.NewReader(body))
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		return w.Code
 	}
-	assert.Equal(t, 200, push(header))
-	now = now.Add(time.Minute)
-	assert.Equal(t, 401, push(header), "replayed inside the window")
-	assert.Contains(t, logs.String(), "Nonce was already used")
-	other := SignPush("k", pushSecret, pushURL, "AAAA"+pushNonce[4:], pushCreated, PushLayoutNewline).HeaderValue()
-	assert.Equal(t, 200, push(other), "a fresh nonce passes")
-	assert.NotContains(t, logs.String(), pushNonce, "X-AKSK values are never logged")
-	assert.NotContains(t, logs.String(), "a8GQi36zPRy")
-}
+	batch := readNotification(t, "fee_batch50.json")
+	assert.Equal(t, 200, reqAt(http.MethodPost, "/fee", batch))
+	assert.Equal(t, 200, reqAt(http.MethodPost, "/fee", batch))
+	assert.Equal(t, 200, reqAt(http.MethodPost, "/status", readNotification(t, "status_disconnect.json")))
+	assert.Equal(t, 405, reqAt(http.MethodGet, "/status", nil))
+	assert.Equal(t, 400, reqAt(http.MethodPost, "/status", readNotification(t, "bad_truncated.json")))
+	assert.Equal(t, 503, reqAt(http.MethodPost, "/fee", []byte(`{"eventType":"fee","feeLst":[{"sessionId":"fail","calleeNum":"+8613500000001"}]}`)))
 
-func TestNewHandlerVerificationErrors(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		cfg  PushVerification
-		want string
-	}{
-		{PushVerification{URLs: []string{pushURL}}, "AppSecret: missing"},
-		{PushVerification{AppSecret: "s"}, "URLs: missing"},
-		{PushVerification{AppSecret: "s", URLs: []string{"/fee"}}, "URLs[0]: must be an absolute http or https URL"},
-		{PushVerification{AppSecret: "s", URLs: []string{pushURL, "ftp://x/y"}}, "URLs[1]"},
-		{PushVerification{AppSecret: "s", URLs: []string{pushURL}, Tolerance: -1}, "Tolerance"},
-	} {
-		_, err := NewHandler(HandlerConfig{Verification: &c.cfg})
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "voicecall: new handler: invalid Verification."+c.want)
-		assert.NotContains(t, err.Error(), "s\"")
-	}
-	vs, err := urlVariants("https://[::1]/fee")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"https://[::1]/fee", "https://[::1]:443/fee"}, vs)
-	vs, err = urlVariants("https://[::1]:443/fee")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"https://[::1]:443/fee", "https://[::1]/fee"}, vs)
-	vs, err = urlVariants("https://h:8443/fee?a=1")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"https://h:8443/fee?a=1"}, vs)
-}
+	mu.Lock()
+	require.Len(t, starts, 6)
+	require.Len(t, ends, 6)
+	assert.Equal(t, NotificationStartInfo{Path: "/fee"}, starts[0])
+	assert.Equal(t, "/status", starts[2].Path)
+	assert.Equal(t, []bool{true, true, true, true, true, true}, sawCtx, "End gets Start's context")
+	assert.NotContains(t, cbCtx, false, "callbacks get Start's context")
 
-// FuzzVerifyPush: verification never accepts a header unless its digest
-// is the HMAC of a configured URL variant in a documented layout, as an
-// independent oracle computes it, and Created is inside the window.
-func FuzzVerifyPush(f *testing.F) {
-	f.Add("", pushNonce, pushCreated, "", true, false)
-	f.Add("", pushNonce, pushCreated, "", true, true)
-	f.Add("", pushNonce, "2018-02-12T15:36:20Z", "", true, false)
-	f.Add("", "n", pushCreated, "a8GQi36zPRy+sXysQJnoN+eLkwoFIzpS34jil3d0ZvQ=", false, false)
-	f.Add(`UsernameToken Username="k",PasswordDigest="a8GQi36zPRy+sXysQJnoN+eLkwoFIzpS34jil3d0ZvQ=",Nonce="66C92B11FF8A425FB8D4CCFE0ED9ED1F",Created="2018-02-12T15:30:20Z"`, "", "", "", false, false)
-	f.Add(`UsernameToken Username="k", PasswordDigest="RTbVvFrV4Ou9k4XJOkUnTdp43hklwbbcONn4Jbpz5FY=", Nonce="66C92B11FF8A425FB8D4CCFE0ED9ED1F", Created="2018-02-12T15:30:20Z"`, "", "", "", false, false)
-	f.Add("", pushNonce, pushCreated, "AAAA", false, false)
-	now, _ := time.Parse(CreatedLayout, pushCreated)
-	urls := []string{pushURL, "https://www.huawei.com:9330/status"}
-	// The oracle's accepted messages: every URL variant, both layouts.
-	oracle := func(nonce, created string, mac []byte) bool {
-		for _, u := range []string{pushURL, "https://www.huawei.com:9330/status"} {
-			for _, msg := range []string{u + nonce + created, u + "\n" + nonce + "\n" + created} {
-				m := hmac.New(sha256.New, []byte(pushSecret))
-				m.Write([]byte(msg))
-				if bytes.Equal(m.Sum(nil), mac) {
-					return true
-				}
-			}
-		}
-		return false
+	assert.Equal(t, NotificationFee, ends[0].Kind)
+	assert.Equal(t, EventFee, ends[0].EventType)
+	assert.Equal(t, 50, ends[0].Records)
+	assert.Zero(t, ends[0].Duplicates)
+	assert.Equal(t, 200, ends[0].Status)
+	assert.Empty(t, ends[0].Verification)
+	assert.Positive(t, ends[0].CallbackDuration)
+	assert.NoError(t, ends[0].Err)
+	assert.Equal(t, 50, ends[1].Duplicates, "the re-push")
+	assert.Equal(t, NotificationStatus, ends[2].Kind)
+	assert.Equal(t, EventDisconnect, ends[2].EventType)
+	assert.Equal(t, NotificationEndInfo{Status: 405, Err: ends[3].Err}, ends[3], "refused before parsing: Kind 0")
+	assert.ErrorContains(t, ends[3].Err, "method not allowed")
+	assert.Equal(t, 400, ends[4].Status)
+	assert.Zero(t, ends[4].Kind)
+	assert.Error(t, ends[4].Err)
+	assert.Equal(t, 503, ends[5].Status)
+	assert.ErrorContains(t, ends[5].Err, "nope")
+	all := fmt.Sprintf("%+v %+v", starts, ends)
+	for _, number := range []string{"+8613500000001", "8613500000001", "+8613500027919", "+8675528000088"} {
+		assert.NotContains(t, all, number)
 	}
-	f.Fuzz(func(t *testing.T, raw, nonce, created, digest string, sign, concat bool) {
-		header := raw
-		if header == "" {
-			if sign {
-				layout := PushLayoutNewline
-				if concat {
-					layout = PushLayoutConcat
-				}
-				digest = SignPush("k", pushSecret, pushURL, nonce, created, layout).PasswordDigest
-			}
-			header = Token{Username: "k", PasswordDigest: digest, Nonce: nonce, Created: created}.HeaderValue()
-		}
-		v, err := newPushVerifier(&PushVerification{AppSecret: pushSecret, URLs: urls})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v.verify([]string{header}, now) != nil {
-			return
-		}
-		tok, err := ParseToken(header)
-		if err != nil {
-			t.Fatalf("accepted an unparsable header %q", header)
-		}
-		mac, err := base64.StdEncoding.DecodeString(tok.PasswordDigest)
-		if err != nil || !oracle(tok.Nonce, tok.Created, mac) {
-			t.Fatalf("accepted a header whose digest the oracle rejects: %q", header)
-		}
-		c, err := time.Parse(CreatedLayout, tok.Created)
-		if err != nil || c.Sub(now) > DefaultPushTolerance || now.Sub(c) > DefaultPushTolerance {
-			t.Fatalf("accepted a stale Created: %q", header)
-		}
-		if v.verify([]string{header}, now) == nil {
-			t.Fatalf("accepted a replay of %q", header)
-		}
+	mu.Unlock()
+
+	// Verification outcomes; no X-AKSK value in what the hooks see.
+	created, _ := time.Parse(CreatedLayout, pushCreated)
+	var vEnds []NotificationEndInfo
+	hv := newHandler(t, HandlerConfig{
+		Verification: &PushVerification{AppSecret: pushSecret, URLs: []string{pushURL}},
+		Hooks:        &HandlerHooks{NotificationEnd: func(_ context.Context, info NotificationEndInfo) { vEnds = append(vEnds, info) }},
 	})
+	hv.now = func() time.Time { return created }
+	header := SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, PushLayoutNewline).HeaderValue()
+	for _, hd := range []string{header, header, ""} {
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(readNotification(t, "status_callout_seed.json")))
+		if hd != "" {
+			req.Header.Set(HeaderXAKSK, hd)
+		}
+		hv.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	require.Len(t, vEnds, 3)
+	assert.Equal(t, "ok", vEnds[0].Verification)
+	assert.Equal(t, 200, vEnds[0].Status)
+	assert.Equal(t, "failed", vEnds[1].Verification, "replay")
+	assert.Equal(t, 401, vEnds[1].Status)
+	assert.Equal(t, "failed", vEnds[2].Verification, "unsigned")
+	v := fmt.Sprintf("%+v", vEnds)
+	assert.NotContains(t, v, pushNonce)
+	assert.NotContains(t, v, "a8GQi36zPRy")
+
+	// Panicking hooks: the push is handled as if they were not set.
+	rec := newRecorder()
+	pcfg := rec.config()
+	pcfg.Hooks = &HandlerHooks{
+		NotificationStart: func(context.Context, NotificationStartInfo) context.Context { panic("start") },
+		NotificationEnd:   func(context.Context, NotificationEndInfo) { panic("end") },
+	}
+	hp := newHandler(t, pcfg)
+	w := serve(t, hp, http.MethodPost, ContentType, batch)
+	assert.Equal(t, 200, w.Code)
+	assert.JSONEq(t, successBody, w.Body.String())
+	assert.Len(t, rec.order, 50)
 }
 
-func TestCorrelationIndex(t *testing.T) {
+// TestHandlerDoesNotAllocateFromContentLength: finding 6. Connections
+// that announce a 1 MiB body and send nothing took the declared size
+// each (2,000 of them: 2 GiB). Now the Handler starts with 4 KiB.
+func TestHandlerDoesNotAllocateFromContentLength(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	idx := NewCorrelationIndex(0, 0)
-	idx.now = clock.now
-	assert.Equal(t, DefaultCorrelationTTL, idx.ttl)
-	h := newHandler(t, HandlerConfig{Correlations: idx})
-
-	const token = "vc0123456789abcdef0123456789abcdef"
-	const session = "1201_613_4294967295_20190124030455@callenabler245.huaweicaas.com"
-	_, ok := idx.Lookup(token)
-	assert.False(t, ok)
-
-	// The disconnect arrives before the answer (out of order).
-	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, readNotification(t, "status_disconnect.json")).Code)
-	answer := fmt.Sprintf(`{"eventType":"answer","statusInfo":{"sessionId":%q,"userData":%q}}`, session, token)
-	clock.add(time.Second)
-	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, []byte(answer)).Code)
-	s, ok := idx.Lookup(token)
-	require.True(t, ok)
-	assert.Equal(t, CallSighting{
-		UserData: token, SessionID: session, LastEvent: EventDisconnect, Answered: true,
-		StateCode: StateCalleeNoAnswer, HasStateCode: true,
-		FirstSeen: clock.now().Add(-time.Second), LastSeen: clock.now(),
-	}, s)
-
-	n, err := ParseNotification(readNotification(t, "fee_batch50.json"))
-	require.NoError(t, err)
-	idx.Observe(&n)
-	s, ok = idx.Lookup(fmt.Sprintf("vc%032x", 0xabc000+1))
-	require.True(t, ok)
-	assert.Equal(t, EventFee, s.LastEvent)
-	assert.True(t, s.HasCDR)
-	assert.True(t, s.Answered)
-	s, _ = idx.Lookup(fmt.Sprintf("vc%032x", 0xabc000+5))
-	assert.False(t, s.Answered)
-
-	// Empty userData is not indexed.
-	n2, err := ParseNotification(readNotification(t, "status_callout_seed.json"))
-	require.NoError(t, err)
-	idx.Observe(&n2)
-	_, ok = idx.Lookup("")
-	assert.False(t, ok)
-
-	clock.add(DefaultCorrelationTTL + time.Second)
-	_, ok = idx.Lookup(token)
-	assert.False(t, ok, "forgotten after the TTL")
+	const conns = 200
+	arrived := make(chan struct{}, conns)
+	h := newHandler(t, HandlerConfig{})
+	// Each request signals when the Handler first reads its body: by
+	// then it has allocated whatever it allocates up front.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = &firstRead{ReadCloser: r.Body, signal: arrived}
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var open []net.Conn
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	for range conns {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		require.NoError(t, err)
+		open = append(open, c)
+		_, err = fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", DefaultMaxBodyBytes)
+		require.NoError(t, err)
+	}
+	timeout := time.After(30 * time.Second)
+	for range conns {
+		select {
+		case <-arrived:
+		case <-timeout:
+			t.Fatal("the requests did not reach the handler")
+		}
+	}
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapInuse) - int64(before.HeapInuse)
+	t.Logf("%d connections announcing 1 MiB: heap grew %.1f MiB", conns, float64(grown)/(1<<20))
+	assert.Less(t, grown, int64(32<<20), "would be %d MiB if the declared length were allocated", conns)
 }
 
-func ExampleNewHandler() {
-	h, err := NewHandler(HandlerConfig{
-		OnStatus: func(_ context.Context, ev *StatusEvent) error {
-			fmt.Println("status:", ev.Type, ev.SessionID)
-			return nil
-		},
-		OnFee: func(_ context.Context, rec *FeeRecord) error {
-			// Store the record before returning nil: a record whose
-			// callback succeeded is not handed over again.
-			fmt.Println("cdr:", rec.SessionID, "answered:", rec.Answered())
-			return nil
-		},
-	})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// In production: http.Handle("/voicecall/notify", h), served by an
-	// http.Server with timeouts. Here, a recorded request.
-	body := `{"eventType":"fee","feeLst":[{"sessionId":"1201_612_4294967295_20190124030424@callenabler245.huaweicaas.com",` +
-		`"icid":"CAE-20190124110424-12019775","callOutAnswerTime":"2019-01-24 03:04:31","callEndTime":"2019-01-24 03:04:49"}]}`
-	for range 2 { // the platform pushes the batch again: handled once
-		req := httptest.NewRequest(http.MethodPost, "/voicecall/notify", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json;charset=UTF-8")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		fmt.Println(w.Code, w.Body.String())
-	}
-	// Output:
-	// cdr: 1201_612_4294967295_20190124030424@callenabler245.huaweicaas.com answered: true
-	// 200 {"resultcode":"0","resultdesc":"Success"}
-	// 200 {"resultcode":"0","resultdesc":"Success"}
+// firstRead signals once, on the first Read.
+type firstRead struct {
+	io.ReadCloser
+	signal chan<- struct{}
+	once   sync.Once
 }
 
-func ExampleCorrelationIndex() {
-	idx := NewCorrelationIndex(0, 0)
-	h, _ := NewHandler(HandlerConfig{Correlations: idx})
-	// userData is the token CallVerify generated (resp.UserData, or
-	// UserDataOf(err) when the outcome was unknown).
-	token := "vc0123456789abcdef0123456789abcdef"
-	body := `{"eventType":"callout","statusInfo":{"sessionId":"1201_613_4294967295_20190124030455@callenabler245.huaweicaas.com","userData":"` + token + `"}}`
-	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	h.ServeHTTP(httptest.NewRecorder(), req)
+func (f *firstRead) Read(p []byte) (int, error) {
+	f.once.Do(func() { f.signal <- struct{}{} })
+	return f.ReadCloser.Read(p)
+}
 
-	if s, ok := idx.Lookup(token); ok {
-		fmt.Println("placed:", s.SessionID, s.LastEvent)
+// TestHandlerFloodCausesDuplicatesNotLosses: finding 8's flood. Forged
+// records can still push genuine keys out of a bounded MemoryDedup, but
+// the cost is a genuine re-push handled twice, never a record dropped.
+func TestHandlerFloodCausesDuplicatesNotLosses(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	cfg := rec.config()
+	cfg.Dedup = NewMemoryDedup(0, 100)
+	h := newHandler(t, cfg)
+	genuine := readNotification(t, "fee_seed.json")
+	require.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, genuine).Code)
+	for i := range 3 {
+		var b strings.Builder
+		b.WriteString(`{"eventType":"fee","feeLst":[`)
+		for j := range 50 {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"sessionId":"forged-%d-%d"}`, i, j)
+		}
+		b.WriteString(`]}`)
+		require.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, []byte(b.String())).Code)
 	}
-	// Output:
-	// placed: 1201_613_4294967295_20190124030455@callenabler245.huaweicaas.com callout
+	require.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, genuine).Code)
+	assert.Equal(t, 2, rec.fees[seedSessionID], "handled again after the flood: a duplicate, not a loss")
 }

@@ -97,6 +97,8 @@ awk -v out=/dev/stdout '
     check("DecodeFee50 impl=sdk vs impl=raw", "DecodeFee50", "impl=sdk", "impl=raw", 1.10, 0, 0)
     check("Webhook impl=handler vs impl=raw", "Webhook", "impl=handler", "impl=raw", 1.15, 0, 0)
     check("Webhook impl=handler-repush vs impl=raw", "Webhook", "impl=handler-repush", "impl=raw", 1.15, 0, 0)
+    # New batches on a full MemoryDedup at least 0.95x the throughput of re-pushes.
+    check("Webhook impl=full-new vs impl=full-repush", "Webhook", "impl=full-new", "impl=full-repush", 1.0 / 0.95, 0, 0)
     exit bad
   }' "$RAW" || verdict=1
 echo

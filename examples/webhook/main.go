@@ -3,30 +3,52 @@
 // [voicecall.Handler], and prints one JSON object per line on stdout for
 // each status event, each CDR record and each event of an unknown type:
 //
-//	go run ./examples/webhook -addr 127.0.0.1:8090
+//	go run ./examples/webhook -addr 127.0.0.1:8090 -path /voicecall/notify-3f9c2a7e
+//
+// Only -path is served, matched exactly; every other path is answered
+// 404. Without push
+// verification anyone who knows the URL can push forged notifications, so
+// give the platform a path nobody can guess (a random token, as above),
+// keep it out of logs, and turn verification on when your pushes are
+// signed.
 //
 // Every line has the keys "kind" ("status", "fee" or "unknown"), "event"
-// (the eventType) and "sessionId", then the decoded fields: state codes
-// and release points with their descriptions, times in RFC 3339 (UTC),
-// durations in seconds. A CDR batch pushed again prints nothing new: the
-// handler de-duplicates records for 8 hours.
+// (the eventType, normalised: "FEE" prints as "fee") and "sessionId",
+// then the decoded fields: state codes and release points with their
+// descriptions, times in RFC 3339 (UTC), durations in seconds, the names
+// of members the SDK does not model under "extra". A CDR batch pushed again prints
+// nothing new: the handler de-duplicates records for 8 hours.
 //
-// Phone numbers are printed in full on stdout, because the output is the
-// application's own data, meant to be piped into its storage. The log
-// lines on stderr (refused requests, failed callbacks) come from the SDK
-// and keep only the last four digits of phone numbers; X-AKSK values are
-// never logged.
+// Phone numbers are masked to their last four digits in everything it
+// prints ("**********0001"), like the SDK's own log lines on stderr;
+// X-AKSK values are never logged. A real receiver stores the full
+// records instead of printing them.
 //
-// The server sets ReadHeaderTimeout 5 s, ReadTimeout 15 s, WriteTimeout
-// 15 s, IdleTimeout 60 s and MaxHeaderBytes 64 KiB, and shuts down
-// gracefully on SIGINT or SIGTERM. It prints "listening on http://ADDR"
-// on stderr once it accepts connections.
+// Limits, each a flag (defaults in brackets): -max-conns concurrent
+// connections [256], further ones wait in the kernel's accept queue;
+// -max-inflight bytes of request bodies being handled at once [4 MiB],
+// further requests wait for room (so that many large pushes at once
+// cannot exhaust memory); -max-body bytes per body [1 MiB], larger ones
+// get 413; -max-header-bytes [64 KiB]; -read-header-timeout [5s]
+// (slowloris); -read-timeout [15s] (slow bodies); -write-timeout [15s];
+// -idle-timeout [60s]. With the defaults, 2,000 hostile connections
+// (headers only, or 1 MiB bodies) add well under 64 MiB to the process's
+// memory (see docs/PERFORMANCE.md). It shuts down gracefully on SIGINT or
+// SIGTERM and prints "listening on http://ADDR/PATH" on stderr once it
+// accepts connections.
+//
+// A status event whose callback fails is not pushed again by the
+// platform: with -dead-letter FILE, the handler appends its raw body (one
+// line each) to FILE so that it can be replayed.
 //
 // Signed pushes: with -verify-url set to the push URL exactly as given to
 // the platform, and the app secret in VOICECALL_APP_SECRET (and
 // optionally the app key in VOICECALL_APP_KEY), pushes without a valid
 // X-AKSK header are answered 401. Huawei's documents disagree on whether
 // the platform signs pushes; leave it off unless yours do.
+//
+// Exit status: 0 after a graceful shutdown (or -h), 1 when serving
+// failed, 2 for bad usage.
 package main
 
 import (
@@ -41,6 +63,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -48,11 +72,13 @@ import (
 	"github.com/voicecall-go/voicecall"
 )
 
-// limits are the server's timeouts and header bound
-// (reliability-and-performance.md §A4).
+// limits are the server's timeouts and bounds.
 type limits struct {
 	readHeader, read, write, idle time.Duration
 	maxHeaderBytes                int
+	maxConns                      int
+	maxBody                       int64
+	maxInflight                   int64
 }
 
 var defaultLimits = limits{
@@ -61,9 +87,18 @@ var defaultLimits = limits{
 	write:          15 * time.Second,
 	idle:           60 * time.Second,
 	maxHeaderBytes: 64 << 10,
+	maxConns:       256,
+	maxBody:        voicecall.DefaultMaxBodyBytes,
+	maxInflight:    4 << 20,
 }
 
 const shutdownTimeout = 10 * time.Second
+
+// usageError is bad usage: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
 
 // newServer returns the http.Server that serves h within l.
 func newServer(h http.Handler, l limits, logger *slog.Logger) *http.Server {
@@ -81,9 +116,17 @@ func newServer(h http.Handler, l limits, logger *slog.Logger) *http.Server {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	var usage usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case errors.As(err, &usage):
 		fmt.Fprintln(os.Stderr, "webhook:", err)
-		stop()
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "webhook:", err)
 		os.Exit(1)
 	}
 }
@@ -92,23 +135,62 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	l := defaultLimits
 	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on")
+	path := fs.String("path", "/voicecall/notify", "the only path served (404 elsewhere); make it unguessable, e.g. /voicecall/notify-<random>")
 	verifyURL := fs.String("verify-url", "", "push URL as configured at the platform; verifies X-AKSK on pushes (needs VOICECALL_APP_SECRET)")
+	deadLetter := fs.String("dead-letter", "", "file to append the raw body of every status event whose callback failed")
+	dedupStatus := fs.Bool("dedup-status", false, "print identical status events once")
+	fs.IntVar(&l.maxConns, "max-conns", l.maxConns, "most concurrent connections; further ones wait to be accepted")
+	fs.Int64Var(&l.maxInflight, "max-inflight", l.maxInflight, "most bytes of request bodies handled at once; further requests wait")
+	fs.Int64Var(&l.maxBody, "max-body", l.maxBody, "most bytes of one request body (413 beyond)")
+	fs.IntVar(&l.maxHeaderBytes, "max-header-bytes", l.maxHeaderBytes, "most bytes of request headers (431 beyond)")
+	fs.DurationVar(&l.readHeader, "read-header-timeout", l.readHeader, "time to read a request's headers")
+	fs.DurationVar(&l.read, "read-timeout", l.read, "time to read a whole request")
+	fs.DurationVar(&l.write, "write-timeout", l.write, "time to handle a request and write the answer")
+	fs.DurationVar(&l.idle, "idle-timeout", l.idle, "time a kept-alive connection may idle")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError{fmt.Errorf("unexpected arguments: %q", fs.Args())}
+	case !strings.HasPrefix(*path, "/"):
+		return usageError{errors.New("-path must start with /")}
+	case l.maxConns < 1, l.maxBody < 1, l.maxInflight < l.maxBody, l.maxHeaderBytes < 1:
+		return usageError{errors.New("-max-conns, -max-body and -max-header-bytes must be positive, -max-inflight at least -max-body")}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	p := &printer{w: stdout}
 	cfg := voicecall.HandlerConfig{
-		OnStatus:  p.status,
-		OnFee:     p.fee,
-		OnUnknown: p.unknown,
-		Logger:    logger,
+		OnStatus:     p.status,
+		OnFee:        p.fee,
+		OnUnknown:    p.unknown,
+		DedupStatus:  *dedupStatus,
+		MaxBodyBytes: l.maxBody,
+		Logger:       logger,
+	}
+	if *deadLetter != "" {
+		f, err := os.OpenFile(*deadLetter, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return usageError{err}
+		}
+		defer f.Close()
+		var mu sync.Mutex
+		cfg.OnDeadLetter = func(_ context.Context, dl *voicecall.DeadLetter) error {
+			mu.Lock()
+			defer mu.Unlock()
+			_, err := f.Write(append(dl.Body, '\n'))
+			return err
+		}
 	}
 	if *verifyURL != "" {
 		secret := getenv("VOICECALL_APP_SECRET")
 		if secret == "" {
-			return errors.New("-verify-url needs the app secret in VOICECALL_APP_SECRET")
+			return usageError{errors.New("-verify-url needs the app secret in VOICECALL_APP_SECRET")}
 		}
 		cfg.Verification = &voicecall.PushVerification{
 			AppSecret: secret,
@@ -118,18 +200,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	h, err := voicecall.NewHandler(cfg)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", h)
-	srv := newServer(mux, defaultLimits, logger)
+	pattern := *path
+	if strings.HasSuffix(pattern, "/") {
+		pattern += "{$}" // exactly this path, not the subtree below it
+	}
+	mux.Handle(pattern, newBudget(l.maxInflight, l.maxBody).wrap(h))
+	srv := newServer(mux, l, logger)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(stderr, "listening on http://%s%s\n", ln.Addr(), *path)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(newLimitListener(ln, l.maxConns)) }()
 	select {
 	case err := <-errc:
 		return err
@@ -144,6 +230,103 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return err
 	}
 	return nil
+}
+
+// limitListener accepts at most n connections at once: Accept waits
+// until one closes. Connections beyond wait in the kernel's accept queue
+// and cost this process nothing.
+type limitListener struct {
+	net.Listener
+	slots chan struct{}
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n)}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	l.slots <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// budget bounds the bytes of request bodies handled at once: a request
+// takes its Content-Length (the body limit when it has none) before the
+// handler reads it, and gives it back after. Requests wait, one at a
+// time, until there is room or their context ends (503).
+type budget struct {
+	max, perBody int64
+	queue        sync.Mutex // one waiter at a time, so that no two hold half each
+	mu           sync.Mutex
+	used         int64
+	freed        chan struct{} // signalled (non-blocking) when bytes are given back
+}
+
+func newBudget(max, perBody int64) *budget {
+	return &budget{max: max, perBody: perBody, freed: make(chan struct{}, 1)}
+}
+
+func (b *budget) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := r.ContentLength
+		if n < 0 || n > b.perBody {
+			n = b.perBody
+		}
+		if r.Method != http.MethodPost {
+			n = 0
+		}
+		if !b.take(r.Context(), n) {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		defer b.give(n)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (b *budget) take(ctx context.Context, n int64) bool {
+	b.queue.Lock()
+	defer b.queue.Unlock()
+	for {
+		b.mu.Lock()
+		if b.used+n <= b.max {
+			b.used += n
+			b.mu.Unlock()
+			return true
+		}
+		b.mu.Unlock()
+		select {
+		case <-b.freed:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+func (b *budget) give(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	select {
+	case b.freed <- struct{}{}:
+	default:
+	}
 }
 
 // printer writes one JSON line per notification item; safe for
@@ -165,6 +348,29 @@ func (p *printer) print(v any) error {
 	return err
 }
 
+// mask keeps only the last four characters of a phone number.
+func mask(number string) string {
+	if number == "" {
+		return ""
+	}
+	r := []rune(number)
+	if len(r) <= 4 {
+		return strings.Repeat("*", len(r))
+	}
+	return strings.Repeat("*", len(r)-4) + string(r[len(r)-4:])
+}
+
+// names returns the sorted names of the members the SDK does not model
+// (their values may hold phone numbers, so they are not printed).
+func names(extra map[string]json.RawMessage) []string {
+	out := make([]string, 0, len(extra))
+	for k := range extra {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // rfc3339 formats t, or returns "" (omitted) for the zero time.
 func rfc3339(t time.Time) string {
 	if t.IsZero() {
@@ -174,20 +380,21 @@ func rfc3339(t time.Time) string {
 }
 
 type statusLine struct {
-	Kind             string `json:"kind"`
-	Event            string `json:"event"`
-	SessionID        string `json:"sessionId"`
-	Timestamp        string `json:"timestamp,omitempty"`
-	RawTimestamp     string `json:"rawTimestamp,omitempty"`
-	UserData         string `json:"userData,omitempty"`
-	Caller           string `json:"caller,omitempty"`
-	Called           string `json:"called,omitempty"`
-	StateCode        *int   `json:"stateCode,omitempty"`
-	StateCodeDesc    string `json:"stateCodeDescription,omitempty"`
-	StateDesc        string `json:"stateDesc,omitempty"`
-	PartyType        string `json:"partyType,omitempty"`
-	DigitInfo        string `json:"digitInfo,omitempty"`
-	DisplayCallerNum string `json:"displayCallerNum,omitempty"`
+	Kind             string   `json:"kind"`
+	Event            string   `json:"event"`
+	SessionID        string   `json:"sessionId"`
+	Timestamp        string   `json:"timestamp,omitempty"`
+	RawTimestamp     string   `json:"rawTimestamp,omitempty"`
+	UserData         string   `json:"userData,omitempty"`
+	Caller           string   `json:"caller,omitempty"`
+	Called           string   `json:"called,omitempty"`
+	StateCode        *int     `json:"stateCode,omitempty"`
+	StateCodeDesc    string   `json:"stateCodeDescription,omitempty"`
+	StateDesc        string   `json:"stateDesc,omitempty"`
+	PartyType        string   `json:"partyType,omitempty"`
+	DigitInfo        string   `json:"digitInfo,omitempty"`
+	DisplayCallerNum string   `json:"displayCallerNum,omitempty"`
+	Extra            []string `json:"extra,omitempty"`
 }
 
 func (p *printer) status(_ context.Context, ev *voicecall.StatusEvent) error {
@@ -198,12 +405,13 @@ func (p *printer) status(_ context.Context, ev *voicecall.StatusEvent) error {
 		Timestamp:        rfc3339(ev.Timestamp),
 		RawTimestamp:     ev.RawTimestamp,
 		UserData:         ev.UserData,
-		Caller:           ev.Caller,
-		Called:           ev.Called,
+		Caller:           mask(ev.Caller),
+		Called:           mask(ev.Called),
 		StateDesc:        ev.StateDesc,
 		PartyType:        string(ev.PartyType),
 		DigitInfo:        ev.DigitInfo,
-		DisplayCallerNum: ev.DisplayCallerNum,
+		DisplayCallerNum: mask(ev.DisplayCallerNum),
+		Extra:            names(ev.Extra),
 	}
 	if ev.HasStateCode {
 		code := int(ev.StateCode)
@@ -214,47 +422,48 @@ func (p *printer) status(_ context.Context, ev *voicecall.StatusEvent) error {
 }
 
 type feeLine struct {
-	Kind                string  `json:"kind"`
-	Event               string  `json:"event"`
-	SessionID           string  `json:"sessionId"`
-	ICID                string  `json:"icid,omitempty"`
-	Direction           int     `json:"direction"`
-	SPID                string  `json:"spId,omitempty"`
-	AppKey              string  `json:"appKey,omitempty"`
-	BindNum             string  `json:"bindNum,omitempty"`
-	CallerNum           string  `json:"callerNum,omitempty"`
-	CalleeNum           string  `json:"calleeNum,omitempty"`
-	ServiceType         string  `json:"serviceType,omitempty"`
-	ServiceTypeDesc     string  `json:"serviceTypeDescription,omitempty"`
-	Answered            bool    `json:"answered"`
-	RingSeconds         float64 `json:"ringSeconds"`
-	CallSeconds         float64 `json:"callSeconds"`
-	CallOutStartTime    string  `json:"callOutStartTime,omitempty"`
-	CallOutAlertingTime string  `json:"callOutAlertingTime,omitempty"`
-	CallOutAnswerTime   string  `json:"callOutAnswerTime,omitempty"`
-	CallEndTime         string  `json:"callEndTime,omitempty"`
-	FailTime            string  `json:"failTime,omitempty"`
-	ULFailReason        int     `json:"ulFailReason"`
-	ULFailReasonDesc    string  `json:"ulFailReasonDescription,omitempty"`
-	SIPStatusCode       int     `json:"sipStatusCode,omitempty"`
-	CallOutUnaswRsn     int     `json:"callOutUnaswRsn"`
-	CallOutUnaswRsnDesc string  `json:"callOutUnaswRsnDescription,omitempty"`
-	FwdUnaswRsn         int     `json:"fwdUnaswRsn"`
-	FwdUnaswRsnDesc     string  `json:"fwdUnaswRsnDescription,omitempty"`
-	FwdDisplayNum       string  `json:"fwdDisplayNum,omitempty"`
-	FwdDstNum           string  `json:"fwdDstNum,omitempty"`
-	FwdStartTime        string  `json:"fwdStartTime,omitempty"`
-	FwdAlertingTime     string  `json:"fwdAlertingTime,omitempty"`
-	FwdAnswerTime       string  `json:"fwdAnswerTime,omitempty"`
-	DynIVRStartTime     string  `json:"dynIVRStartTime,omitempty"`
-	DynIVRPath          string  `json:"dynIVRPath,omitempty"`
-	RecordFlag          int     `json:"recordFlag"`
-	RecordObjectName    string  `json:"recordObjectName,omitempty"`
-	RecordDomain        string  `json:"recordDomain,omitempty"`
-	TTSPlayTimes        int     `json:"ttsPlayTimes"`
-	TTSTransDuration    int     `json:"ttsTransDuration"`
-	HostName            string  `json:"hostName,omitempty"`
-	UserData            string  `json:"userData,omitempty"`
+	Kind                string   `json:"kind"`
+	Event               string   `json:"event"`
+	SessionID           string   `json:"sessionId"`
+	ICID                string   `json:"icid,omitempty"`
+	Direction           int      `json:"direction"`
+	SPID                string   `json:"spId,omitempty"`
+	AppKey              string   `json:"appKey,omitempty"`
+	BindNum             string   `json:"bindNum,omitempty"`
+	CallerNum           string   `json:"callerNum,omitempty"`
+	CalleeNum           string   `json:"calleeNum,omitempty"`
+	ServiceType         string   `json:"serviceType,omitempty"`
+	ServiceTypeDesc     string   `json:"serviceTypeDescription,omitempty"`
+	Answered            bool     `json:"answered"`
+	RingSeconds         float64  `json:"ringSeconds"`
+	CallSeconds         float64  `json:"callSeconds"`
+	CallOutStartTime    string   `json:"callOutStartTime,omitempty"`
+	CallOutAlertingTime string   `json:"callOutAlertingTime,omitempty"`
+	CallOutAnswerTime   string   `json:"callOutAnswerTime,omitempty"`
+	CallEndTime         string   `json:"callEndTime,omitempty"`
+	FailTime            string   `json:"failTime,omitempty"`
+	ULFailReason        int      `json:"ulFailReason"`
+	ULFailReasonDesc    string   `json:"ulFailReasonDescription,omitempty"`
+	SIPStatusCode       int      `json:"sipStatusCode,omitempty"`
+	CallOutUnaswRsn     int      `json:"callOutUnaswRsn"`
+	CallOutUnaswRsnDesc string   `json:"callOutUnaswRsnDescription,omitempty"`
+	FwdUnaswRsn         int      `json:"fwdUnaswRsn"`
+	FwdUnaswRsnDesc     string   `json:"fwdUnaswRsnDescription,omitempty"`
+	FwdDisplayNum       string   `json:"fwdDisplayNum,omitempty"`
+	FwdDstNum           string   `json:"fwdDstNum,omitempty"`
+	FwdStartTime        string   `json:"fwdStartTime,omitempty"`
+	FwdAlertingTime     string   `json:"fwdAlertingTime,omitempty"`
+	FwdAnswerTime       string   `json:"fwdAnswerTime,omitempty"`
+	DynIVRStartTime     string   `json:"dynIVRStartTime,omitempty"`
+	DynIVRPath          string   `json:"dynIVRPath,omitempty"`
+	RecordFlag          int      `json:"recordFlag"`
+	RecordObjectName    string   `json:"recordObjectName,omitempty"`
+	RecordDomain        string   `json:"recordDomain,omitempty"`
+	TTSPlayTimes        int      `json:"ttsPlayTimes"`
+	TTSTransDuration    int      `json:"ttsTransDuration"`
+	HostName            string   `json:"hostName,omitempty"`
+	UserData            string   `json:"userData,omitempty"`
+	Extra               []string `json:"extra,omitempty"`
 }
 
 func (p *printer) fee(_ context.Context, r *voicecall.FeeRecord) error {
@@ -266,9 +475,9 @@ func (p *printer) fee(_ context.Context, r *voicecall.FeeRecord) error {
 		Direction:           r.Direction,
 		SPID:                r.SPID,
 		AppKey:              r.AppKey,
-		BindNum:             r.BindNum,
-		CallerNum:           r.CallerNum,
-		CalleeNum:           r.CalleeNum,
+		BindNum:             mask(r.BindNum),
+		CallerNum:           mask(r.CallerNum),
+		CalleeNum:           mask(r.CalleeNum),
 		ServiceType:         string(r.ServiceType),
 		ServiceTypeDesc:     r.ServiceType.Description(),
 		Answered:            r.Answered(),
@@ -286,8 +495,8 @@ func (p *printer) fee(_ context.Context, r *voicecall.FeeRecord) error {
 		CallOutUnaswRsnDesc: r.CallOutUnaswRsn.Description(),
 		FwdUnaswRsn:         int(r.FwdUnaswRsn),
 		FwdUnaswRsnDesc:     r.FwdUnaswRsn.Description(),
-		FwdDisplayNum:       r.FwdDisplayNum,
-		FwdDstNum:           r.FwdDstNum,
+		FwdDisplayNum:       mask(r.FwdDisplayNum),
+		FwdDstNum:           mask(r.FwdDstNum),
 		FwdStartTime:        rfc3339(r.FwdStartTime),
 		FwdAlertingTime:     rfc3339(r.FwdAlertingTime),
 		FwdAnswerTime:       rfc3339(r.FwdAnswerTime),
@@ -300,19 +509,22 @@ func (p *printer) fee(_ context.Context, r *voicecall.FeeRecord) error {
 		TTSTransDuration:    r.TTSTransDuration,
 		HostName:            r.HostName,
 		UserData:            r.UserData,
+		Extra:               names(r.Extra),
 	})
 }
 
 type unknownLine struct {
-	Kind      string          `json:"kind"`
-	Event     string          `json:"event"`
-	SessionID string          `json:"sessionId"`
-	Raw       json.RawMessage `json:"raw"`
+	Kind      string `json:"kind"`
+	Event     string `json:"event"`
+	SessionID string `json:"sessionId"`
+	Bytes     int    `json:"bytes"`
 }
 
+// unknown prints the event's type, its statusInfo.sessionId if it has
+// one (as the known status events do), and its size: the SDK does not
+// know its shape, so it cannot tell which members are phone numbers to
+// mask. A real receiver stores ev.Raw.
 func (p *printer) unknown(_ context.Context, ev *voicecall.UnknownEvent) error {
-	// The SDK does not know the event's shape; take statusInfo.sessionId
-	// if the event has one, as the known status events do.
 	var probe struct {
 		StatusInfo struct {
 			SessionID json.RawMessage `json:"sessionId"`
@@ -322,5 +534,5 @@ func (p *printer) unknown(_ context.Context, ev *voicecall.UnknownEvent) error {
 	if json.Unmarshal(ev.Raw, &probe) == nil {
 		_ = json.Unmarshal(probe.StatusInfo.SessionID, &sessionID) // stays "" unless a string
 	}
-	return p.print(unknownLine{Kind: "unknown", Event: string(ev.Type), SessionID: sessionID, Raw: ev.Raw})
+	return p.print(unknownLine{Kind: "unknown", Event: string(ev.Type), SessionID: sessionID, Bytes: len(ev.Raw)})
 }

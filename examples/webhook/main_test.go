@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -102,15 +103,16 @@ func TestRun(t *testing.T) {
 	stdout, stderr := newLineWriter(), newLineWriter()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, stdout, stderr, func(string) string { return "" })
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-path", "/hooks/s3cr3t"}, stdout, stderr, func(string) string { return "" })
 	}()
 
 	first := stderr.next(t)
 	require.True(t, strings.HasPrefix(first, "listening on http://127.0.0.1:"), first)
-	base := strings.TrimPrefix(first, "listening on ")
+	require.True(t, strings.HasSuffix(first, "/hooks/s3cr3t"), first)
+	base := strings.TrimSuffix(strings.TrimPrefix(first, "listening on "), "/hooks/s3cr3t")
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	post := func(body []byte) int {
-		resp, err := client.Post(base+"/", "application/json;charset=UTF-8", bytes.NewReader(body))
+		resp, err := client.Post(base+"/hooks/s3cr3t", "application/json;charset=UTF-8", bytes.NewReader(body))
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
@@ -126,7 +128,7 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, "callout", m["event"])
 	assert.Equal(t, seedSession, m["sessionId"])
 	assert.Equal(t, "2019-01-24T03:04:24Z", m["timestamp"])
-	assert.Equal(t, "+8613800000021", m["called"], "stdout shows full numbers")
+	assert.Equal(t, "**********0021", m["called"], "stdout masks numbers")
 
 	require.Equal(t, 200, post(fixture(t, "fee_seed.json")))
 	m = decode(t, stdout.next(t))
@@ -168,7 +170,7 @@ func TestRun(t *testing.T) {
 	// The body is sent with "Expect: 100-continue", as careful clients do:
 	// the server answers 413 from Content-Length without reading the
 	// body, so no 2 MiB are written to a closing connection.
-	big, err := http.NewRequest(http.MethodPost, base+"/", bytes.NewReader(bytes.Repeat([]byte("x"), 2<<20)))
+	big, err := http.NewRequest(http.MethodPost, base+"/hooks/s3cr3t", bytes.NewReader(bytes.Repeat([]byte("x"), 2<<20)))
 	require.NoError(t, err)
 	big.Header.Set("Content-Type", voicecall.ContentType)
 	big.Header.Set("Expect", "100-continue")
@@ -177,12 +179,19 @@ func TestRun(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
-	resp, err = client.Get(base + "/")
+	resp, err = client.Get(base + "/hooks/s3cr3t")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	// Every other path is 404: the path is the receiver's secret.
+	for _, other := range []string{"/", "/hooks", "/hooks/s3cr3", "/hooks/s3cr3t/x", "/favicon.ico"} {
+		resp, err = client.Post(base+other, voicecall.ContentType, bytes.NewReader(fixture(t, "status_callout_seed.json")))
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, other)
+	}
 	// Oversized headers are refused by the server (MaxHeaderBytes 64 KiB).
-	huge, err := http.NewRequest(http.MethodPost, base+"/", bytes.NewReader(fixture(t, "status_callout_seed.json")))
+	huge, err := http.NewRequest(http.MethodPost, base+"/hooks/s3cr3t", bytes.NewReader(fixture(t, "status_callout_seed.json")))
 	require.NoError(t, err)
 	huge.Header.Set("Content-Type", voicecall.ContentType)
 	huge.Header.Set("X-Padding", strings.Repeat("a", 128<<10))
@@ -208,7 +217,16 @@ func TestRunErrors(t *testing.T) {
 	ctx := context.Background()
 	var out, errOut bytes.Buffer
 	env := func(string) string { return "" }
-	assert.Error(t, run(ctx, []string{"-nope"}, &out, &errOut, env))
+	var usage usageError
+	assert.ErrorAs(t, run(ctx, []string{"-nope"}, &out, &errOut, env), &usage)
+	assert.ErrorIs(t, run(ctx, []string{"-h"}, &out, &errOut, env), flag.ErrHelp, "-h exits 0")
+	for _, flagName := range []string{"-path", "-max-conns", "-max-inflight", "-max-body", "-max-header-bytes", "-read-header-timeout", "-read-timeout", "-write-timeout", "-idle-timeout", "-dead-letter", "-dedup-status"} {
+		assert.Contains(t, errOut.String(), flagName, "every limit is a flag")
+	}
+	assert.Contains(t, errOut.String(), "(default 256)")
+	for _, args := range [][]string{{"-path", "nope"}, {"-max-conns", "0"}, {"-max-inflight", "10"}, {"extra"}} {
+		assert.ErrorAs(t, run(ctx, args, &out, &errOut, env), &usage, args)
+	}
 	err := run(ctx, []string{"-addr", "127.0.0.1:0", "-verify-url", "https://h/fee"}, &out, &errOut, env)
 	assert.ErrorContains(t, err, "VOICECALL_APP_SECRET")
 	err = run(ctx, []string{"-addr", "127.0.0.1:0", "-verify-url", "not a url"}, &out, &errOut,
@@ -234,7 +252,7 @@ func TestRunVerify(t *testing.T) {
 	base := strings.TrimPrefix(stderr.next(t), "listening on ")
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	push := func(header string) int {
-		req, err := http.NewRequest(http.MethodPost, base+"/", bytes.NewReader(fixture(t, "status_callout_seed.json")))
+		req, err := http.NewRequest(http.MethodPost, base, bytes.NewReader(fixture(t, "status_callout_seed.json")))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", voicecall.ContentType)
 		if header != "" {

@@ -1,0 +1,215 @@
+package voicecall
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/voicecall-go/voicecall/internal/expiring"
+)
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// key is a DedupKey for a short name, for tests.
+func key(name string) DedupKey {
+	var k DedupKey
+	copy(k[:], name)
+	return k
+}
+
+// claim1 claims one key.
+func claim1(t *testing.T, d DedupStore, k DedupKey) ClaimResult {
+	t.Helper()
+	r, err := d.Claim(context.Background(), []DedupKey{k})
+	require.NoError(t, err)
+	require.Len(t, r, 1)
+	return r[0]
+}
+
+func TestMemoryDedup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	d := NewMemoryDedup(0, 0)
+	d.now = clock.now
+	assert.Equal(t, DefaultDedupTTL, d.ttl)
+
+	claim := func(name string) ClaimResult { return claim1(t, d, key(name)) }
+	one := func(name string) []DedupKey { return []DedupKey{key(name)} }
+	assert.Equal(t, ClaimAcquired, claim("a"))
+	assert.Equal(t, ClaimBusy, claim("a"))
+	require.NoError(t, d.Release(ctx, one("a")))
+	assert.Equal(t, ClaimAcquired, claim("a"))
+	require.NoError(t, d.Commit(ctx, one("a")))
+	assert.Equal(t, ClaimDone, claim("a"))
+	require.NoError(t, d.Release(ctx, one("a")))
+	assert.Equal(t, ClaimDone, claim("a"), "release does not undo a commit")
+
+	// A claim never committed nor released expires after the lease.
+	assert.Equal(t, ClaimAcquired, claim("b"))
+	clock.add(DefaultClaimLease - time.Second)
+	assert.Equal(t, ClaimBusy, claim("b"))
+	clock.add(2 * time.Second)
+	assert.Equal(t, ClaimAcquired, claim("b"))
+
+	// Done keys are remembered for the TTL: all 7 deliveries over 6 hours.
+	for range 6 {
+		clock.add(time.Hour)
+		assert.Equal(t, ClaimDone, claim("a"))
+	}
+	clock.add(2 * time.Hour)
+	assert.Equal(t, ClaimAcquired, claim("a"), "forgotten after 8 hours")
+
+	// A batch: results[i] is for keys[i]; one call claims them all.
+	require.NoError(t, d.Commit(ctx, one("done")))
+	res, err := d.Claim(ctx, []DedupKey{key("new"), key("done"), key("a"), key("new")})
+	require.NoError(t, err)
+	assert.Equal(t, []ClaimResult{ClaimAcquired, ClaimDone, ClaimBusy, ClaimBusy}, res, "a repeated key is claimed once")
+	empty, err := d.Claim(ctx, nil)
+	require.NoError(t, err)
+	assert.Empty(t, empty)
+
+	assert.Equal(t, "acquired", ClaimAcquired.String())
+	assert.Equal(t, "done", ClaimDone.String())
+	assert.Equal(t, "busy", ClaimBusy.String())
+	assert.Equal(t, "ClaimResult(0)", ClaimResult(0).String())
+}
+
+func TestMemoryDedupBound(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := NewMemoryDedup(time.Hour, 3)
+	for i := range 1000 {
+		k := key(fmt.Sprint(i))
+		require.Equal(t, ClaimAcquired, claim1(t, d, k))
+		if i%2 == 0 {
+			require.NoError(t, d.Commit(ctx, []DedupKey{k}))
+		} else {
+			require.NoError(t, d.Release(ctx, []DedupKey{k}))
+		}
+		assert.LessOrEqual(t, d.Len(), 3)
+		assert.LessOrEqual(t, d.set.QueueLen(), 3+65, "the queue is compacted")
+		assert.LessOrEqual(t, d.set.Bytes(), int64(3*DedupRecordBytes), "bounded in bytes")
+	}
+	assert.Equal(t, ClaimDone, claim1(t, d, key("998")), "recent keys are kept")
+	assert.Equal(t, ClaimAcquired, claim1(t, d, key("0")), "the oldest keys are dropped at the bound")
+	assert.Equal(t, expiring.EntryOverhead[DedupKey, dedupState](), DedupRecordBytes)
+}
+
+// TestMemoryDedupConcurrentClaims: of concurrent Claims of one key, at
+// most one acquires it.
+func TestMemoryDedupConcurrentClaims(t *testing.T) {
+	t.Parallel()
+	d := NewMemoryDedup(0, 0)
+	for round := range 50 {
+		k := key(fmt.Sprint("k", round))
+		var acquired atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := d.Claim(context.Background(), []DedupKey{k, key("other")})
+				if err == nil && r[0] == ClaimAcquired {
+					acquired.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, int32(1), acquired.Load(), "round %d", round)
+	}
+}
+
+// TestMemoryDedupBytesPerRecord measures the heap a full store holds:
+// at most 100 bytes per record (finding: 222 B with string keys).
+func TestMemoryDedupBytesPerRecord(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation sizes")
+	}
+	if testing.Short() {
+		t.Skip("allocates 100k records")
+	}
+	ctx := context.Background()
+	for _, n := range []int{DefaultDedupMaxEntries, 1_000_000} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		d := NewMemoryDedup(0, n)
+		keys := make([]DedupKey, 1)
+		for i := range n {
+			binary.BigEndian.PutUint64(keys[0][:], uint64(i))
+			_, _ = d.Claim(ctx, keys)
+			_ = d.Commit(ctx, keys)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		require.Equal(t, n, d.Len())
+		perRecord := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+		t.Logf("%d records: %.1f B/record", n, perRecord)
+		assert.LessOrEqual(t, perRecord, 100.0, "%d records", n)
+		runtime.KeepAlive(d)
+	}
+}
+
+func TestDedupKey(t *testing.T) {
+	t.Parallel()
+	n, err := ParseNotification(readNotification(t, "fee_batch50.json"))
+	require.NoError(t, err)
+	seen := map[DedupKey]bool{}
+	for i := range n.Fees {
+		k := n.Fees[i].DedupKey()
+		assert.False(t, seen[k], "record %d", i)
+		seen[k] = true
+		assert.Regexp(t, "^[0-9a-f]{32}$", k.String())
+	}
+	rec := n.Fees[0]
+	assert.Equal(t, rec.DedupKey(), rec.DedupKey(), "deterministic")
+
+	// A forged record with the genuine sessionId and icid but another
+	// content has a key of its own: it cannot suppress the genuine one.
+	forged := rec
+	forged.CalleeNum = "+8613000000000"
+	assert.NotEqual(t, rec.DedupKey(), forged.DedupKey())
+	forged = rec
+	forged.Extra = map[string]json.RawMessage{"x": json.RawMessage(`1`)}
+	assert.NotEqual(t, rec.DedupKey(), forged.DedupKey())
+	noICID := rec
+	noICID.ICID = ""
+	assert.NotEqual(t, rec.DedupKey(), noICID.DedupKey())
+
+	// The same record sent with numbers as strings and members in
+	// another order is the same record.
+	a, err := ParseNotification([]byte(`{"eventType":"fee","feeLst":[{"sessionId":"s","icid":"i","ulFailReason":518,"calleeNum":"+1"}]}`))
+	require.NoError(t, err)
+	b, err := ParseNotification([]byte(`{"eventType":"Fee","feeLst":[{"calleeNum":"+1","ulFailReason":"518","icid":"i","sessionId":"s"}]}`))
+	require.NoError(t, err)
+	assert.Equal(t, a.Fees[0].DedupKey(), b.Fees[0].DedupKey())
+	// Length prefixes: moving bytes between fields changes the key.
+	x := FeeRecord{SessionID: "ab", ICID: "c"}
+	y := FeeRecord{SessionID: "a", ICID: "bc"}
+	assert.NotEqual(t, x.DedupKey(), y.DedupKey())
+}

@@ -1,0 +1,490 @@
+package otp_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/otp"
+	"github.com/voicecall-go/voicecall/voicetest"
+)
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+const phone = "+8613500000001"
+
+// env is a Lifecycle on a voicetest platform whose notifications reach
+// the Lifecycle through a voicecall.Handler.
+type env struct {
+	srv *voicetest.Server
+	lc  *otp.Lifecycle
+
+	mu   sync.Mutex    // guards lc and gate for the handler's goroutines
+	gate chan struct{} // when set, notifications wait for it to close
+}
+
+// holdNotifications makes the receiver wait before it passes a
+// notification on, until the returned function is called.
+func (e *env) holdNotifications() (release func()) {
+	g := make(chan struct{})
+	e.mu.Lock()
+	e.gate = g
+	e.mu.Unlock()
+	return sync.OnceFunc(func() { close(g) })
+}
+
+func newEnv(t *testing.T, tune func(*otp.Config), opts ...voicetest.Option) *env {
+	t.Helper()
+	e := &env{}
+	lc := func() *otp.Lifecycle {
+		e.mu.Lock()
+		l, g := e.lc, e.gate
+		e.mu.Unlock()
+		if g != nil {
+			<-g
+		}
+		return l
+	}
+	h, err := voicecall.NewHandler(voicecall.HandlerConfig{
+		OnStatus: func(ctx context.Context, ev *voicecall.StatusEvent) error { return lc().ObserveStatus(ctx, ev) },
+		OnFee:    func(ctx context.Context, rec *voicecall.FeeRecord) error { return lc().ObserveFee(ctx, rec) },
+	})
+	require.NoError(t, err)
+	recv := httptest.NewServer(h)
+	t.Cleanup(recv.Close)
+	e.srv = voicetest.Start(t, append([]voicetest.Option{voicetest.WithNotifyURLs(recv.URL, recv.URL)}, opts...)...)
+	client, err := e.srv.NewClient()
+	require.NoError(t, err)
+	cfg := otp.Config{Client: client, Key: testKey, DisplayNumber: "+8675528000088", PreTone: "pretone.wav"}
+	if tune != nil {
+		tune(&cfg)
+	}
+	l, err := otp.New(cfg)
+	require.NoError(t, err)
+	e.mu.Lock()
+	e.lc = l
+	e.mu.Unlock()
+	return e
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// codeOf returns the code the platform read out in the call with token.
+func (e *env) codeOf(t *testing.T, token string) string {
+	t.Helper()
+	c, err := e.srv.WaitCall(ctxT(t), func(c voicetest.Call) bool { return c.UserData == token })
+	require.NoError(t, err)
+	return c.VerifyCode
+}
+
+// waitPush waits until the receiver answered a push of eventType about
+// the call with token (the Lifecycle has then seen it).
+func (e *env) waitPush(t *testing.T, token string, kind voicetest.Kind, eventType voicecall.EventType) {
+	t.Helper()
+	c, err := e.srv.WaitCall(ctxT(t), func(c voicetest.Call) bool { return c.UserData == token })
+	require.NoError(t, err)
+	_, err = e.srv.WaitDelivery(ctxT(t), func(d voicetest.Delivery) bool {
+		return d.Kind == kind && d.EventType == eventType && d.Has(c.SessionID) && d.OK()
+	})
+	require.NoError(t, err)
+}
+
+func refusal(t *testing.T, err error) *otp.RefusedError {
+	t.Helper()
+	var r *otp.RefusedError
+	require.ErrorAs(t, err, &r)
+	assert.ErrorIs(t, err, otp.ErrRefused)
+	return r
+}
+
+func TestSendThenCheck(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := ctxT(t)
+	sent, err := e.lc.Send(ctx, phone, "203.0.113.7")
+	require.NoError(t, err)
+	assert.Equal(t, voicecall.OutcomeAccepted, sent.Outcome)
+	assert.NotEmpty(t, sent.SessionID)
+	assert.True(t, voicecall.IsCorrelationToken(sent.Token))
+	assert.WithinDuration(t, time.Now().Add(otp.DefaultTTL), sent.ExpiresAt, 5*time.Second)
+
+	code := e.codeOf(t, sent.Token)
+	assert.Len(t, code, otp.DefaultCodeLength)
+	calls := e.srv.Calls()
+	require.Len(t, calls, 1)
+	assert.Equal(t, phone, calls[0].CalleeNbr)
+	assert.Equal(t, sent.SessionID, calls[0].SessionID)
+
+	assert.ErrorIs(t, e.lc.Check(ctx, "+8613500000002", code), otp.ErrNoCode, "another number")
+	require.NoError(t, e.lc.Check(ctx, phone, code))
+	assert.ErrorIs(t, e.lc.Check(ctx, phone, code), otp.ErrNoCode, "a code works once")
+}
+
+func TestCheckCounting(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		wrong  int
+		target error
+	}{
+		{"RightOnFifthCheck", 4, nil},
+		{"RightAfterFiveWrong", 5, otp.ErrTooManyChecks},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil)
+			ctx := ctxT(t)
+			sent, err := e.lc.Send(ctx, phone, "")
+			require.NoError(t, err)
+			code := e.codeOf(t, sent.Token)
+			wrong := "000000"
+			if code == wrong {
+				wrong = "111111"
+			}
+			for i := range tc.wrong {
+				assert.ErrorIs(t, e.lc.Check(ctx, phone, wrong), otp.ErrWrongCode, "wrong check %d", i+1)
+			}
+			err = e.lc.Check(ctx, phone, code)
+			if tc.target == nil {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, tc.target)
+			}
+		})
+	}
+}
+
+func TestMalformedCodeIsCountedWrong(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *otp.Config) { c.MaxChecks = 2 })
+	ctx := ctxT(t)
+	sent, err := e.lc.Send(ctx, phone, "")
+	require.NoError(t, err)
+	code := e.codeOf(t, sent.Token)
+	assert.ErrorIs(t, e.lc.Check(ctx, phone, ""), otp.ErrWrongCode)
+	assert.ErrorIs(t, e.lc.Check(ctx, phone, code+"0"), otp.ErrWrongCode)
+	assert.ErrorIs(t, e.lc.Check(ctx, phone, code), otp.ErrTooManyChecks)
+}
+
+func TestSendRefusedBeforeAnythingIsSent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *otp.Config) { c.Guard.AllowedPrefixes = []string{"+86", "+852"} })
+	ctx := ctxT(t)
+	for _, tc := range []struct {
+		number string
+		want   error
+	}{
+		{"", otp.ErrInvalidNumber},
+		{"8613500000001", otp.ErrInvalidNumber},
+		{"+86135000x0001", otp.ErrInvalidNumber},
+		{"+86", otp.ErrInvalidNumber},
+		{"+" + strings.Repeat("8", 31), otp.ErrInvalidNumber},
+		{"+14155550100", otp.ErrDestinationNotAllowed},
+		{"+447700900123", otp.ErrDestinationNotAllowed},
+	} {
+		_, err := e.lc.Send(ctx, tc.number, "")
+		assert.ErrorIs(t, err, tc.want, "%q", tc.number)
+		wantCheck := tc.want
+		if wantCheck == otp.ErrDestinationNotAllowed {
+			wantCheck = otp.ErrNoCode
+		}
+		assert.ErrorIs(t, e.lc.Check(ctx, tc.number, "123456"), wantCheck, "check %q", tc.number)
+	}
+	assert.Empty(t, e.srv.Requests(), "nothing was sent")
+	_, err := e.lc.Send(ctx, "+85291234567", "")
+	assert.NoError(t, err, "a second allowed prefix")
+}
+
+func TestCooldown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := ctxT(t)
+	_, err := e.lc.Send(ctx, phone, "")
+	require.NoError(t, err)
+	_, err = e.lc.Send(ctx, phone, "")
+	r := refusal(t, err)
+	assert.Equal(t, otp.ReasonCooldown, r.Reason)
+	assert.Greater(t, r.RetryAfter, 55*time.Second)
+	assert.LessOrEqual(t, r.RetryAfter, otp.DefaultCooldown)
+	assert.Contains(t, err.Error(), "cooldown, retry after 60s")
+	assert.Len(t, e.srv.Requests(), 1, "the refused send sent nothing")
+	_, err = e.lc.Send(ctx, "+8613500000002", "")
+	assert.NoError(t, err, "another number is not in the cooldown")
+}
+
+func TestResendIssuesANewCode(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *otp.Config) { c.Guard.Cooldown = -1 })
+	ctx := ctxT(t)
+	first, err := e.lc.Send(ctx, phone, "")
+	require.NoError(t, err)
+	old := e.codeOf(t, first.Token)
+	var second *otp.Sent
+	for range 20 { // a new code can equal the old one by chance (1 in a million)
+		second, err = e.lc.Send(ctx, phone, "")
+		require.NoError(t, err)
+		if e.codeOf(t, second.Token) != old {
+			break
+		}
+	}
+	assert.ErrorIs(t, e.lc.Check(ctx, phone, old), otp.ErrWrongCode, "the old code stopped working")
+	assert.NoError(t, e.lc.Check(ctx, phone, e.codeOf(t, second.Token)))
+}
+
+func TestFailedCallLiftsCooldown(t *testing.T) {
+	t.Parallel()
+	for _, sc := range []voicetest.Scenario{voicetest.ScenarioBusy, voicetest.ScenarioNoAnswer, voicetest.ScenarioPoweredOff} {
+		t.Run(string(sc), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil, voicetest.WithCalleeScenario(phone, sc))
+			ctx := ctxT(t)
+			release := e.holdNotifications()
+			t.Cleanup(release)
+			sent, err := e.lc.Send(ctx, phone, "")
+			require.NoError(t, err)
+			_, err = e.lc.Send(ctx, phone, "")
+			assert.Equal(t, otp.ReasonCooldown, refusal(t, err).Reason)
+			release()
+			e.waitPush(t, sent.Token, voicetest.KindStatus, voicecall.EventDisconnect)
+			_, err = e.lc.Send(ctx, phone, "")
+			assert.NoError(t, err, "a failed call can be resent at once")
+		})
+	}
+}
+
+func TestAnsweredCallKeepsCooldown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := ctxT(t)
+	sent, err := e.lc.Send(ctx, phone, "")
+	require.NoError(t, err)
+	e.waitPush(t, sent.Token, voicetest.KindFee, voicecall.EventFee)
+	_, err = e.lc.Send(ctx, phone, "")
+	assert.Equal(t, otp.ReasonCooldown, refusal(t, err).Reason)
+}
+
+func TestRejectedCallLiftsCooldown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := ctxT(t)
+	require.NoError(t, e.srv.FailNext(1, voicetest.FailCode("1020165")))
+	_, err := e.lc.Send(ctx, phone, "")
+	var apiErr *voicecall.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, voicecall.OutcomeRejected, voicecall.OutcomeOf(err))
+	assert.Empty(t, e.srv.Calls())
+	assert.ErrorIs(t, e.lc.Check(ctx, phone, "123456"), otp.ErrNoCode, "no code from a rejected call")
+	sent, err := e.lc.Send(ctx, phone, "")
+	require.NoError(t, err, "nothing rang, so no cooldown")
+	assert.NoError(t, e.lc.Check(ctx, phone, e.codeOf(t, sent.Token)))
+}
+
+func TestUnknownOutcomeHoldsUntilSettled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *otp.Config) { c.Guard.Cooldown = -1 })
+	ctx := ctxT(t)
+	require.NoError(t, e.srv.FailNext(1, voicetest.DropResponse()))
+	release := e.holdNotifications()
+	t.Cleanup(release)
+	sent, err := e.lc.Send(ctx, phone, "")
+	require.NoError(t, err)
+	assert.Equal(t, voicecall.OutcomeUnknown, sent.Outcome)
+	assert.Empty(t, sent.SessionID)
+	// Even without a cooldown, nothing is sent while the outcome is unknown.
+	_, err = e.lc.Send(ctx, phone, "")
+	r := refusal(t, err)
+	assert.Equal(t, otp.ReasonPending, r.Reason)
+	assert.Greater(t, r.RetryAfter, 4*time.Minute)
+	assert.LessOrEqual(t, r.RetryAfter, otp.DefaultTTL)
+	release()
+	e.waitPush(t, sent.Token, voicetest.KindStatus, voicecall.EventCallout)
+	code := e.codeOf(t, sent.Token)
+	assert.NoError(t, e.lc.Check(ctx, phone, code), "the code of a call placed despite the unknown outcome works")
+	_, err = e.lc.Send(ctx, phone, "")
+	assert.NoError(t, err, "settled by the callout")
+	assert.Len(t, e.srv.Calls(), 2)
+}
+
+func TestCaps(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		guard   otp.Guard
+		numbers []string
+		client  string
+		want    otp.Reason
+		window  time.Duration
+	}{
+		{"PerNumberHour", otp.Guard{Cooldown: -1, PerNumberHour: 2}, []string{phone, phone}, "", otp.ReasonNumberHourly, time.Hour},
+		{"PerNumberDay", otp.Guard{Cooldown: -1, PerNumberHour: -1, PerNumberDay: 2}, []string{phone, phone}, "", otp.ReasonNumberDaily, 24 * time.Hour},
+		{"PerClient", otp.Guard{PerClient: 2, ClientWindow: 10 * time.Minute}, []string{"+8613500000001", "+8613500000002"}, "198.51.100.1", otp.ReasonClient, 10 * time.Minute},
+		{"GlobalPerMinute", otp.Guard{GlobalPerMinute: 2}, []string{"+8613500000001", "+8613500000002"}, "", otp.ReasonGlobal, time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, func(c *otp.Config) { c.Guard = tc.guard })
+			ctx := ctxT(t)
+			for _, n := range tc.numbers {
+				_, err := e.lc.Send(ctx, n, tc.client)
+				require.NoError(t, err)
+			}
+			next := tc.numbers[len(tc.numbers)-1]
+			if tc.want != otp.ReasonNumberHourly && tc.want != otp.ReasonNumberDaily {
+				next = "+8613500000003"
+			}
+			_, err := e.lc.Send(ctx, next, tc.client)
+			r := refusal(t, err)
+			assert.Equal(t, tc.want, r.Reason)
+			assert.Greater(t, r.RetryAfter, tc.window-time.Minute)
+			assert.LessOrEqual(t, r.RetryAfter, tc.window)
+			assert.Len(t, e.srv.Requests(), len(tc.numbers))
+			if tc.client != "" {
+				_, err := e.lc.Send(ctx, next, "198.51.100.2")
+				assert.NoError(t, err, "another client key")
+			}
+		})
+	}
+}
+
+// TestConcurrentSendsPlaceOneCall: two instances sharing stores, asked to
+// send to one number at the same moment, place one call.
+func TestConcurrentSendsPlaceOneCall(t *testing.T) {
+	t.Parallel()
+	codes, guards := otp.NewMemoryCodeStore(), otp.NewMemoryGuardStore()
+	shared := func(c *otp.Config) { c.Codes, c.Guards = codes, guards }
+	e := newEnv(t, shared)
+	client, err := e.srv.NewClient()
+	require.NoError(t, err)
+	other, err := otp.New(otp.Config{Client: client, Key: testKey, DisplayNumber: "+8675528000088", PreTone: "pretone.wav", Codes: codes, Guards: guards})
+	require.NoError(t, err)
+	ctx := ctxT(t)
+	start := make(chan struct{})
+	errs := make([]error, 8)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			lc := e.lc
+			if i%2 == 1 {
+				lc = other
+			}
+			_, errs[i] = lc.Send(ctx, phone, "")
+		}()
+	}
+	close(start)
+	wg.Wait()
+	var ok int
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		} else {
+			assert.ErrorIs(t, err, otp.ErrRefused)
+		}
+	}
+	assert.Equal(t, 1, ok)
+	assert.Len(t, e.srv.Requests(), 1, "one call placed")
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	srv := voicetest.Start(t)
+	client, err := srv.NewClient()
+	require.NoError(t, err)
+	good := otp.Config{Client: client, Key: testKey, DisplayNumber: "+8675528000088", PreTone: "pretone.wav"}
+	for _, tc := range []struct {
+		name string
+		tune func(*otp.Config)
+		want string
+	}{
+		{"NoClient", func(c *otp.Config) { c.Client = nil }, "Client is required"},
+		{"ShortKey", func(c *otp.Config) { c.Key = c.Key[:31] }, "Key must be at least 32 bytes"},
+		{"CodeLength3", func(c *otp.Config) { c.CodeLength = 3 }, "CodeLength must be 4-8"},
+		{"CodeLength9", func(c *otp.Config) { c.CodeLength = 9 }, "CodeLength must be 4-8"},
+		{"NegativeTTL", func(c *otp.Config) { c.TTL = -time.Second }, "TTL"},
+		{"NoDisplay", func(c *otp.Config) { c.DisplayNumber = "" }, "displayNbr"},
+		{"NoPreTone", func(c *otp.Config) { c.PreTone = "" }, "preTone"},
+	} {
+		cfg := good
+		tc.tune(&cfg)
+		_, err := otp.New(cfg)
+		require.Error(t, err, tc.name)
+		assert.Contains(t, err.Error(), tc.want, tc.name)
+		assert.True(t, strings.HasPrefix(err.Error(), "voicecall: otp: "), tc.name)
+	}
+	_, err = otp.New(good)
+	assert.NoError(t, err)
+}
+
+func TestCodeLengthAndNoSecretsInErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *otp.Config) { c.CodeLength = 8; c.MaxChecks = 1 })
+	ctx := ctxT(t)
+	sent, err := e.lc.Send(ctx, phone, "")
+	require.NoError(t, err)
+	code := e.codeOf(t, sent.Token)
+	assert.Len(t, code, 8)
+	_, err = e.lc.Send(ctx, phone, "")
+	require.Error(t, err)
+	wrongErr := e.lc.Check(ctx, phone, "12345678")
+	exhausted := e.lc.Check(ctx, phone, code)
+	assert.ErrorIs(t, exhausted, otp.ErrTooManyChecks)
+	for _, err := range []error{err, wrongErr, exhausted} {
+		assert.NotContains(t, err.Error(), code)
+		assert.NotContains(t, err.Error(), "13500000001")
+	}
+}
+
+func TestObserveIgnoresForeignUserData(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := ctxT(t)
+	sent, err := e.lc.Send(ctx, phone, "")
+	require.NoError(t, err)
+	assert.NoError(t, e.lc.ObserveStatus(ctx, nil))
+	assert.NoError(t, e.lc.ObserveFee(ctx, nil))
+	assert.NoError(t, e.lc.ObserveStatus(ctx, &voicecall.StatusEvent{Type: voicecall.EventDisconnect, UserData: "order-17", HasStateCode: true, StateCode: voicecall.StateCalleeBusy}))
+	_, err = e.lc.Send(ctx, phone, "")
+	assert.Equal(t, otp.ReasonCooldown, refusal(t, err).Reason)
+	// The call's own token settles it.
+	require.NoError(t, e.lc.ObserveStatus(ctx, &voicecall.StatusEvent{Type: voicecall.EventDisconnect, UserData: sent.Token, HasStateCode: true, StateCode: voicecall.StateCalleeBusy}))
+	_, err = e.lc.Send(ctx, phone, "")
+	assert.NoError(t, err)
+}
+
+func TestCallFailed(t *testing.T) {
+	t.Parallel()
+	for c, want := range map[voicecall.StateCode]bool{
+		voicecall.StateHangUpAfterAnswer:  false,
+		voicecall.StateMaxDurationReached: false,
+		voicecall.StateCalleeBusy:         true,
+		voicecall.StateCalleeNoAnswer:     true,
+		voicecall.StateCalleePoweredOff:   true,
+		voicecall.StateRingTimeout:        true,
+	} {
+		assert.Equal(t, want, otp.CallFailed(c), "%d", c)
+	}
+}
+
+func TestRefusedErrorAndReason(t *testing.T) {
+	t.Parallel()
+	err := error(&otp.RefusedError{Reason: otp.ReasonGlobal, RetryAfter: 1500 * time.Millisecond})
+	assert.Equal(t, "voicecall: otp: send refused by the guard: global, retry after 2s", err.Error())
+	assert.True(t, errors.Is(err, otp.ErrRefused))
+	assert.Equal(t, int64(1), otp.RetryAfterSeconds(0))
+	assert.Equal(t, int64(60), otp.RetryAfterSeconds(time.Minute))
+	assert.Equal(t, "Reason(99)", otp.Reason(99).String())
+	assert.Equal(t, "exhausted", otp.CheckExhausted.String())
+}

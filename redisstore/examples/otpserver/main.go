@@ -1,0 +1,317 @@
+// Command otpserver is a small HTTP service that sends and checks voice
+// verification codes with the voicecall SDK and its otp package: a
+// reference for the whole flow.
+//
+//	VOICECALL_OTP_KEY=$(openssl rand -hex 32) \
+//	go run ./examples/otpserver -display +8675528000088 -pretone pretone.wav -redis redis://localhost:6379/0
+//
+// It reads the app's credentials from VOICECALL_BASE_URL,
+// VOICECALL_APP_KEY and VOICECALL_APP_SECRET, and the server key of the
+// codes' MACs from VOICECALL_OTP_KEY (at least 32 characters, the same on
+// every instance). Without -redis the state lives in this process (and
+// without VOICECALL_OTP_KEY a random key is drawn); with -redis URL every
+// instance given the same URL and key shares it, so that a load balancer
+// can send each request anywhere.
+//
+// API:
+//
+//	POST /codes        {"phone":"+8613500000001"}
+//	  202 {"status":"sent"}     the platform accepted the call
+//	  202 {"status":"pending"}  the outcome is unknown; the code works if the call was placed
+//	  400 invalid number, 403 destination outside the allow-list (-allow)
+//	  429 with Retry-After: the guard refused (cooldown, caps); nothing was sent
+//	  502 the platform rejected the call
+//	POST /codes/check  {"phone":"+8613500000001","code":"123456"}
+//	  200 {"valid":true}, 422 {"valid":false} wrong code,
+//	  429 checks exhausted (send a new code), 410 no code pending or expired
+//
+// The platform's notifications (status events and CDRs) are received
+// under -notify-path on the same listener (default /notify), or on
+// -notify-addr when set; they settle calls whose outcome was unknown and
+// let a failed call (busy, no answer, powered off) be retried at once.
+// Give the platform that URL on the console, or with -notify-url in every
+// call. The client key counted by -client-cap is the request's remote IP
+// address.
+//
+// It prints "listening on http://ADDR" on stderr once it accepts
+// connections and shuts down gracefully on SIGINT or SIGTERM. Exit
+// status: 0 after a shutdown, 1 when it cannot serve, 2 bad usage. It
+// never prints the secret, a code or a full phone number.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/otp"
+	"github.com/voicecall-go/voicecall/redisstore"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+const (
+	maxRequestBytes = 4 << 10
+	shutdownTimeout = 10 * time.Second
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("otpserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		cfg        otp.Config
+		addr       = fs.String("addr", "127.0.0.1:8080", "address to listen on")
+		redisURL   = fs.String("redis", "", "redis:// URL of the shared state (default: in this process)")
+		prefix     = fs.String("redis-prefix", redisstore.DefaultPrefix, "prefix of the Redis keys")
+		notifyAddr = fs.String("notify-addr", "", "separate address for the platform's notifications (default: the main listener)")
+		notifyPath = fs.String("notify-path", "/notify", "path of the notification receiver")
+		notifyURL  = fs.String("notify-url", "", "URL sent as statusUrl and feeUrl in every call (default: the console's)")
+		allow      = fs.String("allow", strings.Join(otp.DefaultAllowedPrefixes, ","), "comma-separated destination prefixes allowed")
+		clientCap  = fs.Int("client-cap", 10, "codes per client IP per hour (0: no cap)")
+		cooldown   = fs.Duration("cooldown", otp.DefaultCooldown, "least time between two codes to one number")
+	)
+	fs.StringVar(&cfg.DisplayNumber, "display", "", "display number (displayNbr), e.g. +8675528000088")
+	fs.StringVar(&cfg.PreTone, "pretone", "", "approved audio file played before the code")
+	fs.IntVar(&cfg.LanguageType, "lang", voicecall.LanguageChinese, "language type (2: Chinese)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: otpserver -display NUMBER -pretone FILE [-redis URL] [flags]")
+		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET, VOICECALL_OTP_KEY")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "otpserver: "+format+"\n", a...)
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return usage("unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.DisplayNumber == "" || cfg.PreTone == "" {
+		return usage("-display and -pretone are required")
+	}
+	client, err := voicecall.NewClient(getenv("VOICECALL_BASE_URL"), getenv("VOICECALL_APP_KEY"), getenv("VOICECALL_APP_SECRET"))
+	if err != nil {
+		return usage("%v", err)
+	}
+	cfg.Client = client
+	cfg.Key = []byte(getenv("VOICECALL_OTP_KEY"))
+	switch {
+	case len(cfg.Key) == 0 && *redisURL != "":
+		return usage("-redis needs VOICECALL_OTP_KEY, the same on every instance")
+	case len(cfg.Key) == 0:
+		cfg.Key = make([]byte, 32)
+		_, _ = rand.Read(cfg.Key)
+		fmt.Fprintln(stderr, "otpserver: VOICECALL_OTP_KEY not set: using a random key, codes do not survive a restart")
+	case len(cfg.Key) < otp.MinKeyLen:
+		return usage("VOICECALL_OTP_KEY must be at least %d characters", otp.MinKeyLen)
+	}
+	cfg.StatusURL, cfg.FeeURL = *notifyURL, *notifyURL
+	cfg.Guard.AllowedPrefixes = strings.Split(*allow, ",")
+	cfg.Guard.PerClient = *clientCap
+	if *cooldown <= 0 {
+		cfg.Guard.Cooldown = -1
+	} else {
+		cfg.Guard.Cooldown = *cooldown
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	hcfg := voicecall.HandlerConfig{Logger: logger}
+	if *redisURL != "" {
+		st, err := redisstore.Open(*redisURL, redisstore.WithPrefix(*prefix))
+		if err != nil {
+			return usage("%v", err)
+		}
+		defer st.Close()
+		cfg.Codes, cfg.Guards = st.CodeStore(), st.GuardStore()
+		hcfg.Dedup = st.DedupStore(0, 0) // a CDR re-pushed to another instance is handled once
+	}
+	lc, err := otp.New(cfg)
+	if err != nil {
+		return usage("%v", err)
+	}
+	hcfg.OnStatus, hcfg.OnFee = lc.ObserveStatus, lc.ObserveFee
+	notify, err := voicecall.NewHandler(hcfg)
+	if err != nil {
+		return usage("%v", err)
+	}
+
+	api := &server{lc: lc, log: logger}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /codes", api.send)
+	mux.HandleFunc("POST /codes/check", api.check)
+	servers := []*http.Server{newServer(mux, logger)}
+	addrs := []string{*addr}
+	if *notifyAddr == "" {
+		mux.Handle(*notifyPath, notify)
+	} else {
+		nmux := http.NewServeMux()
+		nmux.Handle(*notifyPath, notify)
+		servers = append(servers, newServer(nmux, logger))
+		addrs = append(addrs, *notifyAddr)
+	}
+	return serve(ctx, servers, addrs, stderr)
+}
+
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// serve runs every server until ctx is done or one fails.
+func serve(ctx context.Context, servers []*http.Server, addrs []string, stderr io.Writer) int {
+	lns := make([]net.Listener, 0, len(addrs))
+	for _, a := range addrs {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			fmt.Fprintln(stderr, "otpserver:", err)
+			return exitFail
+		}
+		lns = append(lns, ln)
+	}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		fmt.Fprintf(stderr, "listening on http://%s\n", lns[i].Addr())
+		go func() { errc <- srv.Serve(lns[i]) }()
+	}
+	code := exitOK
+	select {
+	case err := <-errc:
+		fmt.Fprintln(stderr, "otpserver:", err)
+		code = exitFail
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	for _, srv := range servers {
+		_ = srv.Shutdown(sctx)
+	}
+	return code
+}
+
+type server struct {
+	lc  *otp.Lifecycle
+	log *slog.Logger
+}
+
+type codeRequest struct {
+	Phone string `json:"phone"`
+	Code  string `json:"code"`
+}
+
+func (s *server) decode(w http.ResponseWriter, r *http.Request) (codeRequest, bool) {
+	var req codeRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes)).Decode(&req); err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"error": "body must be a JSON object"})
+		return req, false
+	}
+	return req, true
+}
+
+func (s *server) send(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.decode(w, r)
+	if !ok {
+		return
+	}
+	clientKey, _, _ := net.SplitHostPort(r.RemoteAddr)
+	sent, err := s.lc.Send(r.Context(), req.Phone, clientKey)
+	var refused *otp.RefusedError
+	var apiErr *voicecall.APIError
+	switch {
+	case err == nil && sent.Outcome == voicecall.OutcomeUnknown:
+		reply(w, http.StatusAccepted, map[string]any{"status": "pending", "expiresAt": sent.ExpiresAt.UTC().Format(time.RFC3339)})
+	case err == nil:
+		reply(w, http.StatusAccepted, map[string]any{"status": "sent", "expiresAt": sent.ExpiresAt.UTC().Format(time.RFC3339)})
+	case errors.Is(err, otp.ErrInvalidNumber):
+		reply(w, http.StatusBadRequest, map[string]any{"error": "invalid phone number"})
+	case errors.Is(err, otp.ErrDestinationNotAllowed):
+		reply(w, http.StatusForbidden, map[string]any{"error": "destination not allowed"})
+	case errors.As(err, &refused):
+		secs := otp.RetryAfterSeconds(refused.RetryAfter)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		reply(w, http.StatusTooManyRequests, map[string]any{"error": "too many codes: " + refused.Reason.String(), "retryAfter": secs})
+	case errors.As(err, &apiErr):
+		s.log.Warn("platform rejected the call", "resultcode", string(apiErr.Code), "resultdesc", apiErr.Description)
+		reply(w, http.StatusBadGateway, map[string]any{"error": "the platform rejected the call", "resultcode": string(apiErr.Code)})
+	case isRequestError(err):
+		s.log.Warn("call not sent", "err", err)
+		reply(w, http.StatusBadGateway, map[string]any{"error": "the call could not be sent"})
+	default:
+		s.log.Error("send failed", "err", err)
+		reply(w, http.StatusInternalServerError, map[string]any{"error": "internal error"})
+	}
+}
+
+// isRequestError reports whether err is CallVerify's own: a request
+// that was never sent (an error of the lifecycle's stores is not).
+func isRequestError(err error) bool {
+	var rerr *voicecall.RequestError
+	return errors.As(err, &rerr)
+}
+
+func (s *server) check(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.decode(w, r)
+	if !ok {
+		return
+	}
+	switch err := s.lc.Check(r.Context(), req.Phone, req.Code); {
+	case err == nil:
+		reply(w, http.StatusOK, map[string]any{"valid": true})
+	case errors.Is(err, otp.ErrWrongCode):
+		reply(w, http.StatusUnprocessableEntity, map[string]any{"valid": false})
+	case errors.Is(err, otp.ErrTooManyChecks):
+		reply(w, http.StatusTooManyRequests, map[string]any{"valid": false, "error": "too many checks: ask for a new code"})
+	case errors.Is(err, otp.ErrNoCode):
+		reply(w, http.StatusGone, map[string]any{"valid": false, "error": "no code pending, or it expired"})
+	case errors.Is(err, otp.ErrInvalidNumber):
+		reply(w, http.StatusBadRequest, map[string]any{"valid": false, "error": "invalid phone number"})
+	default:
+		s.log.Error("check failed", "err", err)
+		reply(w, http.StatusInternalServerError, map[string]any{"error": "internal error"})
+	}
+}
+
+func reply(w http.ResponseWriter, status int, body map[string]any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
