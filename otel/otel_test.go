@@ -1,8 +1,11 @@
 package vcotel_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -234,6 +237,118 @@ func TestClientHooksDirect(t *testing.T) {
 		n += p.Count
 	}
 	assert.Equal(t, uint64(2), n)
+}
+
+// TestNotificationsThroughTheModule: a real CallVerify against voicetest,
+// whose status events and CDR are pushed to a real Handler wired with
+// HandlerHooks, makes a span and a duration per notification, and counts
+// the CDR; a re-pushed CDR batch is counted as a duplicate.
+func TestNotificationsThroughTheModule(t *testing.T) {
+	t.Parallel()
+	tm := newTelemetry(t)
+	hooks := vcotel.HandlerHooks(tm.opts...)
+	// The Handler calls NotificationEnd after answering: tell the test when
+	// it has run.
+	ended := make(chan voicecall.NotificationEndInfo, 64)
+	end := hooks.NotificationEnd
+	hooks.NotificationEnd = func(ctx context.Context, info voicecall.NotificationEndInfo) {
+		end(ctx, info)
+		ended <- info
+	}
+	handler, err := voicecall.NewHandler(voicecall.HandlerConfig{
+		OnStatus: func(context.Context, *voicecall.StatusEvent) error { return nil },
+		OnFee:    func(context.Context, *voicecall.FeeRecord) error { return nil },
+		Hooks:    hooks,
+	})
+	require.NoError(t, err)
+	receiver := httptest.NewServer(handler)
+	defer receiver.Close()
+
+	platform := voicetest.Start(t, voicetest.WithTimeScale(0))
+	client, err := platform.NewClient(vcotel.ClientOption(tm.opts...))
+	require.NoError(t, err)
+	req := verifyReq
+	req.StatusURL, req.FeeURL = receiver.URL+"/voice/status", receiver.URL+"/voice/fee"
+	resp, err := client.CallVerify(context.Background(), &req)
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err = platform.WaitDelivery(ctx, func(d voicetest.Delivery) bool { return d.Kind == voicetest.KindFee && d.Has(resp.SessionID) })
+	require.NoError(t, err)
+	var pushes int
+	for _, d := range platform.Deliveries() {
+		if d.Has(resp.SessionID) {
+			pushes++
+		}
+	}
+	require.GreaterOrEqual(t, pushes, 2, "status events and a CDR")
+	for i := 0; i < pushes; i++ {
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			t.Fatalf("%d of %d notifications ended", i, pushes)
+		}
+	}
+
+	var notifications []sdktrace.ReadOnlySpan
+	for _, s := range tm.spans.Ended() {
+		if s.Name() == "voicecall notification" {
+			notifications = append(notifications, s)
+		}
+	}
+	require.Len(t, notifications, pushes, "a span per notification")
+	kinds := map[any]int{}
+	for _, s := range notifications {
+		a := attrs(s.Attributes())
+		kinds[a["voicecall.notification.kind"]]++
+		assert.Equal(t, int64(200), a["http.response.status_code"])
+		assert.Equal(t, trace.SpanKindServer, s.SpanKind())
+		if a["voicecall.notification.kind"] == "fee" {
+			assert.Equal(t, int64(1), a["voicecall.records"])
+			assert.Equal(t, int64(0), a["voicecall.duplicates"])
+		}
+		for _, kv := range s.Attributes() {
+			assert.NotContains(t, kv.Value.Emit(), "/voice/", "no path recorded")
+			assert.NotContains(t, kv.Value.Emit(), "+8613512345678", "no number recorded")
+		}
+	}
+	assert.Equal(t, 1, kinds["fee"])
+	assert.Equal(t, pushes-1, kinds["status"])
+
+	var n uint64
+	for _, p := range tm.histogram(t, vcotel.MetricNotificationDuration) {
+		n += p.Count
+		assert.Greater(t, p.Sum, 0.0)
+	}
+	assert.Equal(t, uint64(pushes), n, "a duration per notification")
+
+	// The platform re-pushes a batch it thinks was lost: the records are
+	// duplicates now.
+	var fee voicetest.Delivery
+	for _, d := range platform.Deliveries() {
+		if d.Kind == voicetest.KindFee && d.Has(resp.SessionID) {
+			fee = d
+		}
+	}
+	repush, err := http.NewRequest(http.MethodPost, receiver.URL+"/voice/fee", bytes.NewReader(fee.Body))
+	require.NoError(t, err)
+	repush.Header.Set("Content-Type", "application/json")
+	rr, err := http.DefaultClient.Do(repush)
+	require.NoError(t, err)
+	rr.Body.Close()
+	require.Equal(t, http.StatusOK, rr.StatusCode)
+	select {
+	case info := <-ended:
+		assert.Equal(t, 1, info.Duplicates)
+	case <-ctx.Done():
+		t.Fatal("the re-push did not end")
+	}
+	recs := map[any]int64{}
+	for _, p := range tm.sum(t, vcotel.MetricNotificationRecords) {
+		recs[setAttrs(p.Attributes)["voicecall.duplicate"]] += p.Value
+	}
+	assert.Equal(t, map[any]int64{false: 1, true: 1}, recs)
 }
 
 // TestHandlerHooksDirect calls the handler hooks as the Handler does for
