@@ -1,7 +1,7 @@
 // Package readmecheck compiles the Go snippets of a Markdown file, so
 // that the README's examples cannot rot. The README's tests use it:
-// readme_test.go in the root package, and the otel module's for the
-// blocks that use it.
+// readme_test.go in the root package, and otel/readme_test.go and
+// redisstore/readme_test.go for the blocks that use those modules.
 //
 // Each ```go block is compiled as one file of a package of its own:
 //
