@@ -37,6 +37,17 @@
 // SIGTERM and prints "listening on http://ADDR/PATH" on stderr once it
 // accepts connections.
 //
+// Several instances behind a load balancer (or one that restarts) must
+// share their record of handled CDRs, or a batch re-pushed to another
+// instance is printed again: with -redis redis://HOST:PORT/DB every
+// instance keeps it in that Redis server (module redisstore; keys under
+// -redis-prefix). Without it the record lives in this process's memory.
+//
+// This example is a module of its own (it imports go-redis through
+// redisstore, which the SDK's core module does not depend on); the
+// repository's go.work lets "go run ./examples/webhook" work from the
+// repository's root.
+//
 // A status event whose callback fails is not pushed again by the
 // platform: with -dead-letter FILE, the handler appends its raw body (one
 // line each) to FILE so that it can be replayed.
@@ -70,6 +81,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/redisstore"
 )
 
 // limits are the server's timeouts and bounds.
@@ -141,6 +153,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	verifyURL := fs.String("verify-url", "", "push URL as configured at the platform; verifies X-AKSK on pushes (needs VOICECALL_APP_SECRET)")
 	deadLetter := fs.String("dead-letter", "", "file to append the raw body of every status event whose callback failed")
 	dedupStatus := fs.Bool("dedup-status", false, "print identical status events once")
+	redisURL := fs.String("redis", "", "redis:// URL of a Redis server shared by every instance for CDR de-duplication (default: in this process's memory)")
+	redisPrefix := fs.String("redis-prefix", "voicecall:", "prefix of the Redis keys")
 	fs.IntVar(&l.maxConns, "max-conns", l.maxConns, "most concurrent connections; further ones wait to be accepted")
 	fs.Int64Var(&l.maxInflight, "max-inflight", l.maxInflight, "most bytes of request bodies handled at once; further requests wait")
 	fs.Int64Var(&l.maxBody, "max-body", l.maxBody, "most bytes of one request body (413 beyond)")
@@ -172,6 +186,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		DedupStatus:  *dedupStatus,
 		MaxBodyBytes: l.maxBody,
 		Logger:       logger,
+	}
+	if *redisURL != "" {
+		st, err := redisstore.Open(*redisURL, redisstore.WithPrefix(*redisPrefix))
+		if err != nil {
+			return usageError{err}
+		}
+		defer st.Close()
+		cfg.Dedup = st.DedupStore(0, 0)
 	}
 	if *deadLetter != "" {
 		f, err := os.OpenFile(*deadLetter, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/internal/cdrbatch"
+	"github.com/voicecall-go/voicecall/redisstore/redistest"
+)
+
+// TestTwoInstancesShareRedis is the verification-code issue's "Done
+// when" for the receiver: two instances started with -redis on one Redis
+// server, pushed the same 50-record batch at the same moment (and
+// re-pushed whatever was not answered 200, as the platform does), print
+// each record once between them; a third instance started later on the
+// same Redis prints nothing for the batch pushed again.
+func TestTwoInstancesShareRedis(t *testing.T) {
+	t.Parallel()
+	rs, err := redistest.Start()
+	redistest.Need(t, err)
+	t.Cleanup(rs.Close)
+	prefix := "webhook-test:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	start := func() (url string, out *lineWriter) {
+		stdout, stderr := newLineWriter(), newLineWriter()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = run(ctx, []string{"-addr", "127.0.0.1:0", "-path", "/n", "-redis", rs.URL, "-redis-prefix", prefix}, stdout, stderr, func(string) string { return "" })
+		}()
+		return strings.TrimPrefix(stderr.next(t), "listening on "), stdout
+	}
+	urlA, outA := start()
+	urlB, outB := start()
+
+	batch := cdrbatch.Generate(50)
+	client := &http.Client{Timeout: 10 * time.Second}
+	push := func(url string) int {
+		resp, err := client.Post(url, "application/json;charset=UTF-8", strings.NewReader(string(batch)))
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	codes := make([]int, 2)
+	var pushers sync.WaitGroup
+	gate := make(chan struct{})
+	for i, url := range []string{urlA, urlB} {
+		pushers.Add(1)
+		go func() {
+			defer pushers.Done()
+			<-gate
+			codes[i] = push(url)
+		}()
+	}
+	close(gate)
+	pushers.Wait()
+	for i, url := range []string{urlA, urlB} {
+		for try := 0; codes[i] != http.StatusOK && try < 5; try++ {
+			codes[i] = push(url) // the platform re-pushes a batch not answered 200
+		}
+		require.Equal(t, http.StatusOK, codes[i], "instance %d", i)
+	}
+
+	printed := map[string]int{}
+	drain := func(w *lineWriter) {
+		for {
+			select {
+			case l := <-w.lines:
+				m := decode(t, l)
+				if m["kind"] == "fee" {
+					printed[m["sessionId"].(string)]++
+				}
+			default:
+				return
+			}
+		}
+	}
+	drain(outA)
+	drain(outB)
+	require.Len(t, printed, 50, "every record printed")
+	for i := range 50 {
+		assert.Equal(t, 1, printed[cdrbatch.SessionID(i)], "record %d printed once between the two instances", i)
+	}
+
+	urlC, outC := start()
+	require.Equal(t, http.StatusOK, push(urlC))
+	outC.none(t)
+}
