@@ -16,7 +16,9 @@
 // stderr), or it was never sent. 2: bad usage or invalid input, nothing
 // was sent. 3: the outcome is unknown, the call may or may not have been
 // placed; the correlation token (userData) printed on stderr finds it in
-// the notifications. It never prints the secret or the X-AKSK header.
+// the notifications. When the platform refuses the credentials, the app or
+// the clock, a "hint:" line on stderr says what to check. It never prints
+// the secret or the X-AKSK header.
 package main
 
 import (
@@ -67,6 +69,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
@@ -107,6 +112,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUnknown
 	case errors.As(err, &apiErr):
 		fmt.Fprintf(stderr, "callverify: rejected: resultcode %s: %s\n", string(apiErr.Code), apiErr.Description)
+		if hint := credentialHint(apiErr); hint != "" {
+			fmt.Fprintln(stderr, "hint:", hint)
+		}
 		return exitRejected
 	default:
 		fmt.Fprintf(stderr, "callverify: %v\n", err)
@@ -116,4 +124,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return exitRejected
 	}
+}
+
+// credentialHint says what to check when the platform refused the
+// credentials, the signature or the clock; "" for any other refusal.
+func credentialHint(e *voicecall.APIError) string {
+	switch {
+	case e.IsClockSkew():
+		return "Created was too far from the platform's clock: synchronise this machine's clock (NTP); " +
+			"if it is right, the platform may expect Beijing time (voicecall.WithCreatedLocation(voicecall.BeijingTime()))"
+	case e.Code == voicecall.CodeInvalidAppKey || e.Code == voicecall.CodeAppKeyInvalid:
+		return "the platform does not know VOICECALL_APP_KEY for this API: check that it is the APP_Key shown on the console, " +
+			"of an app created for voice verification codes (an app of another type is refused), and that VOICECALL_BASE_URL is that app's access address"
+	case e.Code == voicecall.CodeIPNotWhitelisted:
+		return "this machine's IP address is not in the app's white list: add it on the console"
+	case e.Code == voicecall.CodeIPBlocked:
+		return "too many failed authentications: this IP address is blocked for 30 minutes; fix VOICECALL_APP_KEY and VOICECALL_APP_SECRET before trying again"
+	case e.IsAuthFailure():
+		return "the platform refused the signature: check that VOICECALL_APP_KEY and VOICECALL_APP_SECRET are the " +
+			"APP_Key and APP_Secret of the same app on the console (no quotes or spaces), and that this machine's clock is right"
+	}
+	return ""
 }

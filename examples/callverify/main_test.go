@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -199,3 +200,67 @@ func TestOutcomesAgainstTheFakePlatform(t *testing.T) {
 		assert.Len(t, srv.Calls(), 20)
 	})
 }
+
+func TestHelpExits0(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &out, &errOut)
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, errOut.String(), "usage: callverify")
+	assert.Contains(t, errOut.String(), "VOICECALL_APP_SECRET")
+}
+
+// TestCredentialHints: a refusal of the credentials, the app or the clock
+// is explained; other refusals are not.
+func TestCredentialHints(t *testing.T) {
+	t.Parallel()
+	sandboxEnv := func(url, key, secret string) func(string) string {
+		return func(k string) string {
+			return map[string]string{"VOICECALL_BASE_URL": url, "VOICECALL_APP_KEY": key, "VOICECALL_APP_SECRET": secret}[k]
+		}
+	}
+	skewed := func() time.Time { return time.Now().Add(-time.Hour) }
+	tests := []struct {
+		name        string
+		opts        []voicetest.Option
+		fault       *voicetest.Fault
+		key, secret string
+		hint        string
+	}{
+		{name: "wrong secret", key: voicetest.DefaultAppKey, secret: "wrong-secret",
+			hint: "check that VOICECALL_APP_KEY and VOICECALL_APP_SECRET"},
+		{name: "unknown key", key: "someOtherAppKey", secret: voicetest.DefaultAppSecret,
+			hint: "does not know VOICECALL_APP_KEY"},
+		{name: "clock skew", opts: []voicetest.Option{voicetest.WithClock(skewed)},
+			key: voicetest.DefaultAppKey, secret: voicetest.DefaultAppSecret, hint: "synchronise this machine's clock"},
+		{name: "app of another type", fault: ptr(voicetest.FailCode(voicecall.CodeInvalidAppKey)),
+			key: voicetest.DefaultAppKey, secret: voicetest.DefaultAppSecret, hint: "an app of another type is refused"},
+		{name: "IP not white-listed", fault: ptr(voicetest.FailCode(voicecall.CodeIPNotWhitelisted)),
+			key: voicetest.DefaultAppKey, secret: voicetest.DefaultAppSecret, hint: "white list"},
+		{name: "IP blocked", fault: ptr(voicetest.FailCode(voicecall.CodeIPBlocked)),
+			key: voicetest.DefaultAppKey, secret: voicetest.DefaultAppSecret, hint: "blocked for 30 minutes"},
+		{name: "flow control: no hint", fault: ptr(voicetest.FailCode(voicecall.CodeFlowControl)),
+			key: voicetest.DefaultAppKey, secret: voicetest.DefaultAppSecret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := voicetest.Start(t, tt.opts...)
+			if tt.fault != nil {
+				require.NoError(t, srv.FailNext(1, *tt.fault))
+			}
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), allFlags, sandboxEnv(srv.URL, tt.key, tt.secret), &out, &errOut)
+			assert.Equal(t, exitRejected, code, errOut.String())
+			if tt.hint == "" {
+				assert.NotContains(t, errOut.String(), "hint:")
+				return
+			}
+			assert.Contains(t, errOut.String(), "hint: ")
+			assert.Contains(t, errOut.String(), tt.hint)
+			assert.NotContains(t, errOut.String(), tt.secret, "the secret is never printed")
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -16,6 +16,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -24,17 +25,41 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
-	"github.com/voicecall-go/voicecall/internal/redact"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
 func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := run(ctx, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// realMain parses the flags (only -timeout; -h prints the usage and
+// exits 0) and runs the quickstart, returning the exit status.
+func realMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	timeout := fs.Duration("timeout", 30*time.Second, "bound on the whole run")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: quickstart [-timeout D]")
+		fmt.Fprintln(stderr, "Sends a voice verification code to an in-process fake platform and prints the call's notifications.")
+		fs.PrintDefaults()
 	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "quickstart: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if err := run(ctx, stdout); err != nil {
+		fmt.Fprintln(stderr, "quickstart:", err)
+		return 1
+	}
+	return 0
 }
 
 // run plays one verification call end to end and writes what happens to w.
@@ -102,7 +127,7 @@ func run(ctx context.Context, w io.Writer) error {
 			return
 		}
 		line := fmt.Sprintf("  %s  %-10s  %s -> %s", ev.Timestamp.Format(time.DateTime), ev.Type,
-			redact.Phone(ev.Caller), redact.Phone(ev.Called))
+			voicecall.MaskNumber(ev.Caller), voicecall.MaskNumber(ev.Called))
 		if ev.HasStateCode {
 			line += "  stateCode " + ev.StateCode.String()
 		}
@@ -141,8 +166,8 @@ func printCDR(w io.Writer, rec *voicecall.FeeRecord) {
 		{"sessionId", rec.SessionID},
 		{"icid", rec.ICID},
 		{"app key", rec.AppKey},
-		{"caller", redact.Phone(rec.CallerNum)},
-		{"callee", redact.Phone(rec.CalleeNum)},
+		{"caller", voicecall.MaskNumber(rec.CallerNum)},
+		{"callee", voicecall.MaskNumber(rec.CalleeNum)},
 		{"call-out start", rec.CallOutStartTime.Format(time.DateTime) + " UTC"},
 		{"ringing", rel(rec.CallOutAlertingTime)},
 		{"answered", rel(rec.CallOutAnswerTime)},

@@ -31,3 +31,30 @@ func TestRun(t *testing.T) {
 	assert.NotContains(t, text, "+8613500000001", "numbers are masked")
 	assert.NotContains(t, text, "918273", "the code is not printed")
 }
+
+func TestRealMain(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		exit int
+		err  string
+	}{
+		{"help", []string{"-h"}, 0, "usage: quickstart"},
+		{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined"},
+		{"argument", []string{"extra"}, 2, `unexpected argument "extra"`},
+		{"timed out", []string{"-timeout", "1ns"}, 1, "quickstart:"},
+		{"runs", []string{"-timeout", "20s"}, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errOut strings.Builder
+			assert.Equal(t, tt.exit, realMain(tt.args, &out, &errOut), errOut.String())
+			assert.Contains(t, errOut.String(), tt.err)
+			if tt.name == "runs" {
+				assert.Contains(t, out.String(), "CDR (fee notification):")
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@
 //
 //	go run ./examples/sandbox
 //	go run ./examples/sandbox -addr 127.0.0.1:9090 -scenario busy
+//	go run ./examples/sandbox -tls -tls-ca sandbox-ca.pem  # https://127.0.0.1:8443
 //
 // It serves every API of the platform (callVerify, callnotify, click2Call,
 // callStop and the recording URL, whose 301 points to a second port that
@@ -16,6 +17,11 @@
 // Point the client's base URL at http://ADDR; notifications go to the
 // request's statusUrl and feeUrl, or to -status-url and -fee-url (the
 // "console" URLs). See php/README.md for the PHP sample.
+//
+// With -tls it serves HTTPS (on 127.0.0.1:8443 unless -addr is given)
+// with a certificate it generates for the names and addresses of
+// -tls-hosts, signed by an ephemeral CA whose certificate it writes to
+// -tls-ca; it prints how a Go, PHP or curl client trusts that file.
 package main
 
 import (
@@ -32,7 +38,6 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
-	"github.com/voicecall-go/voicecall/internal/redact"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -59,10 +64,25 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	timeScale := fs.Float64("time-scale", 0.1, "speed of simulated calls: 1 is real time, 0.1 ten times faster")
 	sign := fs.String("sign-pushes", "none", "sign notifications: none, newlines or concat (the two layouts of Huawei's notification pages)")
 	remote := fs.Bool("remote-pushes", false, "also push notifications to non-loopback hosts (default: loopback receivers only)")
+	tf := addTLSFlags(fs)
 	maxRecords := fs.Int("max-records", voicetest.DefaultMaxRecords, "requests, calls and notifications kept in memory (each)")
 	digits := fs.String("digits", "", "keys every callee presses when a voice notification collects digits (default "+voicetest.DefaultDigits+")")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
+	}
+	listen := *addr
+	if tf.enabled {
+		// The fake listens on a loopback port of its own; the TLS front
+		// listens on -addr (see tls.go).
+		listen = "127.0.0.1:0"
+		addrSet := false
+		fs.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
+		if !addrSet {
+			*addr = defaultTLSAddr
+		}
 	}
 	sc, err := voicetest.ParseScenario(*scenario)
 	if err != nil {
@@ -81,7 +101,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, time.Now().Format("15:04:05.000")+" "+format+"\n", a...)
 	}
 	opts := []voicetest.Option{
-		voicetest.WithAddr(*addr),
+		voicetest.WithAddr(listen),
 		voicetest.WithApp(voicetest.App{Key: *appKey, Secret: *appSecret}),
 		voicetest.WithNotifyURLs(*statusURL, *feeURL),
 		voicetest.WithScenario(sc),
@@ -95,7 +115,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 					printf("call     %s ended: stateCode %d", c.SessionID, c.StateCode)
 					return
 				}
-				printf("call     %s placed: callee %s, scenario %s, userData %q", c.SessionID, redact.Phone(c.CalleeNbr), c.Scenario, redact.Text(c.UserData, 64))
+				printf("call     %s placed: callee %s, scenario %s, userData %q", c.SessionID, voicecall.MaskNumber(c.CalleeNbr), c.Scenario, voicecall.SanitizeText(c.UserData, 64))
 			},
 			Delivery: func(d voicetest.Delivery) { printf("notify   %s", describeDelivery(d)) },
 			Download: func(d voicetest.Download) {
@@ -119,7 +139,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer srv.Close()
 
-	printf("listening on %s", srv.URL)
+	baseURL := srv.URL
+	if tf.enabled {
+		front, u, help, err := setupTLS(tf, *addr, srv.Addr())
+		if err != nil {
+			return err
+		}
+		defer front.Close()
+		baseURL = u
+		for _, l := range help {
+			printf("%s", l)
+		}
+	}
+
+	printf("listening on %s", baseURL)
 	printf("app key %s", *appKey)
 	if *appSecret == voicetest.DefaultAppSecret {
 		printf("app secret %s (the default; change it with -app-secret)", *appSecret)
@@ -128,7 +161,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	for _, p := range []string{"POST " + voicetest.CallVerifyPath, "POST " + voicetest.CallNotifyPath, "POST " + voicetest.Click2CallPath,
 		"POST " + voicetest.CallStopPath, "GET  " + voicetest.RecordingPath} {
-		printf("%s%s", p[:5], srv.URL+p[5:])
+		printf("%s%s", p[:5], baseURL+p[5:])
 	}
 	printf("recordings are downloaded from %s; calls go as %q", srv.DownloadURL, sc)
 
@@ -159,7 +192,7 @@ func describeDelivery(d voicetest.Delivery) string {
 		s += fmt.Sprintf(" attempt=%d", d.Attempt)
 	}
 	if d.Err != nil {
-		return s + " failed: " + redact.Text(d.Err.Error(), 200)
+		return s + " failed: " + voicecall.SanitizeText(d.Err.Error(), 200)
 	}
 	return s + fmt.Sprintf(" http %d", d.StatusCode)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/voicecall-go/voicecall/internal/cdrbatch"
 	"github.com/voicecall-go/voicecall/redisstore/redistest"
 )
 
@@ -43,7 +43,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	urlA, outA := start()
 	urlB, outB := start()
 
-	batch := cdrbatch.Generate(50)
+	batch := feeBatch(50)
 	client := &http.Client{Timeout: 10 * time.Second}
 	push := func(url string) int {
 		resp, err := client.Post(url, "application/json;charset=UTF-8", strings.NewReader(string(batch)))
@@ -89,10 +89,33 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	drain(outB)
 	require.Len(t, printed, 50, "every record printed")
 	for i := range 50 {
-		assert.Equal(t, 1, printed[cdrbatch.SessionID(i)], "record %d printed once between the two instances", i)
+		assert.Equal(t, 1, printed[batchSessionID(i)], "record %d printed once between the two instances", i)
 	}
 
 	urlC, outC := start()
 	require.Equal(t, http.StatusOK, push(urlC))
 	outC.none(t)
+}
+
+// feeBatch is a CDR batch of n records, as the platform pushes it (an
+// example cannot import the repository's internal/cdrbatch).
+func feeBatch(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"eventType":"fee","feeLst":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"direction":0,"spId":"CaaS_Test_01","appKey":"ka4kESI5s3YyurL1wpx63s9YnEm2",`+
+			`"icid":"CAE-20260314153000-%08d","sessionId":%q,"callerNum":"+8675528000088","calleeNum":"+8613500000001",`+
+			`"callOutStartTime":"2026-03-14 07:29:30","callOutAnswerTime":"2026-03-14 07:29:35","callEndTime":"2026-03-14 07:30:00",`+
+			`"ulFailReason":"0","serviceType":"001","hostName":"callenabler245.huaweicaas.com"}`, 12019800+i, batchSessionID(i))
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+// batchSessionID is the sessionId of record i of feeBatch.
+func batchSessionID(i int) string {
+	return fmt.Sprintf("1201_%d_4294967295_20260314073000@callenabler245.huaweicaas.com", 1000+i)
 }

@@ -1,0 +1,66 @@
+package vcotel_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/voicecall-go/voicecall"
+	vcotel "github.com/voicecall-go/voicecall/otel"
+	"github.com/voicecall-go/voicecall/voicetest"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+)
+
+// One option traces every request of a client; here against the fake
+// platform, with an in-memory span recorder.
+func ExampleClientOption() {
+	platform, err := voicetest.NewServer()
+	if err != nil {
+		panic(err)
+	}
+	defer platform.Close()
+
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	client, err := voicecall.NewClient(platform.URL, voicetest.DefaultAppKey, voicetest.DefaultAppSecret,
+		vcotel.ClientOption(vcotel.WithTracerProvider(tp)))
+	if err != nil {
+		panic(err)
+	}
+	_, err = client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088", CalleeNumber: "+8613500000001",
+		LanguageType: voicecall.LanguageChinese, PreTone: "pretone.wav", VerifyCode: "123456",
+	})
+	fmt.Println("error:", err)
+	for _, s := range spans.Ended() {
+		fmt.Println(s.Name(), s.SpanKind())
+	}
+	// Output:
+	// error: <nil>
+	// POST client
+	// voicecall CallVerify internal
+}
+
+// The handler hooks go in HandlerConfig.Hooks; calling them directly, as
+// the Handler does, shows what they record.
+func ExampleHandlerHooks() {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	hooks := vcotel.HandlerHooks(vcotel.WithTracerProvider(tp))
+
+	ctx := hooks.NotificationStart(context.Background(), voicecall.NotificationStartInfo{Path: "/voicecall"})
+	hooks.NotificationEnd(ctx, voicecall.NotificationEndInfo{
+		Kind: voicecall.NotificationFee, EventType: voicecall.EventFee, Records: 50, Duplicates: 2, Status: 200,
+	})
+	for _, s := range spans.Ended() {
+		for _, kv := range s.Attributes() {
+			if kv.Key == vcotel.AttrRecords || kv.Key == vcotel.AttrDuplicates || kv.Key == vcotel.AttrNotificationKind {
+				fmt.Println(kv.Key, kv.Value.Emit())
+			}
+		}
+	}
+	// Output:
+	// voicecall.notification.kind fee
+	// voicecall.records 50
+	// voicecall.duplicates 2
+}

@@ -1,0 +1,110 @@
+package voicecall_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/internal/readmecheck"
+)
+
+// readmeImports are the packages README snippets may use without
+// importing them (internal/readmecheck adds the imports they need).
+var readmeImports = map[string]string{
+	"voicecall": "github.com/voicecall-go/voicecall",
+	"voicetest": "github.com/voicecall-go/voicecall/voicetest",
+	"otp":       "github.com/voicecall-go/voicecall/otp",
+	"storetest": "github.com/voicecall-go/voicecall/storetest",
+	"context":   "context",
+	"errors":    "errors",
+	"fmt":       "fmt",
+	"log":       "log",
+	"slog":      "log/slog",
+	"http":      "net/http",
+	"httptest":  "net/http/httptest",
+	"os":        "os",
+	"testing":   "testing",
+	"time":      "time",
+	"tls":       "crypto/tls",
+	"x509":      "crypto/x509",
+}
+
+// readmePrelude declares what the README's snippets take from the
+// application around them.
+const readmePrelude = `import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/otp"
+)
+
+// The application's credentials and app access address, from the console.
+var appKey, appSecret, baseURL string
+
+// The application's client, and a number it calls.
+var (
+	client *voicecall.Client
+	phone  string
+)
+
+// The application's transport wrapper (tracing, say).
+var myWrapper func(http.RoundTripper) http.RoundTripper
+
+// The application's store of pending calls.
+var pending interface {
+	Save(ctx context.Context, token, phone string) error
+}
+
+// The application's storage.
+var store interface {
+	SaveEvent(ctx context.Context, sessionID string, t voicecall.EventType, code voicecall.StateCode) error
+	SaveCDR(ctx context.Context, rec *voicecall.FeeRecord) error
+}
+
+// The application under test in the voicetest snippet.
+var myApp struct {
+	Client              *voicecall.Client
+	NotificationHandler func() http.Handler
+	SendCode            func(ctx context.Context, callee string) (sessionID string)
+}
+
+// The otp snippets' server key, the caller's IP address and what the user
+// typed; the dead-letter spool; a store under test.
+var (
+	serverKey        []byte
+	clientIP, typed  string
+	spool            interface{ Append(body []byte) error }
+	newMyStore       func(t *testing.T) otp.CodeStore
+)
+
+var _, _, _, _, _, _, _, _, _ = appKey, appSecret, baseURL, client, phone, myWrapper, pending, store, myApp
+var _, _, _, _, _ = serverKey, clientIP, typed, spool, newMyStore
+`
+
+// TestREADMESnippets compiles every ```go block of README.md (see
+// internal/readmecheck for how fragments are wrapped). Blocks that use a
+// nested module (vcotel., redisstore.) are compiled by that module's
+// tests.
+func TestREADMESnippets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	t.Parallel()
+	md, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var blocks []readmecheck.Block
+	for _, b := range readmecheck.Blocks(md) {
+		if !strings.Contains(b.Code, "vcotel.") && !strings.Contains(b.Code, "redisstore.") {
+			blocks = append(blocks, b)
+		}
+	}
+	require.NotEmpty(t, blocks, "README.md has Go snippets")
+	require.NoError(t, readmecheck.Build(".", "testdata", blocks, readmePrelude, readmeImports))
+}
