@@ -39,8 +39,10 @@ func TestRun(t *testing.T) {
 		assert.Contains(t, report, "measuring the SDK only")
 		return
 	}
-	assert.Regexp(t, `(?m)^php +\d+ +\d+µs$`, report)
-	assert.Regexp(t, `(?m)^php-nodelay +\d+ +\d+µs$`, report)
+	// The PHP rows are differences of two runs (the start-up taken out):
+	// with 3 calls on a loaded machine they can come out negative.
+	assert.Regexp(t, `(?m)^php +-?\d+ +-?\d+µs$`, report)
+	assert.Regexp(t, `(?m)^php-nodelay +-?\d+ +-?\d+µs$`, report)
 	assert.Contains(t, report, "php CPU per call / sdk CPU per call:")
 }
 
