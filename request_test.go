@@ -6,7 +6,6 @@ package voicecall
 // before it.
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -584,24 +582,6 @@ func FuzzClassify(f *testing.F) {
 	})
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes by slog.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestSecretHygiene drives every failure path with a debug-level logger
 // and checks that no log record and no error string contains the app
 // secret, a digest, a nonce, the X-AKSK value or the verification code,
@@ -614,8 +594,8 @@ func TestSecretHygiene(t *testing.T) {
 		callee  = "+8613512345678"
 		display = "+8675528999911"
 	)
-	var logs syncBuffer
-	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logs logSink
+	logger := logs.logger()
 
 	handlers := map[string]rawHandler{
 		"success": func(c net.Conn, _ *http.Request, _ []byte) { writeJSON(c, 200, okAnswer) },
