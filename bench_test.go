@@ -116,6 +116,17 @@ func keepAliveTransport(b *testing.B) *http.Transport {
 	return tr
 }
 
+// handwrittenBody is the body struct a careful user declares.
+type handwrittenBody struct {
+	DisplayNbr     string `json:"displayNbr"`
+	CalleeNbr      string `json:"calleeNbr"`
+	LanguageType   int    `json:"languageType"`
+	PreTone        string `json:"preTone"`
+	VerifyCode     string `json:"verifyCode"`
+	ReturnIdlePort string `json:"returnIdlePort"`
+	UserData       string `json:"userData,omitempty"`
+}
+
 // handwrittenCall is what a careful user writes by hand without the SDK:
 // sign with a fresh nonce, json.Marshal the body, POST it with a
 // deadline, read the answer with a bound and json.Unmarshal it.
@@ -127,9 +138,9 @@ func handwrittenCall(b *testing.B, hc *http.Client, url string, req *CallVerifyR
 		b.Fatal(err)
 	}
 	xaksk := Sign("myAppKey", "myAppSecret", nonce, FormatCreated(time.Now(), time.UTC)).HeaderValue()
-	body, err := json.Marshal(map[string]any{
-		"displayNbr": req.DisplayNumber, "calleeNbr": req.CalleeNumber, "languageType": req.LanguageType,
-		"preTone": req.PreTone, "verifyCode": req.VerifyCode, "returnIdlePort": "false", "userData": req.UserData,
+	body, err := json.Marshal(handwrittenBody{
+		DisplayNbr: req.DisplayNumber, CalleeNbr: req.CalleeNumber, LanguageType: req.LanguageType,
+		PreTone: req.PreTone, VerifyCode: req.VerifyCode, ReturnIdlePort: "false", UserData: req.UserData,
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -85,7 +85,7 @@ func (c *Client) do(ctx context.Context, ep *endpoint, query url.Values, body an
 	}
 	ctx = hookContext(ctx, c.hooks.CallStart, CallStartInfo{Operation: ep.op, Method: ep.method, Host: c.host, Path: c.basePath + ep.path})
 
-	cl := &callState{ep: ep, userData: userData, url: c.baseURL + ep.path, scrub: newScrubber(c.secret(), body)}
+	cl := &callState{ep: ep, userData: userData, url: c.baseURL + ep.path, scrub: scrubber{secret: c.secret(), body: body}}
 	if len(query) > 0 {
 		cl.url += "?" + query.Encode()
 	}
@@ -140,7 +140,7 @@ type callState struct {
 	url      string
 	payload  []byte
 	userData string
-	scrub    *scrubber
+	scrub    scrubber
 	attempts int
 	skew     time.Duration // added to the clock for Created, learnt from a clock-skew answer
 }
@@ -235,7 +235,9 @@ func (c *Client) attempt(ctx context.Context, cl *callState, out any) attemptRes
 // connection facts.
 func (c *Client) send(ctx context.Context, cl *callState, out any, info *AttemptEndInfo) attemptResult {
 	sig := c.signer.sign(c.now().Add(cl.skew))
-	cl.scrub.add(sig.digest, sig.nonce)
+	// An answer echoes the attempt it answers: scrub that one's digest
+	// and nonce.
+	cl.scrub.digest, cl.scrub.nonce = sig.digest, sig.nonce
 
 	tr := &connTrace{}
 	tr.trace.GotConn = func(ci httptrace.GotConnInfo) {
@@ -261,7 +263,9 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, info *Attempt
 	req.Header["Accept"] = acceptValues
 	req.Header["User-Agent"] = c.userAgentValues
 	req.Header[HeaderXAKSK] = []string{sig.header} // written as documented, not canonicalised to X-Aksk
-	c.debug(ctx, "voicecall: sending", slog.String("op", cl.ep.op), slog.Int("attempt", cl.attempts), slog.String("userData", cl.userData))
+	if c.logger.Enabled(ctx, slog.LevelDebug) {
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "voicecall: sending", slog.String("op", cl.ep.op), slog.Int("attempt", cl.attempts), slog.String("userData", cl.userData))
+	}
 
 	resp, err := c.hc.Do(req)
 	info.ConnReused = tr.reused.Load()
@@ -472,22 +476,15 @@ func (c *Client) logResult(ctx context.Context, cl *callState, n int, start time
 }
 
 // scrubber removes the values of one call that must never be shown
-// (the secret, each attempt's digest and nonce, the request's sensitive
+// (the secret, the attempt's digest and nonce, the request's sensitive
 // values) from text that came back from the network, before it goes
 // into an error or a log. It gathers the request's values only when an
 // error needs them.
 type scrubber struct {
-	secret string
-	body   any
-	extra  []string // each attempt's digest and nonce
+	secret        string
+	body          any
+	digest, nonce string // of the latest attempt
 }
-
-func newScrubber(secret string, body any) *scrubber {
-	return &scrubber{secret: secret, body: body}
-}
-
-// add records more values to scrub.
-func (s *scrubber) add(vs ...string) { s.extra = append(s.extra, vs...) }
 
 // snippet returns a bounded, sanitised copy of b with every recorded
 // value replaced by "[redacted]".
@@ -496,7 +493,7 @@ func (s *scrubber) snippet(b []byte) string {
 		return ""
 	}
 	text := string(b[:min(len(b), 4*maxSnippet)])
-	vs := append([]string{s.secret}, s.extra...)
+	vs := []string{s.secret, s.digest, s.nonce}
 	if sb, ok := s.body.(sensitive); ok {
 		vs = append(vs, sb.sensitiveValues()...)
 	}

@@ -690,7 +690,7 @@ func TestSecretHygiene(t *testing.T) {
 // classifyCallVerify classifies an answer as CallVerify's request path
 // does.
 func classifyCallVerify(status int, contentType string, body []byte) (*CallVerifyResponse, error) {
-	cl := &callState{ep: &callVerify, userData: "tok", scrub: newScrubber("myAppSecret", nil)}
+	cl := &callState{ep: &callVerify, userData: "tok", scrub: scrubber{secret: "myAppSecret"}}
 	h := http.Header{}
 	if contentType != "" {
 		h.Set("Content-Type", contentType)
