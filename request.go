@@ -83,7 +83,9 @@ func (c *Client) do(ctx context.Context, ep *endpoint, query url.Values, body an
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	ctx = hookContext(ctx, c.hooks.CallStart, CallStartInfo{Operation: ep.op, Method: ep.method, Host: c.host, Path: c.basePath + ep.path})
+	if c.hooks.CallStart != nil {
+		ctx = hookContext(ctx, c.hooks.CallStart, CallStartInfo{Operation: ep.op, Method: ep.method, Host: c.host, Path: c.basePath + ep.path})
+	}
 
 	cl := &callState{ep: ep, userData: userData, url: c.baseURL + ep.path, scrub: scrubber{secret: c.secret(), body: body}}
 	if len(query) > 0 {
@@ -221,8 +223,11 @@ func (c *Client) attempt(ctx context.Context, cl *callState, out any) attemptRes
 	start := c.now()
 	n := cl.attempts
 	info := AttemptEndInfo{Operation: cl.ep.op, Attempt: n}
-	actx := hookContext(ctx, c.hooks.AttemptStart, AttemptStartInfo{Operation: cl.ep.op, Attempt: n, Method: cl.ep.method, Host: c.host, Path: c.basePath + cl.ep.path})
-	res := c.send(actx, cl, out, &info)
+	actx := ctx
+	if c.hooks.AttemptStart != nil {
+		actx = hookContext(ctx, c.hooks.AttemptStart, AttemptStartInfo{Operation: cl.ep.op, Attempt: n, Method: cl.ep.method, Host: c.host, Path: c.basePath + cl.ep.path})
+	}
+	res := c.send(actx, cl, out, start, &info)
 	info.Duration = c.now().Sub(start)
 	info.Err = res.err
 	info.ErrorClass = errorClass(res.err)
@@ -233,8 +238,8 @@ func (c *Client) attempt(ctx context.Context, cl *callState, out any) attemptRes
 
 // send signs, sends and reads one attempt, filling info's status and
 // connection facts.
-func (c *Client) send(ctx context.Context, cl *callState, out any, info *AttemptEndInfo) attemptResult {
-	sig := c.signer.sign(c.now().Add(cl.skew))
+func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time, info *AttemptEndInfo) attemptResult {
+	sig := c.signer.sign(now.Add(cl.skew))
 	// An answer echoes the attempt it answers: scrub that one's digest
 	// and nonce.
 	cl.scrub.digest, cl.scrub.nonce = sig.digest, sig.nonce
