@@ -22,8 +22,8 @@
 // Each HTTP attempt is a child span (kind client, named after the HTTP
 // method, as OpenTelemetry's HTTP semantic conventions say) with
 // http.request.method, server.address, server.port,
-// http.request.resend_count (from the second attempt on: the SDK resends
-// only requests that provably never left the process),
+// http.request.resend_count (from the second attempt on; see
+// [voicecall.RetryPolicy] for when the SDK sends a request again),
 // http.response.status_code, error.type (the attempt's error class:
 // dns, dial, tls, timeout, canceled, connection, status, platform or
 // other) and voicecall.connection.reused.
