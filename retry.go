@@ -55,7 +55,9 @@ type RetryPolicy struct {
 	Throttled bool
 	// ClockSkew re-signs and resends, once per call, a request the
 	// platform refused with 1010013 (clock skew), using the platform's
-	// clock from the answer's Date header.
+	// clock from the answer's Date header (this machine's clock, with a
+	// fresh nonce, when the answer has none). If the platform expects
+	// Beijing time rather than UTC, WithCreatedLocation is the fix.
 	ClockSkew bool
 }
 
