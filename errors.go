@@ -142,6 +142,29 @@ func (e *APIError) IsInvalidParameter() bool { return e.Code.IsInvalidParameter(
 // state that allows calls; see [ResultCode.IsAccountState].
 func (e *APIError) IsAccountState() bool { return e.Code.IsAccountState() }
 
+// Hint says, in one sentence for a person, what to check when the
+// platform refused the credentials, the signature, the caller's IP
+// address or the clock; it returns "" for every other refusal. Command
+// line tools print it beside the error.
+func (e *APIError) Hint() string {
+	switch {
+	case e.IsClockSkew():
+		return "Created was too far from the platform's clock: synchronise this machine's clock (NTP); " +
+			"if it is right, the platform may expect Beijing time (voicecall.WithCreatedLocation(voicecall.BeijingTime()))"
+	case e.Code == CodeInvalidAppKey || e.Code == CodeAppKeyInvalid:
+		return "the platform does not know the app key for this API: check that it is the APP_Key shown on the console, " +
+			"of an app created for this capability (an app of another type is refused), and that the base URL is that app's access address"
+	case e.Code == CodeIPNotWhitelisted:
+		return "this machine's IP address is not in the app's white list: add it on the console"
+	case e.Code == CodeIPBlocked:
+		return "too many failed authentications: this IP address is blocked for 30 minutes; fix the app key and secret before trying again"
+	case e.IsAuthFailure():
+		return "the platform refused the signature: check that the app key and the app secret are the " +
+			"APP_Key and APP_Secret of the same app on the console (no quotes or spaces), and that this machine's clock is right"
+	}
+	return ""
+}
+
 // RequestError is returned, as a pointer, when a request failed without a
 // platform answer that says it was rejected: a network error, a timeout,
 // a cancelled context, a redirect, an HTTP 5xx, an HTML page, a truncated

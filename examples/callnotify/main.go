@@ -119,6 +119,7 @@ func exitFor(err error, stderr io.Writer) int {
 		return exitUnknown
 	case errors.As(err, &apiErr):
 		fmt.Fprintf(stderr, "callnotify: rejected: resultcode %s: %s\n", string(apiErr.Code), apiErr.Description)
+		printHint(stderr, apiErr)
 		return exitRejected
 	case errors.As(err, &verr):
 		fmt.Fprintf(stderr, "callnotify: %v\n", err)
@@ -126,4 +127,15 @@ func exitFor(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "callnotify: %v\n", err)
 	return exitRejected
+}
+
+// printHint prints the SDK's hint for a refusal of the credentials, the
+// IP address or the clock, and where this program reads the credentials.
+func printHint(w io.Writer, e *voicecall.APIError) {
+	if hint := e.Hint(); hint != "" {
+		fmt.Fprintln(w, "hint:", hint)
+		if e.IsAuthFailure() {
+			fmt.Fprintln(w, "hint: this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL")
+		}
+	}
 }

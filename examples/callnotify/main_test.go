@@ -101,6 +101,20 @@ func TestExitStatuses(t *testing.T) {
 		assert.Equal(t, 1, code)
 		assert.Contains(t, errOut, "1012003")
 	})
+	t.Run("refused credentials get a hint", func(t *testing.T) {
+		srv := platform(t)
+		wrong := func(k string) string {
+			if k == "VOICECALL_APP_SECRET" {
+				return "not-the-secret"
+			}
+			return env(srv)(k)
+		}
+		code, _, errOut := runMain(t, voice, wrong)
+		assert.Equal(t, 1, code)
+		assert.Contains(t, errOut, "hint: the platform refused the signature")
+		assert.Contains(t, errOut, "VOICECALL_APP_SECRET")
+		assert.NotContains(t, errOut, "not-the-secret")
+	})
 	t.Run("unknown, sent once", func(t *testing.T) {
 		srv := platform(t)
 		require.NoError(t, srv.FailNext(1, voicetest.DropResponse()))

@@ -83,8 +83,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, _, stde
 		return exitUnknown
 	case errors.As(err, &apiErr):
 		fmt.Fprintf(stderr, "callstop: rejected: resultcode %s: %s (a call that has ended cannot be stopped)\n", string(apiErr.Code), apiErr.Description)
+		printHint(stderr, apiErr)
 		return exitRejected
 	}
 	fmt.Fprintf(stderr, "callstop: %v\n", err)
 	return exitRejected
+}
+
+// printHint prints the SDK's hint for a refusal of the credentials, the
+// IP address or the clock, and where this program reads the credentials.
+func printHint(w io.Writer, e *voicecall.APIError) {
+	if hint := e.Hint(); hint != "" {
+		fmt.Fprintln(w, "hint:", hint)
+		if e.IsAuthFailure() {
+			fmt.Fprintln(w, "hint: this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL")
+		}
+	}
 }

@@ -78,3 +78,14 @@ func TestExitStatuses(t *testing.T) {
 	assert.Equal(t, 3, code)
 	assert.Len(t, srv.Requests(), 3, "resent up to the default 3 attempts")
 }
+
+// A clock the platform refuses gets the SDK's hint.
+func TestClockSkewHint(t *testing.T) {
+	t.Parallel()
+	srv := voicetest.Start(t, voicetest.WithClock(func() time.Time { return time.Now().Add(-time.Hour) }))
+	code, _, errOut := runMain(t, []string{"-session", "x"}, func(k string) string {
+		return map[string]string{"VOICECALL_BASE_URL": srv.URL, "VOICECALL_APP_KEY": voicetest.DefaultAppKey, "VOICECALL_APP_SECRET": voicetest.DefaultAppSecret}[k]
+	})
+	assert.Equal(t, 1, code, errOut)
+	assert.Contains(t, errOut, "hint: Created was too far from the platform's clock")
+}

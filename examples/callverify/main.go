@@ -112,9 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUnknown
 	case errors.As(err, &apiErr):
 		fmt.Fprintf(stderr, "callverify: rejected: resultcode %s: %s\n", string(apiErr.Code), apiErr.Description)
-		if hint := credentialHint(apiErr); hint != "" {
-			fmt.Fprintln(stderr, "hint:", hint)
-		}
+		printHint(stderr, apiErr)
 		return exitRejected
 	default:
 		fmt.Fprintf(stderr, "callverify: %v\n", err)
@@ -126,23 +124,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 }
 
-// credentialHint says what to check when the platform refused the
-// credentials, the signature or the clock; "" for any other refusal.
-func credentialHint(e *voicecall.APIError) string {
-	switch {
-	case e.IsClockSkew():
-		return "Created was too far from the platform's clock: synchronise this machine's clock (NTP); " +
-			"if it is right, the platform may expect Beijing time (voicecall.WithCreatedLocation(voicecall.BeijingTime()))"
-	case e.Code == voicecall.CodeInvalidAppKey || e.Code == voicecall.CodeAppKeyInvalid:
-		return "the platform does not know VOICECALL_APP_KEY for this API: check that it is the APP_Key shown on the console, " +
-			"of an app created for voice verification codes (an app of another type is refused), and that VOICECALL_BASE_URL is that app's access address"
-	case e.Code == voicecall.CodeIPNotWhitelisted:
-		return "this machine's IP address is not in the app's white list: add it on the console"
-	case e.Code == voicecall.CodeIPBlocked:
-		return "too many failed authentications: this IP address is blocked for 30 minutes; fix VOICECALL_APP_KEY and VOICECALL_APP_SECRET before trying again"
-	case e.IsAuthFailure():
-		return "the platform refused the signature: check that VOICECALL_APP_KEY and VOICECALL_APP_SECRET are the " +
-			"APP_Key and APP_Secret of the same app on the console (no quotes or spaces), and that this machine's clock is right"
+// printHint prints the SDK's hint for a refusal of the credentials, the
+// IP address or the clock, and where this program reads the credentials.
+func printHint(w io.Writer, e *voicecall.APIError) {
+	if hint := e.Hint(); hint != "" {
+		fmt.Fprintln(w, "hint:", hint)
+		if e.IsAuthFailure() {
+			fmt.Fprintln(w, "hint: this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL")
+		}
 	}
-	return ""
 }

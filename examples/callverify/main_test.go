@@ -228,9 +228,9 @@ func TestCredentialHints(t *testing.T) {
 		hint        string
 	}{
 		{name: "wrong secret", key: voicetest.DefaultAppKey, secret: "wrong-secret",
-			hint: "check that VOICECALL_APP_KEY and VOICECALL_APP_SECRET"},
+			hint: "check that the app key and the app secret"},
 		{name: "unknown key", key: "someOtherAppKey", secret: voicetest.DefaultAppSecret,
-			hint: "does not know VOICECALL_APP_KEY"},
+			hint: "does not know the app key"},
 		{name: "clock skew", opts: []voicetest.Option{voicetest.WithClock(skewed)},
 			key: voicetest.DefaultAppKey, secret: voicetest.DefaultAppSecret, hint: "synchronise this machine's clock"},
 		{name: "app of another type", fault: ptr(voicetest.FailCode(voicecall.CodeInvalidAppKey)),
@@ -258,6 +258,9 @@ func TestCredentialHints(t *testing.T) {
 			}
 			assert.Contains(t, errOut.String(), "hint: ")
 			assert.Contains(t, errOut.String(), tt.hint)
+			if tt.key != voicetest.DefaultAppKey || tt.secret != voicetest.DefaultAppSecret {
+				assert.Contains(t, errOut.String(), "VOICECALL_APP_KEY", "says where the credentials come from")
+			}
 			assert.NotContains(t, errOut.String(), tt.secret, "the secret is never printed")
 		})
 	}

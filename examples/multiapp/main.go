@@ -140,7 +140,19 @@ func exitFor(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "the call may or may not have been placed: look for userData %q in the notifications\n", voicecall.UserDataOf(err))
 		return exitUnknown
 	case errors.As(err, &apiErr):
+		printHint(stderr, apiErr)
 		return exitRejected
 	}
 	return exitRejected
+}
+
+// printHint prints the SDK's hint for a refusal of the credentials, the
+// IP address or the clock, and where this program reads the credentials.
+func printHint(w io.Writer, e *voicecall.APIError) {
+	if hint := e.Hint(); hint != "" {
+		fmt.Fprintln(w, "hint:", hint)
+		if e.IsAuthFailure() {
+			fmt.Fprintln(w, "hint: this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL")
+		}
+	}
 }

@@ -89,6 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return exitUnknown
 		case errors.As(err, &apiErr):
 			fmt.Fprintf(stderr, "recording: rejected: resultcode %s: %s\n", string(apiErr.Code), apiErr.Description)
+			printHint(stderr, apiErr)
 			return exitRejected
 		}
 		fmt.Fprintf(stderr, "recording: %v\n", err)
@@ -116,4 +117,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stderr, "wrote %d bytes to %s\n", n, *out)
 	return exitOK
+}
+
+// printHint prints the SDK's hint for a refusal of the credentials, the
+// IP address or the clock, and where this program reads the credentials.
+func printHint(w io.Writer, e *voicecall.APIError) {
+	if hint := e.Hint(); hint != "" {
+		fmt.Fprintln(w, "hint:", hint)
+		if e.IsAuthFailure() {
+			fmt.Fprintln(w, "hint: this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL")
+		}
+	}
 }

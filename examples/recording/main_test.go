@@ -100,3 +100,14 @@ func TestExitStatuses(t *testing.T) {
 	_, err := os.Stat(path)
 	assert.True(t, os.IsNotExist(err), "a partial file is removed")
 }
+
+// A clock the platform refuses gets the SDK's hint.
+func TestClockSkewHint(t *testing.T) {
+	t.Parallel()
+	srv := voicetest.Start(t, voicetest.WithClock(func() time.Time { return time.Now().Add(-time.Hour) }))
+	code, _, errOut := runMain(t, []string{"-file", "a.wav", "-domain", "d.example.com"}, func(k string) string {
+		return map[string]string{"VOICECALL_BASE_URL": srv.URL, "VOICECALL_APP_KEY": voicetest.DefaultAppKey, "VOICECALL_APP_SECRET": voicetest.DefaultAppSecret}[k]
+	})
+	assert.Equal(t, 1, code, errOut)
+	assert.Contains(t, errOut, "hint: Created was too far from the platform's clock")
+}
