@@ -685,30 +685,3 @@ func normalizeExtra(t *testing.T, n *Notification) {
 		norm(n.Fees[i].Extra)
 	}
 }
-
-func ExampleParseNotification() {
-	body := []byte(`{"eventType":"disconnect","statusInfo":{"sessionId":"1201_613_4294967295_20190124030455@callenabler245.huaweicaas.com",` +
-		`"timestamp":"2019-01-24 03:05:01","userData":"vc0123456789abcdef0123456789abcdef","stateCode":8101}}`)
-	n, err := ParseNotification(body)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	switch n.Kind {
-	case NotificationStatus:
-		ev := n.Status
-		fmt.Println(ev.Type, ev.Timestamp.Format(time.RFC3339), ev.StateCode, IsCorrelationToken(ev.UserData))
-	case NotificationFee:
-		for _, rec := range n.Fees {
-			fmt.Println(rec.SessionID, rec.Answered())
-		}
-	case NotificationUnknown:
-		fmt.Println("unknown event", n.Unknown.Type)
-	}
-
-	_, err = ParseNotification([]byte(`{"eventType":"fee","feeLst":[{"sessionId":"s1"}`))
-	fmt.Println(err)
-	// Output:
-	// disconnect 2019-01-24T03:05:01Z 8101 (callee did not answer) true
-	// voicecall: parse notification: invalid body: invalid JSON at offset 47: unexpected end of JSON input
-}

@@ -1,7 +1,6 @@
 package voicecall
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -164,32 +163,4 @@ func TestCodeTables(t *testing.T) {
 	}
 	assert.Equal(t, "17 (user busy)", Q850UserBusy.String())
 	assert.Equal(t, "200", Q850Cause(200).String())
-}
-
-func ExampleFeeRecord() {
-	body := []byte(`{"eventType":"fee","feeLst":[{"direction":0,"spId":"CaaS_Test_01","appKey":"ka4kESI5s3YyurL1wpx63s9YnEm2",` +
-		`"icid":"CAE-20190124110424-12019775","bindNum":"+8675512345678","sessionId":"1201_612_4294967295_20190124030424@callenabler245.huaweicaas.com",` +
-		`"callerNum":"+8675512345678","calleeNum":"+8613800000021","callEndTime":"2019-01-24 03:04:49","ulFailReason":0,` +
-		`"callOutStartTime":"2019-01-24 03:04:24","callOutAlertingTime":"2019-01-24 03:04:27","callOutAnswerTime":"2019-01-24 03:04:31",` +
-		`"callOutUnaswRsn":0,"serviceType":"001","userData":"vc0123456789abcdef0123456789abcdef"}]}`)
-	n, err := ParseNotification(body)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, rec := range n.Fees {
-		fmt.Println("answered:", rec.Answered())
-		fmt.Println("rang:", rec.RingDuration())
-		fmt.Println("talked:", rec.CallDuration())
-		fmt.Println("ended:", rec.CallEndTime.Format(time.RFC3339))
-		fmt.Println("release:", rec.ULFailReason)
-		fmt.Println("service:", rec.ServiceType)
-	}
-	// Output:
-	// answered: true
-	// rang: 4s
-	// talked: 18s
-	// ended: 2019-01-24T03:04:49Z
-	// release: 0 (hung up after the call was connected)
-	// service: 001 (voice play (verification code or notification))
 }
