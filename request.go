@@ -365,28 +365,20 @@ func classify(cl *callState, status int, header http.Header, body []byte, out an
 		}
 		return reply{}, apiErr
 	}
-	if status < 200 || status >= 300 {
+	if status >= 300 {
 		return fail(OutcomeUnknown, fmt.Errorf("resultcode 0 with http status %d", status))
 	}
-	if out != nil {
-		if err := decodeOut(decodedOut, body, out); err != nil {
+	if out != nil && !decodedOut {
+		if err := json.Unmarshal(body, out); err != nil {
 			return fail(OutcomeUnknown, fmt.Errorf("the answer has resultcode 0 but does not decode: %w", jsonProblemError(err)))
 		}
-		if ch, ok := out.(answerChecker); ok {
-			if err := ch.checkAnswer(); err != nil {
-				return fail(OutcomeUnknown, err)
-			}
+	}
+	if ch, ok := out.(answerChecker); ok {
+		if err := ch.checkAnswer(); err != nil {
+			return fail(OutcomeUnknown, err)
 		}
 	}
 	return reply{ResultDesc: head.ResultDesc}, nil
-}
-
-// decodeOut decodes body into out unless classify already did.
-func decodeOut(done bool, body []byte, out any) error {
-	if done {
-		return nil
-	}
-	return json.Unmarshal(body, out)
 }
 
 // jsonProblemError describes a JSON decoding error without quoting the
