@@ -97,8 +97,10 @@ type decoder struct{ fields map[string]json.RawMessage }
 // objectDecoder decodes raw as a JSON object.
 func objectDecoder(raw []byte) (decoder, bool) {
 	var fields map[string]json.RawMessage
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &fields) != nil {
+	// JSON's white space only: bytes.TrimSpace would also take a form
+	// feed or a vertical tab, which no JSON decoder accepts.
+	trimmed := bytes.TrimLeft(raw, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(raw, &fields) != nil {
 		return decoder{}, false
 	}
 	return decoder{fields: fields}, true
