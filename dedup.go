@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash/maphash"
+	"math/bits"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/voicecall-go/voicecall/internal/expiring"
 )
 
 // DedupKey identifies one CDR for de-duplication: a 128-bit hash of the
@@ -193,31 +193,57 @@ const (
 	dedupDone
 )
 
-// DedupRecordBytes is what [MemoryDedup] counts per record held: a
-// 16-byte key, 9 bytes of state and expiry, a queue item, and room for
-// the map to be half empty. Measured, a full store uses less (see
-// docs/PERFORMANCE.md).
-const DedupRecordBytes = 76
+// DedupRecordBytes is what [MemoryDedup] holds per record: a 16-byte
+// key, its expiry, its insertion number and its state, in a table
+// allocated once.
+const DedupRecordBytes = 28
+
+// dedupWays is how many keys share a set of [MemoryDedup]'s table.
+const dedupWays = 16
+
+// dedupSlot is one record's place in [MemoryDedup]'s table.
+type dedupSlot struct {
+	key DedupKey
+	exp uint32 // whole seconds after the table's base, rounded up; 0: the slot is empty
+	seq uint32 // insertion number, for the age of the key
+	st  dedupState
+}
 
 // MemoryDedup is the in-process [DedupStore]. It remembers handled CDR
-// keys for a TTL (default 8 hours) and holds at most maxEntries keys
-// (default [DefaultDedupMaxEntries]): its memory is bounded by
-// maxEntries × [DedupRecordBytes] (76 bytes, about 7.6 MB for the
-// default; keys are fixed-size hashes, so no record can make it larger).
-// At the bound it forgets the oldest keys first, even before their TTL:
-// a re-push of a forgotten record would be handled again (a duplicate,
-// never a loss), so size the bound above the number of CDRs received in
-// 7 hours. A claim that is neither committed nor released expires after
-// [DefaultClaimLease] (or the TTL, if shorter). It is safe for
-// concurrent use; its memory is lost on exit (see [DedupStore] for a
-// shared store).
+// keys for a TTL (default 8 hours) in a table of maxEntries records
+// (default [DefaultDedupMaxEntries]), allocated in full when the first
+// key arrives: maxEntries × [DedupRecordBytes] (28 bytes, 5.6 MB for the
+// default), whatever the records; keys are fixed-size hashes.
+//
+// The table is divided into sets of 16 records, and a key's set is
+// chosen by a hash with a random seed, so nobody outside the process
+// can aim keys at one set. A new key takes an empty place in its set, or
+// the place of an expired key, or else that of the oldest key of the
+// set, even before its TTL. So at the bound the store forgets old keys
+// first, though not in strict order: measured (TestMemoryDedupWindow)
+// and as the arithmetic of random sets predicts, a key is still
+// remembered after maxEntries/4 newer keys with probability 99.999 %,
+// after maxEntries/2 with 99 %, and after maxEntries about half the
+// time. A re-push of a forgotten record is handled again (a duplicate,
+// never a loss), so size the bound at twice the number of CDRs received
+// in the 7 hours of the platform's re-pushes (the default suits 100,000).
+// A claim that is neither committed nor released expires after
+// [DefaultClaimLease] (or the TTL, if shorter). It is safe for concurrent
+// use; its memory is lost on exit (see [DedupStore] for a shared store).
+
 type MemoryDedup struct {
 	ttl   time.Duration
 	lease time.Duration
 	now   func() time.Time
+	seed  maphash.Seed
+	size  int // records in the table
+	ways  int // records per set
 
-	mu  sync.Mutex
-	set *expiring.Map[DedupKey, dedupState]
+	mu    sync.Mutex
+	base  time.Time   // set with the table; times are seconds after it
+	slots []dedupSlot // nil until the first key
+	seq   uint32
+	held  int // slots that are not empty
 }
 
 // NewMemoryDedup returns a MemoryDedup; ttl <= 0 means
@@ -229,9 +255,10 @@ func NewMemoryDedup(ttl time.Duration, maxEntries int) *MemoryDedup {
 	if maxEntries <= 0 {
 		maxEntries = DefaultDedupMaxEntries
 	}
+	ways := min(dedupWays, maxEntries)
 	return &MemoryDedup{
-		ttl: ttl, lease: min(DefaultClaimLease, ttl), now: time.Now,
-		set: expiring.New[DedupKey, dedupState](int64(maxEntries)*int64(DedupRecordBytes), nil, expiring.Evict),
+		ttl: ttl, lease: min(DefaultClaimLease, ttl), now: time.Now, seed: maphash.MakeSeed(),
+		size: maxEntries / ways * ways, ways: ways,
 	}
 }
 
@@ -241,16 +268,17 @@ func (d *MemoryDedup) Claim(_ context.Context, keys []DedupKey) ([]ClaimResult, 
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.set.Purge(now)
+	t, exp := d.times(now, d.lease)
 	for i, k := range keys {
-		switch st, ok := d.set.Get(k, now); {
-		case ok && st == dedupDone:
-			out[i] = ClaimDone
-		case ok:
-			out[i] = ClaimBusy
-		default:
-			d.set.Put(k, dedupBusy, now.Add(d.lease), now)
+		set := d.set(k)
+		switch s := find(set, k, t); {
+		case s == nil:
+			d.put(set, k, dedupBusy, exp, t)
 			out[i] = ClaimAcquired
+		case s.st == dedupDone:
+			out[i] = ClaimDone
+		default:
+			out[i] = ClaimBusy
 		}
 	}
 	return out, nil
@@ -261,8 +289,15 @@ func (d *MemoryDedup) Commit(_ context.Context, keys []DedupKey) error {
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	t, exp := d.times(now, d.ttl)
 	for _, k := range keys {
-		d.set.Put(k, dedupDone, now.Add(d.ttl), now)
+		set := d.set(k)
+		if s := find(set, k, t); s != nil {
+			s.st, s.exp = dedupDone, exp
+		} else {
+			// The claim expired or was displaced: remember the key anyway.
+			d.put(set, k, dedupDone, exp, t)
+		}
 	}
 	return nil
 }
@@ -272,18 +307,83 @@ func (d *MemoryDedup) Release(_ context.Context, keys []DedupKey) error {
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.slots == nil {
+		return nil
+	}
+	t, _ := d.times(now, 0)
 	for _, k := range keys {
-		if st, ok := d.set.Get(k, now); ok && st == dedupBusy {
-			d.set.Delete(k)
+		if s := find(d.set(k), k, t); s != nil && s.st == dedupBusy {
+			*s = dedupSlot{}
+			d.held--
 		}
 	}
 	return nil
 }
 
-// Len returns the number of keys held, expired ones not yet dropped
+// Len returns the number of keys held, expired ones not yet displaced
 // included.
 func (d *MemoryDedup) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.set.Len()
+	return d.held
+}
+
+// times returns now and now+ttl as the table's seconds: now counts the
+// seconds fully passed (a key whose exp is at or before it has
+// expired), the expiry is rounded up and never 0. It allocates the table
+// on first use.
+func (d *MemoryDedup) times(now time.Time, ttl time.Duration) (t, exp uint32) {
+	if d.slots == nil {
+		d.slots = make([]dedupSlot, d.size)
+		d.base = now.Add(-24 * time.Hour) // a clock set back a little changes nothing
+	}
+	secs := func(x time.Duration) uint32 { return uint32(min(max(x, 0), (1<<32-1)*time.Second) / time.Second) }
+	since := now.Sub(d.base)
+	return secs(since), max(secs(since+ttl+time.Second-1), 1)
+}
+
+// set returns the records of k's set.
+func (d *MemoryDedup) set(k DedupKey) []dedupSlot {
+	sets := uint64(d.size / d.ways)
+	i, _ := bits.Mul64(maphash.Bytes(d.seed, k[:]), sets)
+	return d.slots[int(i)*d.ways : int(i+1)*d.ways]
+}
+
+// find returns k's unexpired record in set, or nil.
+func find(set []dedupSlot, k DedupKey, now uint32) *dedupSlot {
+	for i := range set {
+		if s := &set[i]; s.key == k && s.exp > now {
+			return s
+		}
+	}
+	return nil
+}
+
+// put stores k, which set holds unexpired nowhere, in the best place:
+// k's own expired record, else an empty one, else an expired one, else
+// the oldest.
+func (d *MemoryDedup) put(set []dedupSlot, k DedupKey, st dedupState, exp, now uint32) {
+	best, rank := 0, uint64(0)
+	for i := range set {
+		s := &set[i]
+		var r uint64
+		switch {
+		case s.exp == 0:
+			r = 1 << 33
+		case s.key == k:
+			r = 1 << 34 // never hold a key twice
+		case s.exp <= now:
+			r = 1 << 32
+		default:
+			r = uint64(d.seq - s.seq) // the age, also across the wrap of seq
+		}
+		if r > rank {
+			best, rank = i, r
+		}
+	}
+	if set[best].exp == 0 {
+		d.held++
+	}
+	d.seq++
+	set[best] = dedupSlot{key: k, exp: exp, seq: d.seq, st: st}
 }

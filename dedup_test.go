@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -112,12 +113,126 @@ func TestMemoryDedupBound(t *testing.T) {
 			require.NoError(t, d.Release(ctx, []DedupKey{k}))
 		}
 		assert.LessOrEqual(t, d.Len(), 3)
-		assert.LessOrEqual(t, d.set.QueueLen(), 3+65, "the queue is compacted")
-		assert.LessOrEqual(t, d.set.Bytes(), int64(3*DedupRecordBytes), "bounded in bytes")
+		assert.Len(t, d.slots, 3, "the table never grows")
+		assert.LessOrEqual(t, len(d.slots)*int(unsafe.Sizeof(dedupSlot{})), 3*DedupRecordBytes, "bounded in bytes")
 	}
 	assert.Equal(t, ClaimDone, claim1(t, d, key("998")), "recent keys are kept")
 	assert.Equal(t, ClaimAcquired, claim1(t, d, key("0")), "the oldest keys are dropped at the bound")
-	assert.Equal(t, expiring.EntryOverhead[DedupKey, dedupState](), DedupRecordBytes)
+	assert.Equal(t, int(unsafe.Sizeof(dedupSlot{})), DedupRecordBytes)
+	// The other stores hold DedupKeys in an expiring.Map, at the cost
+	// that MaxReplayNonces and DefaultStatusDedupMaxEntries document.
+	assert.Equal(t, 68, expiring.EntryOverhead[DedupKey, struct{}]())
+}
+
+// TestMemoryDedupSets: a new key takes an empty place in its set, else an
+// expired key's, else the oldest key's; a key is never held twice.
+func TestMemoryDedupSets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	newStore := func(n int) (*MemoryDedup, *fakeClock) {
+		clock := &fakeClock{t: time.Date(2026, 3, 14, 7, 30, 0, 0, time.UTC)}
+		d := NewMemoryDedup(time.Hour, n) // at most 16 records: one set
+		d.now = clock.now
+		return d, clock
+	}
+	done := func(d *MemoryDedup, names ...string) {
+		for _, n := range names {
+			require.Equal(t, ClaimAcquired, claim1(t, d, key(n)), n)
+			require.NoError(t, d.Commit(ctx, []DedupKey{key(n)}))
+		}
+	}
+
+	t.Run("oldest", func(t *testing.T) {
+		d, _ := newStore(4)
+		done(d, "a", "b", "c", "d")
+		assert.Equal(t, 4, d.Len())
+		done(d, "e")
+		assert.Equal(t, 4, d.Len())
+		for _, n := range []string{"b", "c", "d", "e"} {
+			assert.Equal(t, ClaimDone, claim1(t, d, key(n)), n)
+		}
+		assert.Equal(t, ClaimAcquired, claim1(t, d, key("a")), "the oldest made room")
+	})
+	t.Run("expired first", func(t *testing.T) {
+		d, clock := newStore(3)
+		done(d, "x")
+		require.Equal(t, ClaimAcquired, claim1(t, d, key("y"))) // neither committed nor released
+		done(d, "z")
+		clock.add(DefaultClaimLease + time.Second) // y's claim has expired, x and z have not
+		done(d, "w")
+		assert.Equal(t, ClaimDone, claim1(t, d, key("x")), "the oldest stays while an expired key can go")
+		assert.Equal(t, ClaimDone, claim1(t, d, key("z")))
+		assert.Equal(t, ClaimDone, claim1(t, d, key("w")))
+		assert.Equal(t, 3, d.Len())
+	})
+	t.Run("own place", func(t *testing.T) {
+		d, clock := newStore(3)
+		done(d, "p")
+		require.Equal(t, ClaimAcquired, claim1(t, d, key("q")))
+		clock.add(DefaultClaimLease + time.Second)
+		require.Equal(t, ClaimAcquired, claim1(t, d, key("q")), "an expired claim can be taken again")
+		assert.Equal(t, 2, d.Len(), "in its own place")
+		assert.Equal(t, ClaimBusy, claim1(t, d, key("q")))
+		require.NoError(t, d.Release(ctx, []DedupKey{key("q")}))
+		assert.Equal(t, 1, d.Len(), "a release empties the place")
+		assert.Equal(t, ClaimDone, claim1(t, d, key("p")))
+		clock.add(time.Hour)
+		assert.Equal(t, ClaimAcquired, claim1(t, d, key("p")), "done keys expire after the TTL")
+	})
+	t.Run("commit without claim", func(t *testing.T) {
+		d, _ := newStore(3)
+		require.NoError(t, d.Commit(ctx, []DedupKey{key("r")}))
+		assert.Equal(t, ClaimDone, claim1(t, d, key("r")))
+		assert.Equal(t, 1, d.Len())
+	})
+}
+
+// TestMemoryDedupWindow measures how long a full store remembers a key:
+// the figures in MemoryDedup's documentation. Markers are inserted, then
+// n/2 (or n) newer keys, and the markers still held are counted.
+func TestMemoryDedupWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const n = 20_000
+	d := NewMemoryDedup(0, n)
+	next := uint64(0)
+	insert := func(count int) []DedupKey {
+		keys := make([]DedupKey, count)
+		for i := range keys {
+			next++
+			binary.BigEndian.PutUint64(keys[i][:8], next)
+		}
+		_, err := d.Claim(ctx, keys)
+		require.NoError(t, err)
+		require.NoError(t, d.Commit(ctx, keys))
+		return keys
+	}
+	insert(4 * n) // every set full
+	require.Equal(t, n, d.Len())
+	remembered := func(newer, rounds int) float64 {
+		kept, total := 0, 0
+		for range rounds {
+			markers := insert(n / 50)
+			insert(newer)
+			d.mu.Lock()
+			t0, _ := d.times(d.now(), 0)
+			for _, k := range markers {
+				if find(d.set(k), k, t0) != nil {
+					kept++
+				}
+			}
+			d.mu.Unlock()
+			total += len(markers)
+		}
+		return float64(kept) / float64(total)
+	}
+	quarter := remembered(n/4, 25)
+	half := remembered(n/2, 25)
+	full := remembered(n, 10)
+	t.Logf("remembered after n/4 newer keys: %.3f %%, after n/2: %.2f %%, after n: %.1f %%", 100*quarter, 100*half, 100*full)
+	assert.GreaterOrEqual(t, quarter, 0.999, "after n/4 newer keys (99.999 % expected)")
+	assert.GreaterOrEqual(t, half, 0.985, "after n/2 newer keys (99.2 % expected)")
+	assert.InDelta(t, 0.5, full, 0.15, "after n newer keys")
 }
 
 // TestMemoryDedupConcurrentClaims: of concurrent Claims of one key, at
@@ -160,7 +275,7 @@ func TestMemoryDedupBytesPerRecord(t *testing.T) {
 		runtime.ReadMemStats(&before)
 		d := NewMemoryDedup(0, n)
 		keys := make([]DedupKey, 1)
-		for i := range n {
+		for i := range 4 * n { // every set full
 			binary.BigEndian.PutUint64(keys[0][:], uint64(i))
 			_, _ = d.Claim(ctx, keys)
 			_ = d.Commit(ctx, keys)
@@ -171,6 +286,7 @@ func TestMemoryDedupBytesPerRecord(t *testing.T) {
 		perRecord := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
 		t.Logf("%d records: %.1f B/record", n, perRecord)
 		assert.LessOrEqual(t, perRecord, 100.0, "%d records", n)
+		assert.LessOrEqual(t, perRecord, float64(DedupRecordBytes)+1, "%d records: the table and nothing more", n)
 		runtime.KeepAlive(d)
 	}
 }

@@ -120,7 +120,7 @@ type PushVerification struct {
 }
 
 // MaxReplayNonces bounds the nonces push verification remembers: every
-// passing push of the last 2 × Tolerance, at about 76 bytes each (10 MB).
+// passing push of the last 2 × Tolerance, at 68 bytes each (8.9 MB).
 const MaxReplayNonces = 1 << 17
 
 // pushVerifier is a compiled PushVerification.

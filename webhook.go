@@ -28,9 +28,10 @@ const (
 	// last push comes about 6 hours after the first.
 	DefaultDedupTTL = 8 * time.Hour
 
-	// DefaultDedupMaxEntries bounds [MemoryDedup]: 100,000 records of at
-	// most [DedupRecordBytes] each, 7.6 MB.
-	DefaultDedupMaxEntries = 100_000
+	// DefaultDedupMaxEntries bounds [MemoryDedup]: 200,000 records of
+	// [DedupRecordBytes] each, 5.6 MB, which remember the last 100,000
+	// CDRs with probability 99 % each (see MemoryDedup).
+	DefaultDedupMaxEntries = 200_000
 
 	// DefaultClaimLease is how long a [MemoryDedup] claim blocks other
 	// deliveries of the same record when its holder neither commits nor
@@ -55,7 +56,7 @@ const (
 	DefaultStatusDedupTTL = time.Hour
 
 	// DefaultStatusDedupMaxEntries bounds the status events remembered
-	// for DedupStatus (76 bytes each, 5 MB).
+	// for DedupStatus (68 bytes each, 4.5 MB).
 	DefaultStatusDedupMaxEntries = 1 << 16
 )
 
