@@ -77,7 +77,10 @@ type headed interface {
 // (throttling, clock skew) and the policy asks for it, or, for idempotent
 // endpoints, after an outcome that is unknown.
 func (c *Client) do(ctx context.Context, ep *endpoint, query url.Values, body any, userData string, out any) (reply, error) {
-	start := c.now()
+	var start time.Time
+	if c.hooks.CallEnd != nil {
+		start = c.now()
+	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
@@ -103,13 +106,15 @@ func (c *Client) do(ctx context.Context, ep *endpoint, query url.Values, body an
 		rep, err = c.run(ctx, cl, out)
 	}
 	c.budget.record(healthy(err))
-	end := CallEndInfo{Operation: ep.op, Outcome: OutcomeOf(err), Attempts: cl.attempts, Duration: c.now().Sub(start), Err: err}
-	if err == nil {
-		end.ResultCode = CodeSuccess
-	} else if apiErr := apiErrorOf(err); apiErr != nil {
-		end.ResultCode = apiErr.Code
+	if c.hooks.CallEnd != nil {
+		end := CallEndInfo{Operation: ep.op, Outcome: OutcomeOf(err), Attempts: cl.attempts, Duration: c.now().Sub(start), Err: err}
+		if err == nil {
+			end.ResultCode = CodeSuccess
+		} else if apiErr := apiErrorOf(err); apiErr != nil {
+			end.ResultCode = apiErr.Code
+		}
+		hookEnd(ctx, c.hooks.CallEnd, end)
 	}
-	hookEnd(ctx, c.hooks.CallEnd, end)
 	return rep, err
 }
 
@@ -228,10 +233,12 @@ func (c *Client) attempt(ctx context.Context, cl *callState, out any) attemptRes
 		actx = hookContext(ctx, c.hooks.AttemptStart, AttemptStartInfo{Operation: cl.ep.op, Attempt: n, Method: cl.ep.method, Host: c.host, Path: c.basePath + cl.ep.path})
 	}
 	res := c.send(actx, cl, out, start, &info)
-	info.Duration = c.now().Sub(start)
-	info.Err = res.err
-	info.ErrorClass = errorClass(res.err)
-	hookEnd(actx, c.hooks.AttemptEnd, info)
+	if c.hooks.AttemptEnd != nil {
+		info.Duration = c.now().Sub(start)
+		info.Err = res.err
+		info.ErrorClass = errorClass(res.err)
+		hookEnd(actx, c.hooks.AttemptEnd, info)
+	}
 	c.logResult(ctx, cl, n, start, info.StatusCode, res.err)
 	return res
 }
@@ -398,6 +405,12 @@ func jsonProblemError(err error) error {
 // marshalBody encodes a request body as encoding/json does, without
 // escaping <, > and & (the platform expects them verbatim).
 func marshalBody(body any) ([]byte, error) {
+	out, err := json.Marshal(body)
+	if err != nil || !bytes.Contains(out, []byte(`\u00`)) {
+		// No escape that SetEscapeHTML(false) would write differently
+		// (<, > and & are the only ones, all \u00xx): the same bytes.
+		return out, err
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
