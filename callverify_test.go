@@ -316,8 +316,15 @@ func checkMarshal(t *testing.T, r *CallVerifyRequest) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(ref, &want))
 	assert.Equal(t, want, got)
-	assert.NotContains(t, string(body), `\u003c`, "<, > and & are sent verbatim")
+	for _, esc := range []string{`\u003c`, `\u003e`, `\u0026`} {
+		assert.NotContains(t, string(body), esc, "<, > and & are sent verbatim")
+	}
 	assert.True(t, json.Valid(body))
+	var enc bytes.Buffer
+	e := json.NewEncoder(&enc)
+	e.SetEscapeHTML(false)
+	require.NoError(t, e.Encode(r.wire(r.UserData)))
+	assert.Equal(t, strings.TrimSuffix(enc.String(), "\n"), string(body), "the bytes of an Encoder without HTML escaping")
 }
 
 func base64OrEmpty(s string) string {
