@@ -215,13 +215,14 @@ type dedupSlot struct {
 // key arrives: maxEntries × [DedupRecordBytes] (28 bytes, 5.6 MB for the
 // default), whatever the records; keys are fixed-size hashes.
 //
-// The table is divided into sets of 16 records, and a key's set is
+// The table is divided into sets of 16 records (maxEntries is rounded
+// down to a multiple of 16; a smaller store is one set), and a key's set is
 // chosen by a hash with a random seed, so nobody outside the process
 // can aim keys at one set. A new key takes an empty place in its set, or
 // the place of an expired key, or else that of the oldest key of the
 // set, even before its TTL. So at the bound the store forgets old keys
-// first, though not in strict order: measured (TestMemoryDedupWindow)
-// and as the arithmetic of random sets predicts, a key is still
+// first, though not in strict order: as the arithmetic of random sets
+// predicts and the package's tests measure, a key is still
 // remembered after maxEntries/4 newer keys with probability 99.999 %,
 // after maxEntries/2 with 99 %, and after maxEntries about half the
 // time. A re-push of a forgotten record is handled again (a duplicate,
@@ -230,7 +231,6 @@ type dedupSlot struct {
 // A claim that is neither committed nor released expires after
 // [DefaultClaimLease] (or the TTL, if shorter). It is safe for concurrent
 // use; its memory is lost on exit (see [DedupStore] for a shared store).
-
 type MemoryDedup struct {
 	ttl   time.Duration
 	lease time.Duration
