@@ -213,6 +213,61 @@ func BenchmarkCallVerify(b *testing.B) {
 	})
 }
 
+// BenchmarkCallVerifyPaired measures the pairs of BenchmarkCallVerify
+// call by call: each iteration makes one minimal, one hand-written and
+// one SDK call, in an order that rotates every iteration, and times each
+// call alone. Every SDK call is then compared with baselines made within
+// the same microseconds, so the drift of a shared machine cancels out
+// (its ratios vary by about 1 % between runs, against 10-20 % for the
+// sub-benchmarks), and each implementation follows each other one as
+// often. No implementation runs in a hot loop of its own, so caches hold
+// a little of each, as in a server where a call is one task among many;
+// the ratios come out lower than in BenchmarkCallVerify, whose loops keep
+// the smallest implementation hottest. It reports the time of each call
+// and the ratios; docs/PERFORMANCE.md gives both benchmarks.
+func BenchmarkCallVerifyPaired(b *testing.B) {
+	srv := benchServer(b, false)
+	hc := &http.Client{Transport: keepAliveTransport(b)}
+	req := validRequest()
+	body, err := marshalBody(req.wire(req.UserData))
+	if err != nil {
+		b.Fatal(err)
+	}
+	xaksk := Sign("myAppKey", "myAppSecret", "66C92B11FF8A425FB8D4CCFE0ED9ED1F", FormatCreated(time.Now(), nil)).HeaderValue()
+	c, err := NewClient(srv.URL, "myAppKey", "myAppSecret", WithHTTPClient(hc))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	calls := [...]func(){
+		func() { minimalCall(b, hc, srv.URL+CallVerifyPath, body, xaksk, true) },
+		func() { handwrittenCall(b, hc, srv.URL+CallVerifyPath, req) },
+		func() {
+			if _, err := c.CallVerify(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		},
+	}
+	var spent [len(calls)]time.Duration
+	n := 0
+	for b.Loop() {
+		for k := range calls {
+			i := (k + n) % len(calls)
+			start := time.Now()
+			calls[i]()
+			spent[i] += time.Since(start)
+		}
+		n++
+	}
+	minimal, handwritten, sdk := float64(spent[0]), float64(spent[1]), float64(spent[2])
+	b.ReportMetric(minimal/float64(n), "ns/minimal")
+	b.ReportMetric(handwritten/float64(n), "ns/handwritten")
+	b.ReportMetric(sdk/float64(n), "ns/sdk")
+	b.ReportMetric(sdk/handwritten, "sdk/handwritten")
+	b.ReportMetric(sdk/minimal, "sdk/minimal")
+	b.ReportMetric(handwritten/minimal, "handwritten/minimal")
+}
+
 // BenchmarkCallVerifyConn measures what connection handling costs over
 // TLS: a pooled connection, the default short connection with and without
 // TLS session resumption, and a new transport per call (what the PHP demo

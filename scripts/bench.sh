@@ -23,7 +23,7 @@ COUNT="${COUNT:-10}"
 BENCHTIME="${BENCHTIME:-1s}"
 OUT="${OUT:-bench.out}"
 RAW="${OUT%.out}-raw.out"
-BENCH='BenchmarkSign|BenchmarkCallVerify$|BenchmarkCallVerifyConn|BenchmarkDecodeFee50|BenchmarkWebhook'
+BENCH='BenchmarkSign|BenchmarkCallVerify$|BenchmarkCallVerifyPaired|BenchmarkCallVerifyConn|BenchmarkDecodeFee50|BenchmarkWebhook'
 
 BENCHSTAT="$(command -v benchstat || true)"
 if [ -z "$BENCHSTAT" ]; then
@@ -58,6 +58,8 @@ for name in Sign CallVerify DecodeFee50 Webhook; do
   echo "== benchstat -col /impl -filter '.name:$name' (n=$COUNT)"
   "$BENCHSTAT" -col /impl -filter ".name:$name -.unit:B/s" "$RAW" | grep -v '^\(goos\|goarch\|pkg\|cpu\):'
 done
+echo "== benchstat -filter '.name:CallVerifyPaired' (n=$COUNT; one call of each in turn, ratios per run)"
+"$BENCHSTAT" -filter '.name:CallVerifyPaired' "$RAW" | grep -v '^\(goos\|goarch\|pkg\|cpu\):'
 echo "== benchstat -col '/conn@(new new-resumed pooled transport-per-call)' -filter '.name:CallVerifyConn' (n=$COUNT)"
 "$BENCHSTAT" -col '/conn@(new new-resumed pooled transport-per-call)' -filter '.name:CallVerifyConn' "$RAW" | grep -v '^\(goos\|goarch\|pkg\|cpu\):'
 
@@ -66,11 +68,12 @@ echo "== targets (ratio of medians over $COUNT runs)"
 verdict=0
 awk -v out=/dev/stdout '
   /^Benchmark/ {
-    split($1, p, "/"); name = p[1]; sub(/^Benchmark/, "", name)
+    split($1, p, "/"); name = p[1]; sub(/^Benchmark/, "", name); sub(/-[0-9]+$/, "", name)
     key = p[2]; sub(/-[0-9]+$/, "", key)
     for (i = 3; i < NF; i++) {
       if ($(i+1) == "ns/op") ns[name, key, ++nn[name, key]] = $i
       if ($(i+1) == "allocs/op") al[name, key] = $i
+      if ($(i+1) ~ /^(sdk|handwritten)\//) ns[name, $(i+1), ++nn[name, $(i+1)]] = $i
     }
   }
   function median(name, key,    n, i, j, t, a) {
@@ -89,10 +92,19 @@ awk -v out=/dev/stdout '
     printf "%s  %s\n", line, ok ? "ok" : "MISSED"
     if (!ok) bad = 1
   }
+  function ratio(label, name, unit, maxt,    rt, ok) {
+    if (!nn[name, unit]) { printf "%-44s MISSING\n", label; bad = 1; return }
+    rt = median(name, unit)
+    ok = rt <= maxt
+    printf "%-44s time %.2fx (<= %.2f)  %s\n", label, rt, maxt, ok ? "ok" : "MISSED"
+    if (!ok) bad = 1
+  }
   END {
     check("Sign impl=sdk vs impl=floor", "Sign", "impl=sdk", "impl=floor", 2.0, 0, 2)
     check("CallVerify impl=sdk vs impl=handwritten", "CallVerify", "impl=sdk", "impl=handwritten", 1.05, 0, 0)
     check("CallVerify impl=sdk vs impl=minimal", "CallVerify", "impl=sdk", "impl=minimal", 1.25, 0, 0)
+    ratio("CallVerifyPaired sdk/handwritten", "CallVerifyPaired", "sdk/handwritten", 1.05)
+    ratio("CallVerifyPaired sdk/minimal", "CallVerifyPaired", "sdk/minimal", 1.25)
     check("CallVerifyConn conn=new-resumed vs conn=new", "CallVerifyConn", "conn=new-resumed", "conn=new", 0.6, 0, 0)
     check("DecodeFee50 impl=sdk vs impl=raw", "DecodeFee50", "impl=sdk", "impl=raw", 1.10, 0, 0)
     check("Webhook impl=handler vs impl=raw", "Webhook", "impl=handler", "impl=raw", 1.15, 0, 0)
