@@ -94,25 +94,6 @@ func BenchmarkWebhook(b *testing.B) {
 			}
 		}
 	}
-	full := func(b *testing.B) *MemoryDedup {
-		// Four times the bound, so that every set of the table is full,
-		// as a long-running receiver's is, and a new key always displaces
-		// an old one.
-		d := NewMemoryDedup(0, 0)
-		keys := make([]DedupKey, 1)
-		for i := range 4 * DefaultDedupMaxEntries {
-			binary.BigEndian.PutUint64(keys[0][8:], uint64(i)+1<<62)
-			_, _ = d.Claim(context.Background(), keys)
-			_ = d.Commit(context.Background(), keys)
-		}
-		if d.Len() != DefaultDedupMaxEntries {
-			b.Fatal("store not full")
-		}
-		// Both sides start from a collected heap, so that neither pays
-		// for the garbage of the sub-benchmark before it.
-		runtime.GC()
-		return d
-	}
 	b.Run("impl=raw", func(b *testing.B) { rawDecode(b, body) })
 	b.Run("impl=handler", func(b *testing.B) {
 		dedup := NewMemoryDedup(time.Hour, 0)
@@ -132,22 +113,9 @@ func BenchmarkWebhook(b *testing.B) {
 		}
 	})
 	b.Run("impl=full-new", func(b *testing.B) {
-		fresh := bytes.Clone(body)
-		marker := []byte(`"icid":"CAE-20260314153000-`)
-		var at []int
-		for i := 0; ; {
-			j := bytes.Index(fresh[i:], marker)
-			if j < 0 {
-				break
-			}
-			at = append(at, i+j+len(marker))
-			i += j + len(marker)
-		}
-		if len(at) != 50 {
-			b.Fatalf("found %d icids", len(at))
-		}
+		fresh, next := newBatches(b, body)
 		calls, iter := 0, 0
-		h, err := NewHandler(HandlerConfig{Dedup: full(b), OnFee: func(context.Context, *FeeRecord) error {
+		h, err := NewHandler(HandlerConfig{Dedup: fullDedup(b), OnFee: func(context.Context, *FeeRecord) error {
 			calls++
 			return nil
 		}})
@@ -156,13 +124,7 @@ func BenchmarkWebhook(b *testing.B) {
 		}
 		serve(b, h, fresh, func() {
 			iter++
-			for k, p := range at {
-				n := iter*64 + k
-				for d := 7; d >= 0; d-- { // 8 digits, in place
-					fresh[p+d] = byte('0' + n%10)
-					n /= 10
-				}
-			}
+			next()
 		})
 		if calls != 50*iter {
 			b.Fatalf("OnFee called %d times for %d new batches", calls, iter)
@@ -177,7 +139,7 @@ func BenchmarkWebhook(b *testing.B) {
 	})
 	b.Run("impl=full-repush", func(b *testing.B) {
 		calls := 0
-		h, err := NewHandler(HandlerConfig{Dedup: full(b), OnFee: func(context.Context, *FeeRecord) error {
+		h, err := NewHandler(HandlerConfig{Dedup: fullDedup(b), OnFee: func(context.Context, *FeeRecord) error {
 			calls++
 			return nil
 		}})
@@ -189,6 +151,109 @@ func BenchmarkWebhook(b *testing.B) {
 			b.Fatalf("OnFee called %d times, want 50 (the first push)", calls)
 		}
 	})
+}
+
+// fullDedup returns a full MemoryDedup of the default bound: filled with
+// four times the bound, so that every set of the table is full, as a
+// long-running receiver's is, and a new key always displaces an old one.
+func fullDedup(b *testing.B) *MemoryDedup {
+	d := NewMemoryDedup(0, 0)
+	keys := make([]DedupKey, 1)
+	for i := range 4 * DefaultDedupMaxEntries {
+		binary.BigEndian.PutUint64(keys[0][8:], uint64(i)+1<<62)
+		_, _ = d.Claim(context.Background(), keys)
+		_ = d.Commit(context.Background(), keys)
+	}
+	if d.Len() != DefaultDedupMaxEntries {
+		b.Fatal("store not full")
+	}
+	// Both sides of a pair start from a collected heap, so that neither
+	// pays for the garbage of the sub-benchmark before it.
+	runtime.GC()
+	return d
+}
+
+// newBatches returns a copy of a generated batch and a function that
+// makes it a batch never seen: it writes a new number into each record's
+// icid, in place.
+func newBatches(b *testing.B, body []byte) (fresh []byte, next func()) {
+	fresh = bytes.Clone(body)
+	marker := []byte(`"icid":"CAE-20260314153000-`)
+	var at []int
+	for i := 0; ; {
+		j := bytes.Index(fresh[i:], marker)
+		if j < 0 {
+			break
+		}
+		at = append(at, i+j+len(marker))
+		i += j + len(marker)
+	}
+	if len(at) != 50 {
+		b.Fatalf("found %d icids", len(at))
+	}
+	iter := 0
+	return fresh, func() {
+		iter++
+		for k, p := range at {
+			n := iter*64 + k
+			for d := 7; d >= 0; d-- { // 8 digits, in place
+				fresh[p+d] = byte('0' + n%10)
+				n /= 10
+			}
+		}
+	}
+}
+
+// BenchmarkWebhookPaired measures the full-new/full-repush pair of
+// BenchmarkWebhook push by push, as BenchmarkCallVerifyPaired does for
+// calls: each iteration pushes one new batch to one full store and
+// re-pushes a handled batch to another, in an order that alternates, and
+// times each push alone. It reports both times and repush/new, the
+// throughput of new batches relative to re-pushes (target >= 0.95).
+func BenchmarkWebhookPaired(b *testing.B) {
+	body := cdrbatch.Generate(50)
+	fresh, next := newBatches(b, body)
+	handler := func(onFee func(context.Context, *FeeRecord) error) *Handler {
+		h, err := NewHandler(HandlerConfig{Dedup: fullDedup(b), OnFee: onFee})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return h
+	}
+	newCalls, repushCalls := 0, 0
+	hNew := handler(func(context.Context, *FeeRecord) error { newCalls++; return nil })
+	hRepush := handler(func(context.Context, *FeeRecord) error { repushCalls++; return nil })
+	push := func(h *Handler, body []byte) time.Duration {
+		req := httptest.NewRequest(http.MethodPost, "/fee", bytes.NewReader(body))
+		w := httptest.NewRecorder()
+		start := time.Now()
+		h.ServeHTTP(w, req)
+		d := time.Since(start)
+		if w.Code != http.StatusOK {
+			b.Fatal(w.Code)
+		}
+		return d
+	}
+	push(hRepush, body) // handled once: every later push is a re-push
+	var tNew, tRepush time.Duration
+	n := 0
+	for b.Loop() {
+		next()
+		if n%2 == 0 {
+			tNew += push(hNew, fresh)
+			tRepush += push(hRepush, body)
+		} else {
+			tRepush += push(hRepush, body)
+			tNew += push(hNew, fresh)
+		}
+		n++
+	}
+	if newCalls != 50*n || repushCalls != 50 {
+		b.Fatalf("OnFee called %d times for %d new batches, %d times for re-pushes", newCalls, n, repushCalls)
+	}
+	b.ReportMetric(float64(tNew.Nanoseconds())/float64(n), "ns/new")
+	b.ReportMetric(float64(tRepush.Nanoseconds())/float64(n), "ns/repush")
+	b.ReportMetric(float64(tRepush)/float64(tNew), "repush/new")
 }
 
 // BenchmarkCheckEnvelopeKeys is the duplicate-member scan alone, one part

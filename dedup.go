@@ -193,13 +193,16 @@ const (
 	dedupDone
 )
 
-// DedupRecordBytes is what [MemoryDedup] holds per record: a 16-byte
-// key, its expiry, its insertion number and its state, in a table
-// allocated once.
+// DedupRecordBytes is what [MemoryDedup] holds per record of its table:
+// a 16-byte key, its expiry, its insertion number and its state.
 const DedupRecordBytes = 28
 
 // dedupWays is how many keys share a set of [MemoryDedup]'s table.
 const dedupWays = 16
+
+// dedupFirstSets is the size of [MemoryDedup]'s table, in sets, when the
+// first key arrives.
+const dedupFirstSets = 64
 
 // dedupSlot is one record's place in [MemoryDedup]'s table.
 type dedupSlot struct {
@@ -210,18 +213,20 @@ type dedupSlot struct {
 }
 
 // MemoryDedup is the in-process [DedupStore]. It remembers handled CDR
-// keys for a TTL (default 8 hours) in a table of maxEntries records
-// (default [DefaultDedupMaxEntries]), allocated in full when the first
-// key arrives: maxEntries × [DedupRecordBytes] (28 bytes, 5.6 MB for the
-// default), whatever the records; keys are fixed-size hashes.
+// keys for a TTL (default 8 hours) in a table that grows with the keys it
+// holds, doubling from 1,024 records, up to maxEntries records (default
+// [DefaultDedupMaxEntries]): at most maxEntries × [DedupRecordBytes]
+// (28 bytes, 5.6 MB for the default), whatever the records; keys are
+// fixed-size hashes.
 //
 // The table is divided into sets of 16 records (maxEntries is rounded
 // down to a multiple of 16; a smaller store is one set), and a key's set is
 // chosen by a hash with a random seed, so nobody outside the process
 // can aim keys at one set. A new key takes an empty place in its set, or
-// the place of an expired key, or else that of the oldest key of the
-// set, even before its TTL. So at the bound the store forgets old keys
-// first, though not in strict order: as the arithmetic of random sets
+// the place of an expired key; when its set has neither, the table grows,
+// and only at the bound does the new key take the place of the oldest key
+// of its set, even before its TTL. So at the bound the store forgets old
+// keys first, though not in strict order: as the arithmetic of random sets
 // predicts and the package's tests measure, a key is still
 // remembered after maxEntries/4 newer keys with probability 99.999 %,
 // after maxEntries/2 with 99 %, and after maxEntries about half the
@@ -236,14 +241,15 @@ type MemoryDedup struct {
 	lease time.Duration
 	now   func() time.Time
 	seed  maphash.Seed
-	size  int // records in the table
+	size  int // records in the table at its bound
 	ways  int // records per set
 
-	mu    sync.Mutex
-	base  time.Time   // set with the table; times are seconds after it
-	slots []dedupSlot // nil until the first key
-	seq   uint32
-	held  int // slots that are not empty
+	mu      sync.Mutex
+	base    time.Time   // set with the table; times are seconds after it
+	slots   []dedupSlot // nil until the first key, then 1,024 records or more
+	seq     uint32
+	held    int    // slots that are not empty
+	touched uint32 // what Claim's early reads add up to, kept so that they are made
 }
 
 // NewMemoryDedup returns a MemoryDedup; ttl <= 0 means
@@ -269,11 +275,22 @@ func (d *MemoryDedup) Claim(_ context.Context, keys []DedupKey) ([]ClaimResult, 
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	t, exp := d.times(now, d.lease)
+	// Read every key's set once before the work: the reads do not depend
+	// on each other, so the processor fetches the sets from memory
+	// together instead of one cache miss after another in the loop below.
+	// On a full default store this makes a new batch about 2 % faster
+	// (BenchmarkWebhookPaired, docs/PERFORMANCE.md).
+	for _, k := range keys {
+		set := d.set(k)
+		for i := 0; i < len(set); i += 2 { // a slot in each cache line
+			d.touched += set[i].exp
+		}
+	}
 	for i, k := range keys {
 		set := d.set(k)
 		switch s := find(set, k, t); {
 		case s == nil:
-			d.put(set, k, dedupBusy, exp, t)
+			d.put(k, dedupBusy, exp, t)
 			out[i] = ClaimAcquired
 		case s.st == dedupDone:
 			out[i] = ClaimDone
@@ -296,7 +313,7 @@ func (d *MemoryDedup) Commit(_ context.Context, keys []DedupKey) error {
 			s.st, s.exp = dedupDone, exp
 		} else {
 			// The claim expired or was displaced: remember the key anyway.
-			d.put(set, k, dedupDone, exp, t)
+			d.put(k, dedupDone, exp, t)
 		}
 	}
 	return nil
@@ -331,10 +348,10 @@ func (d *MemoryDedup) Len() int {
 // times returns now and now+ttl as the table's seconds: now counts the
 // seconds fully passed (a key whose exp is at or before it has
 // expired), the expiry is rounded up and never 0. It allocates the table
-// on first use.
+// on first use, small: it grows as keys arrive (see put).
 func (d *MemoryDedup) times(now time.Time, ttl time.Duration) (t, exp uint32) {
 	if d.slots == nil {
-		d.slots = make([]dedupSlot, d.size)
+		d.slots = make([]dedupSlot, min(d.size, dedupFirstSets*d.ways))
 		d.base = now.Add(-24 * time.Hour) // a clock set back a little changes nothing
 	}
 	secs := func(x time.Duration) uint32 { return uint32(min(max(x, 0), (1<<32-1)*time.Second) / time.Second) }
@@ -342,9 +359,9 @@ func (d *MemoryDedup) times(now time.Time, ttl time.Duration) (t, exp uint32) {
 	return secs(since), max(secs(since+ttl+time.Second-1), 1)
 }
 
-// set returns the records of k's set.
+// set returns the records of k's set in the table as it is now.
 func (d *MemoryDedup) set(k DedupKey) []dedupSlot {
-	sets := uint64(d.size / d.ways)
+	sets := uint64(len(d.slots) / d.ways)
 	i, _ := bits.Mul64(maphash.Bytes(d.seed, k[:]), sets)
 	return d.slots[int(i)*d.ways : int(i+1)*d.ways]
 }
@@ -359,11 +376,29 @@ func find(set []dedupSlot, k DedupKey, now uint32) *dedupSlot {
 	return nil
 }
 
-// put stores k, which set holds unexpired nowhere, in the best place:
-// k's own expired record, else an empty one, else an expired one, else
-// the oldest.
-func (d *MemoryDedup) put(set []dedupSlot, k DedupKey, st dedupState, exp, now uint32) {
-	best, rank := 0, uint64(0)
+// put stores k, which its set holds unexpired nowhere. While the table
+// is below its bound, a key that would displace an unexpired one makes it
+// grow instead, so that nothing is forgotten before the bound.
+func (d *MemoryDedup) put(k DedupKey, st dedupState, exp, now uint32) {
+	set := d.set(k)
+	i, live := d.place(set, k, now)
+	for live && len(d.slots) < d.size {
+		d.grow(now)
+		set = d.set(k)
+		i, live = d.place(set, k, now)
+	}
+	if set[i].exp == 0 {
+		d.held++
+	}
+	d.seq++
+	set[i] = dedupSlot{key: k, exp: exp, seq: d.seq, st: st}
+}
+
+// place returns the best place for k in set: k's own expired record,
+// else an empty one, else an expired one, else the oldest; live reports
+// that the place holds another unexpired key.
+func (d *MemoryDedup) place(set []dedupSlot, k DedupKey, now uint32) (best int, live bool) {
+	rank := uint64(0)
 	for i := range set {
 		s := &set[i]
 		var r uint64
@@ -381,9 +416,24 @@ func (d *MemoryDedup) put(set []dedupSlot, k DedupKey, st dedupState, exp, now u
 			best, rank = i, r
 		}
 	}
-	if set[best].exp == 0 {
-		d.held++
+	return best, rank < 1<<32
+}
+
+// grow doubles the table (up to its bound) and moves the unexpired keys
+// into it.
+func (d *MemoryDedup) grow(now uint32) {
+	old := d.slots
+	d.slots = make([]dedupSlot, min(2*len(old), d.size))
+	d.held = 0
+	for _, s := range old {
+		if s.exp <= now {
+			continue // empty or expired
+		}
+		set := d.set(s.key)
+		i, _ := d.place(set, s.key, now)
+		if set[i].exp == 0 {
+			d.held++
+		}
+		set[i] = s
 	}
-	d.seq++
-	set[best] = dedupSlot{key: k, exp: exp, seq: d.seq, st: st}
 }

@@ -187,6 +187,38 @@ func TestMemoryDedupSets(t *testing.T) {
 	})
 }
 
+// TestMemoryDedupGrows: the table starts small and doubles while keys
+// arrive; below the bound no key is forgotten, at the bound it stops.
+func TestMemoryDedupGrows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const bound = 64_000
+	d := NewMemoryDedup(time.Hour, bound)
+	var keys []DedupKey
+	add := func(n int) {
+		for range n {
+			var k DedupKey
+			binary.BigEndian.PutUint64(k[:8], uint64(len(keys))+1)
+			keys = append(keys, k)
+			require.Equal(t, ClaimAcquired, claim1(t, d, k))
+			require.NoError(t, d.Commit(ctx, []DedupKey{k}))
+		}
+	}
+	add(1)
+	assert.Len(t, d.slots, dedupFirstSets*dedupWays, "small at first")
+	add(4_999)
+	assert.Equal(t, 5_000, d.Len())
+	assert.Less(t, len(d.slots), bound, "grown only as far as needed")
+	t.Logf("%d keys held in %d places", d.Len(), len(d.slots))
+	assert.LessOrEqual(t, len(d.slots), 8*d.Len(), "at most 8 places per key held")
+	for i, k := range keys {
+		require.Equal(t, ClaimDone, claim1(t, d, k), "key %d forgotten below the bound", i)
+	}
+	add(4 * bound)
+	assert.Len(t, d.slots, bound, "grown to the bound, not beyond")
+	assert.Equal(t, bound, d.Len())
+}
+
 // TestMemoryDedupWindow measures how long a full store remembers a key:
 // the figures in MemoryDedup's documentation. Markers are inserted, then
 // n/2 (or n) newer keys, and the markers still held are counted.

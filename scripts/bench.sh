@@ -23,7 +23,7 @@ COUNT="${COUNT:-10}"
 BENCHTIME="${BENCHTIME:-1s}"
 OUT="${OUT:-bench.out}"
 RAW="${OUT%.out}-raw.out"
-BENCH='BenchmarkSign|BenchmarkCallVerify$|BenchmarkCallVerifyPaired|BenchmarkCallVerifyConn|BenchmarkDecodeFee50|BenchmarkWebhook'
+BENCH='BenchmarkSign|BenchmarkCallVerify$|BenchmarkCallVerifyPaired|BenchmarkCallVerifyConn|BenchmarkDecodeFee50|BenchmarkWebhook$|BenchmarkWebhookPaired'
 
 BENCHSTAT="$(command -v benchstat || true)"
 if [ -z "$BENCHSTAT" ]; then
@@ -60,6 +60,8 @@ for name in Sign CallVerify DecodeFee50 Webhook; do
 done
 echo "== benchstat -filter '.name:CallVerifyPaired' (n=$COUNT; one call of each in turn, ratios per run)"
 "$BENCHSTAT" -filter '.name:CallVerifyPaired' "$RAW" | grep -v '^\(goos\|goarch\|pkg\|cpu\):'
+echo "== benchstat -filter '.name:WebhookPaired' (n=$COUNT; a new batch and a re-push in turn)"
+"$BENCHSTAT" -filter '.name:WebhookPaired' "$RAW" | grep -v '^\(goos\|goarch\|pkg\|cpu\):'
 echo "== benchstat -col '/conn@(new new-resumed pooled transport-per-call)' -filter '.name:CallVerifyConn' (n=$COUNT)"
 "$BENCHSTAT" -col '/conn@(new new-resumed pooled transport-per-call)' -filter '.name:CallVerifyConn' "$RAW" | grep -v '^\(goos\|goarch\|pkg\|cpu\):'
 
@@ -73,7 +75,7 @@ awk -v out=/dev/stdout '
     for (i = 3; i < NF; i++) {
       if ($(i+1) == "ns/op") ns[name, key, ++nn[name, key]] = $i
       if ($(i+1) == "allocs/op") al[name, key] = $i
-      if ($(i+1) ~ /^(sdk|handwritten)\//) ns[name, $(i+1), ++nn[name, $(i+1)]] = $i
+      if ($(i+1) ~ /^(sdk|handwritten|repush)\//) ns[name, $(i+1), ++nn[name, $(i+1)]] = $i
     }
   }
   function median(name, key,    n, i, j, t, a) {
@@ -99,6 +101,13 @@ awk -v out=/dev/stdout '
     printf "%-44s time %.2fx (<= %.2f)  %s\n", label, rt, maxt, ok ? "ok" : "MISSED"
     if (!ok) bad = 1
   }
+  function floor(label, name, unit, mint,    rt, ok) {
+    if (!nn[name, unit]) { printf "%-44s MISSING\n", label; bad = 1; return }
+    rt = median(name, unit)
+    ok = rt >= mint
+    printf "%-44s %.3fx (>= %.2f)  %s\n", label, rt, mint, ok ? "ok" : "MISSED"
+    if (!ok) bad = 1
+  }
   END {
     check("Sign impl=sdk vs impl=floor", "Sign", "impl=sdk", "impl=floor", 2.0, 0, 2)
     check("CallVerify impl=sdk vs impl=handwritten", "CallVerify", "impl=sdk", "impl=handwritten", 1.05, 0, 0)
@@ -111,6 +120,8 @@ awk -v out=/dev/stdout '
     check("Webhook impl=handler-repush vs impl=raw", "Webhook", "impl=handler-repush", "impl=raw", 1.15, 0, 0)
     # New batches on a full MemoryDedup at least 0.95x the throughput of re-pushes.
     check("Webhook impl=full-new vs impl=full-repush", "Webhook", "impl=full-new", "impl=full-repush", 1.0 / 0.95, 0, 0)
+    # The same pair push by push: repush/new is the throughput ratio, so the target is a floor.
+    floor("WebhookPaired repush/new (throughput)", "WebhookPaired", "repush/new", 0.95)
     exit bad
   }' "$RAW" || verdict=1
 echo
