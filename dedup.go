@@ -214,7 +214,8 @@ type dedupSlot struct {
 
 // MemoryDedup is the in-process [DedupStore]. It remembers handled CDR
 // keys for a TTL (default 8 hours) in a table that grows with the keys it
-// holds, doubling from 1,024 records, up to maxEntries records (default
+// holds, doubling from 1,024 records (or maxEntries, if fewer), up to
+// maxEntries records (default
 // [DefaultDedupMaxEntries]): at most maxEntries × [DedupRecordBytes]
 // (28 bytes, 5.6 MB for the default), whatever the records; keys are
 // fixed-size hashes.
