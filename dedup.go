@@ -291,7 +291,7 @@ func (d *MemoryDedup) Claim(_ context.Context, keys []DedupKey) ([]ClaimResult, 
 		set := d.set(k)
 		switch s := find(set, k, t); {
 		case s == nil:
-			d.put(k, dedupBusy, exp, t)
+			d.put(set, k, dedupBusy, exp, t)
 			out[i] = ClaimAcquired
 		case s.st == dedupDone:
 			out[i] = ClaimDone
@@ -314,7 +314,7 @@ func (d *MemoryDedup) Commit(_ context.Context, keys []DedupKey) error {
 			s.st, s.exp = dedupDone, exp
 		} else {
 			// The claim expired or was displaced: remember the key anyway.
-			d.put(k, dedupDone, exp, t)
+			d.put(set, k, dedupDone, exp, t)
 		}
 	}
 	return nil
@@ -377,11 +377,10 @@ func find(set []dedupSlot, k DedupKey, now uint32) *dedupSlot {
 	return nil
 }
 
-// put stores k, which its set holds unexpired nowhere. While the table
-// is below its bound, a key that would displace an unexpired one makes it
-// grow instead, so that nothing is forgotten before the bound.
-func (d *MemoryDedup) put(k DedupKey, st dedupState, exp, now uint32) {
-	set := d.set(k)
+// put stores k, which its set (set) holds unexpired nowhere. While the
+// table is below its bound, a key that would displace an unexpired one
+// makes it grow instead, so that nothing is forgotten before the bound.
+func (d *MemoryDedup) put(set []dedupSlot, k DedupKey, st dedupState, exp, now uint32) {
 	i, live := d.place(set, k, now)
 	for live && len(d.slots) < d.size {
 		d.grow(now)
