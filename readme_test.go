@@ -1,12 +1,9 @@
 package voicecall_test
 
 import (
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall/internal/readmecheck"
 )
 
@@ -90,21 +87,7 @@ var _, _, _, _, _ = serverKey, clientIP, typed, spool, newMyStore
 // nested module (vcotel., redisstore.) are compiled by that module's
 // tests.
 func TestREADMESnippets(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go build")
-	}
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go command")
-	}
-	t.Parallel()
-	md, err := os.ReadFile("README.md")
-	require.NoError(t, err)
-	var blocks []readmecheck.Block
-	for _, b := range readmecheck.Blocks(md) {
-		if !strings.Contains(b.Code, "vcotel.") && !strings.Contains(b.Code, "redisstore.") {
-			blocks = append(blocks, b)
-		}
-	}
-	require.NotEmpty(t, blocks, "README.md has Go snippets")
-	require.NoError(t, readmecheck.Build(".", "testdata", blocks, readmePrelude, readmeImports))
+	readmecheck.Check(t, "README.md", "README.md has Go snippets", func(code string) bool {
+		return !strings.Contains(code, "vcotel.") && !strings.Contains(code, "redisstore.")
+	}, readmePrelude, readmeImports)
 }

@@ -1,7 +1,8 @@
 // Package readmecheck compiles the Go snippets of a Markdown file, so
 // that the README's examples cannot rot. The README's tests use it:
 // readme_test.go in the root package, and otel/readme_test.go and
-// redisstore/readme_test.go for the blocks that use those modules.
+// redisstore/readme_test.go for the blocks that use those modules, each
+// through [Check].
 //
 // Each ```go block is compiled as one file of a package of its own:
 //
@@ -31,6 +32,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"testing"
 )
 
 // Block is one ```go block of a Markdown file.
@@ -238,4 +240,36 @@ func Build(moduleDir, dir string, blocks []Block, prelude string, table map[stri
 		return fmt.Errorf("go build of the README's snippets: %w\n%s", err, out.String())
 	}
 	return nil
+}
+
+// Check is a module's README test: it compiles, with [Build] in the
+// module of the current directory, the ```go blocks of the Markdown file
+// readme for which keep reports true, and fails t when there are none
+// (what names what the blocks should show) or when they do not compile.
+// It skips with -short (it runs go build) and without a go command.
+func Check(t *testing.T, readme, what string, keep func(code string) bool, prelude string, table map[string]string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	t.Parallel()
+	md, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []Block
+	for _, b := range Blocks(md) {
+		if keep(b.Code) {
+			blocks = append(blocks, b)
+		}
+	}
+	if len(blocks) == 0 {
+		t.Fatalf("%s: no Go blocks: %s", readme, what)
+	}
+	if err := Build(".", "testdata", blocks, prelude, table); err != nil {
+		t.Fatal(err)
+	}
 }
