@@ -46,22 +46,7 @@ func newRawServer(t *testing.T, h rawHandler) *rawServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	s := &rawServer{ln: ln}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer conn.Close()
-				s.serve(conn, h)
-			}()
-		}
-	}()
+	acceptAll(ln, &s.wg, func(conn net.Conn) { s.serve(conn, h) })
 	t.Cleanup(s.Close)
 	return s
 }
@@ -102,6 +87,28 @@ func (s *rawServer) Seen() []seenRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]seenRequest(nil), s.seen...)
+}
+
+// acceptAll serves every connection ln accepts, each in a goroutine of
+// its own that closes it afterwards, until ln is closed; wg counts the
+// goroutines, so that waiting on it after closing ln waits for them all.
+func acceptAll(ln net.Listener, wg *sync.WaitGroup, serve func(net.Conn)) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer conn.Close()
+				serve(conn)
+			}()
+		}
+	}()
 }
 
 func (s *rawServer) Close() {

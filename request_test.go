@@ -725,22 +725,7 @@ func newH2ResetServer(t *testing.T) *h2ResetServer {
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
 	require.NoError(t, err)
 	s := &h2ResetServer{ln: ln, pool: pool}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer conn.Close()
-				s.serve(conn)
-			}()
-		}
-	}()
+	acceptAll(ln, &s.wg, s.serve)
 	t.Cleanup(func() { _ = ln.Close(); s.wg.Wait() })
 	return s
 }
