@@ -80,10 +80,7 @@ func decodeBody(raw []byte) (CallVerifyBody, string, string) {
 	if p := d.boolString("returnIdlePort", &b.ReturnIdlePort); p != "" {
 		return b, "returnIdlePort", p
 	}
-	if p := d.str("userData", &b.UserData); p != "" {
-		return b, "userData", p
-	}
-	if p := userDataProblem(b.UserData); p != "" {
+	if p := d.userData(&b.UserData); p != "" {
 		return b, "userData", p
 	}
 	if p := d.number("bindNbr", &b.BindNbr, false); p != "" {
@@ -154,6 +151,15 @@ func (d decoder) str(name string, dst *string) string {
 		return "must be a string"
 	}
 	return ""
+}
+
+// userData decodes the optional userData member into dst and checks it
+// against the platform's rule for it.
+func (d decoder) userData(dst *string) string {
+	if p := d.str("userData", dst); p != "" {
+		return p
+	}
+	return userDataProblem(*dst)
 }
 
 // integer decodes an optional integer field (a JSON number without

@@ -98,10 +98,7 @@ func decodeNotifyBody(raw []byte) (CallNotifyBody, string, string) {
 	if p := d.boolString("returnIdlePort", &b.ReturnIdlePort); p != "" {
 		return b, "returnIdlePort", p
 	}
-	if p := d.str("userData", &b.UserData); p != "" {
-		return b, "userData", p
-	}
-	if p := userDataProblem(b.UserData); p != "" {
+	if p := d.userData(&b.UserData); p != "" {
 		return b, "userData", p
 	}
 	if p := d.number("bindNbr", &b.BindNbr, false); p != "" {

@@ -102,10 +102,7 @@ func decodeCallbackBody(raw []byte) (CallbackBody, string, string) {
 	if p := d.boolString("returnIdlePort", &b.ReturnIdlePort); p != "" {
 		return b, "returnIdlePort", p
 	}
-	if p := d.str("userData", &b.UserData); p != "" {
-		return b, "userData", p
-	}
-	if p := userDataProblem(b.UserData); p != "" {
+	if p := d.userData(&b.UserData); p != "" {
 		return b, "userData", p
 	}
 	return b, "", ""
