@@ -23,21 +23,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/voicecall-go/voicecall"
-)
-
-// Exit statuses.
-const (
-	exitOK       = 0
-	exitRejected = 1
-	exitUsage    = 2
-	exitUnknown  = 3
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 )
 
 func main() {
@@ -66,57 +58,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice callback app's)")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if status, ok := cli.Parse(fs, args); !ok {
+		return status
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "callback: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	}
-	client, err := voicecall.NewClient(getenv("VOICECALL_BASE_URL"), getenv("VOICECALL_APP_KEY"), getenv("VOICECALL_APP_SECRET"),
-		voicecall.WithTimeout(*timeout))
-	if err != nil {
-		fmt.Fprintf(stderr, "callback: %v (set VOICECALL_BASE_URL, VOICECALL_APP_KEY and VOICECALL_APP_SECRET)\n", err)
-		return exitUsage
+	client, ok := cli.NewClient("callback", getenv, stderr, voicecall.WithTimeout(*timeout))
+	if !ok {
+		return cli.ExitUsage
 	}
 	if err := req.Validate(); err != nil {
 		fmt.Fprintf(stderr, "callback: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	resp, err := client.Click2Call(ctx, &req)
 	if err == nil {
 		fmt.Fprintln(stdout, resp.SessionID)
-		return exitOK
+		return cli.ExitOK
 	}
-	var apiErr *voicecall.APIError
-	var verr *voicecall.ValidationError
-	switch {
-	case voicecall.OutcomeOf(err) == voicecall.OutcomeUnknown:
-		fmt.Fprintf(stderr, "callback: %v\n", err)
-		fmt.Fprintf(stderr, "the call may or may not have been placed: look for userData %q in the status and CDR notifications before calling again\n", voicecall.UserDataOf(err))
-		return exitUnknown
-	case errors.As(err, &apiErr):
-		fmt.Fprintf(stderr, "callback: rejected: resultcode %s: %s\n", string(apiErr.Code), apiErr.Description)
-		printHint(stderr, apiErr)
-		return exitRejected
-	case errors.As(err, &verr):
-		fmt.Fprintf(stderr, "callback: %v\n", err)
-		return exitUsage
-	}
-	fmt.Fprintf(stderr, "callback: %v\n", err)
-	return exitRejected
-}
-
-// printHint prints the SDK's hint for a refusal of the credentials, the
-// IP address or the clock, and where this program reads the credentials.
-func printHint(w io.Writer, e *voicecall.APIError) {
-	if hint := e.Hint(); hint != "" {
-		fmt.Fprintln(w, "hint:", hint)
-		if e.IsAuthFailure() {
-			fmt.Fprintln(w, "hint: this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL")
-		}
-	}
+	return cli.CallFailed("callback", err, stderr)
 }

@@ -25,7 +25,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,14 +32,7 @@ import (
 	"strings"
 
 	"github.com/voicecall-go/voicecall"
-)
-
-// Exit statuses.
-const (
-	exitOK       = 0
-	exitRejected = 1
-	exitUsage    = 2
-	exitUnknown  = 3
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 )
 
 func main() {
@@ -72,30 +64,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice notification app's)")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "callnotify: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if status, ok := cli.Parse(fs, args); !ok {
+		return status
 	}
 	if *params != "" {
 		item.TemplateParas = strings.Split(*params, ",")
 	}
 	req.PlayInfoList = []voicecall.PlayInfo{item}
 
-	client, err := voicecall.NewClient(getenv("VOICECALL_BASE_URL"), getenv("VOICECALL_APP_KEY"), getenv("VOICECALL_APP_SECRET"),
-		voicecall.WithTimeout(*timeout))
-	if err != nil {
-		fmt.Fprintf(stderr, "callnotify: %v (set VOICECALL_BASE_URL, VOICECALL_APP_KEY and VOICECALL_APP_SECRET)\n", err)
-		return exitUsage
+	client, ok := cli.NewClient("callnotify", getenv, stderr, voicecall.WithTimeout(*timeout))
+	if !ok {
+		return cli.ExitUsage
 	}
 	if err := req.Validate(); err != nil {
 		fmt.Fprintf(stderr, "callnotify: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	resp, err := client.CallNotify(ctx, &req)
 	if err == nil {
@@ -103,39 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if resp.IdlePort != nil {
 			fmt.Fprintf(stderr, "idle ports: %d\n", *resp.IdlePort)
 		}
-		return exitOK
+		return cli.ExitOK
 	}
-	return exitFor(err, stderr)
-}
-
-// exitFor reports err and returns the exit status of its outcome.
-func exitFor(err error, stderr io.Writer) int {
-	var apiErr *voicecall.APIError
-	var verr *voicecall.ValidationError
-	switch {
-	case voicecall.OutcomeOf(err) == voicecall.OutcomeUnknown:
-		fmt.Fprintf(stderr, "callnotify: %v\n", err)
-		fmt.Fprintf(stderr, "the call may or may not have been placed: look for userData %q in the status and CDR notifications before calling again\n", voicecall.UserDataOf(err))
-		return exitUnknown
-	case errors.As(err, &apiErr):
-		fmt.Fprintf(stderr, "callnotify: rejected: resultcode %s: %s\n", string(apiErr.Code), apiErr.Description)
-		printHint(stderr, apiErr)
-		return exitRejected
-	case errors.As(err, &verr):
-		fmt.Fprintf(stderr, "callnotify: %v\n", err)
-		return exitUsage
-	}
-	fmt.Fprintf(stderr, "callnotify: %v\n", err)
-	return exitRejected
-}
-
-// printHint prints the SDK's hint for a refusal of the credentials, the
-// IP address or the clock, and where this program reads the credentials.
-func printHint(w io.Writer, e *voicecall.APIError) {
-	if hint := e.Hint(); hint != "" {
-		fmt.Fprintln(w, "hint:", hint)
-		if e.IsAuthFailure() {
-			fmt.Fprintln(w, "hint: this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL")
-		}
-	}
+	return cli.CallFailed("callnotify", err, stderr)
 }

@@ -28,14 +28,7 @@ import (
 	"os"
 
 	"github.com/voicecall-go/voicecall"
-)
-
-// Exit statuses.
-const (
-	exitOK       = 0
-	exitRejected = 1
-	exitUsage    = 2
-	exitUnknown  = 3
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 )
 
 func main() {
@@ -53,50 +46,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, _, stde
 		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the app that placed the call)")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if status, ok := cli.Parse(fs, args); !ok {
+		return status
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "callstop: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	}
-	client, err := voicecall.NewClient(getenv("VOICECALL_BASE_URL"), getenv("VOICECALL_APP_KEY"), getenv("VOICECALL_APP_SECRET"),
-		voicecall.WithTimeout(*timeout))
-	if err != nil {
-		fmt.Fprintf(stderr, "callstop: %v (set VOICECALL_BASE_URL, VOICECALL_APP_KEY and VOICECALL_APP_SECRET)\n", err)
-		return exitUsage
+	client, ok := cli.NewClient("callstop", getenv, stderr, voicecall.WithTimeout(*timeout))
+	if !ok {
+		return cli.ExitUsage
 	}
 	if err := req.Validate(); err != nil {
 		fmt.Fprintf(stderr, "callstop: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
-	_, err = client.CallStop(ctx, &req)
+	_, err := client.CallStop(ctx, &req)
 	var apiErr *voicecall.APIError
 	switch {
 	case err == nil:
-		return exitOK
+		return cli.ExitOK
 	case voicecall.OutcomeOf(err) == voicecall.OutcomeUnknown:
 		fmt.Fprintf(stderr, "callstop: %v\n", err)
-		return exitUnknown
+		return cli.ExitUnknown
 	case errors.As(err, &apiErr):
-		fmt.Fprintf(stderr, "callstop: rejected: resultcode %s: %s (a call that has ended cannot be stopped)\n", string(apiErr.Code), apiErr.Description)
-		printHint(stderr, apiErr)
-		return exitRejected
+		cli.Rejected("callstop", apiErr, "(a call that has ended cannot be stopped)", stderr)
+		return cli.ExitRejected
 	}
 	fmt.Fprintf(stderr, "callstop: %v\n", err)
-	return exitRejected
-}
-
-// printHint prints the SDK's hint for a refusal of the credentials, the
-// IP address or the clock, and where this program reads the credentials.
-func printHint(w io.Writer, e *voicecall.APIError) {
-	if hint := e.Hint(); hint != "" {
-		fmt.Fprintln(w, "hint:", hint)
-		if e.IsAuthFailure() {
-			fmt.Fprintln(w, "hint: this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL")
-		}
-	}
+	return cli.ExitRejected
 }

@@ -23,21 +23,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/voicecall-go/voicecall"
-)
-
-// Exit statuses.
-const (
-	exitOK       = 0
-	exitRejected = 1
-	exitUsage    = 2
-	exitUnknown  = 3
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 )
 
 func main() {
@@ -68,32 +60,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "callverify: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if status, ok := cli.Parse(fs, args); !ok {
+		return status
 	}
 	if *times >= 0 {
 		req.Times = voicecall.PlayTimes(*times)
 	} else if *times != -1 {
 		fmt.Fprintln(stderr, "callverify: -times must be 0-9, or -1 for the platform default")
-		return exitUsage
+		return cli.ExitUsage
 	}
 
-	client, err := voicecall.NewClient(getenv("VOICECALL_BASE_URL"), getenv("VOICECALL_APP_KEY"), getenv("VOICECALL_APP_SECRET"),
-		voicecall.WithTimeout(*timeout))
-	if err != nil {
-		fmt.Fprintf(stderr, "callverify: %v (set VOICECALL_BASE_URL, VOICECALL_APP_KEY and VOICECALL_APP_SECRET)\n", err)
-		return exitUsage
+	client, ok := cli.NewClient("callverify", getenv, stderr, voicecall.WithTimeout(*timeout))
+	if !ok {
+		return cli.ExitUsage
 	}
 	if err := req.Validate(); err != nil {
 		fmt.Fprintf(stderr, "callverify: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 
 	resp, err := client.CallVerify(ctx, &req)
@@ -102,35 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if resp.IdlePort != nil {
 			fmt.Fprintf(stderr, "idle ports: %d\n", *resp.IdlePort)
 		}
-		return exitOK
+		return cli.ExitOK
 	}
-	var apiErr *voicecall.APIError
-	switch {
-	case voicecall.OutcomeOf(err) == voicecall.OutcomeUnknown:
-		fmt.Fprintf(stderr, "callverify: %v\n", err)
-		fmt.Fprintf(stderr, "the call may or may not have been placed: look for userData %q in the status and CDR notifications before calling again\n", voicecall.UserDataOf(err))
-		return exitUnknown
-	case errors.As(err, &apiErr):
-		fmt.Fprintf(stderr, "callverify: rejected: resultcode %s: %s\n", string(apiErr.Code), apiErr.Description)
-		printHint(stderr, apiErr)
-		return exitRejected
-	default:
-		fmt.Fprintf(stderr, "callverify: %v\n", err)
-		var verr *voicecall.ValidationError
-		if errors.As(err, &verr) {
-			return exitUsage
-		}
-		return exitRejected
-	}
-}
-
-// printHint prints the SDK's hint for a refusal of the credentials, the
-// IP address or the clock, and where this program reads the credentials.
-func printHint(w io.Writer, e *voicecall.APIError) {
-	if hint := e.Hint(); hint != "" {
-		fmt.Fprintln(w, "hint:", hint)
-		if e.IsAuthFailure() {
-			fmt.Fprintln(w, "hint: this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL")
-		}
-	}
+	return cli.CallFailed("callverify", err, stderr)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -83,7 +84,7 @@ func runMain(t *testing.T, args []string, getenv func(string) string) (int, stri
 func TestSuccessWithEveryField(t *testing.T) {
 	srv, n, bodies := fakePlatform(t)
 	code, out, _ := runMain(t, allFlags, env(srv.URL, appSecret))
-	assert.Equal(t, exitOK, code)
+	assert.Equal(t, cli.ExitOK, code)
 	assert.Equal(t, "1200_366_0_20161228102743@callenabler.home1.com\n", out)
 	assert.Equal(t, int64(1), n.Load())
 	got := bodies()
@@ -98,7 +99,7 @@ func TestSuccessWithEveryField(t *testing.T) {
 func TestWrongSecretExits1(t *testing.T) {
 	srv, n, _ := fakePlatform(t)
 	code, out, errOut := runMain(t, allFlags, env(srv.URL, "wrong-secret"))
-	assert.Equal(t, exitRejected, code)
+	assert.Equal(t, cli.ExitRejected, code)
 	assert.Empty(t, out)
 	assert.Contains(t, errOut, "1023006")
 	assert.Equal(t, int64(1), n.Load())
@@ -117,10 +118,10 @@ func TestInvalidInputExits2WithoutSending(t *testing.T) {
 	}
 	for _, args := range tests {
 		code, _, errOut := runMain(t, args, env(srv.URL, appSecret))
-		assert.Equal(t, exitUsage, code, "%v: %s", args, errOut)
+		assert.Equal(t, cli.ExitUsage, code, "%v: %s", args, errOut)
 	}
 	code, _, errOut := runMain(t, allFlags, env("", appSecret))
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, errOut, "VOICECALL_BASE_URL")
 	assert.Zero(t, n.Load(), "nothing reached the server")
 }
@@ -135,7 +136,7 @@ func TestUnknownOutcomeExits3(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	code, out, errOut := runMain(t, allFlags, env(srv.URL, appSecret))
-	assert.Equal(t, exitUnknown, code)
+	assert.Equal(t, cli.ExitUnknown, code)
 	assert.Empty(t, out)
 	assert.Contains(t, errOut, "outcome unknown")
 	assert.Contains(t, errOut, `"order-42"`)
@@ -160,12 +161,12 @@ func TestOutcomesAgainstTheFakePlatform(t *testing.T) {
 		exit     int
 		contains string
 	}{
-		{"answer lost", voicetest.DropResponse(), exitUnknown, "outcome unknown"},
-		{"502 HTML", voicetest.FailHTML(502), exitUnknown, "http 502"},
-		{"truncated JSON", voicetest.TruncateResponse(), exitUnknown, "unexpected EOF"},
-		{"reset", voicetest.ResetConnection(), exitUnknown, "outcome unknown"},
-		{"flow control", voicetest.FailCode(voicecall.CodeFlowControl), exitRejected, "1010010"},
-		{"port limit", voicetest.FailCode(voicecall.CodePortLimit), exitRejected, "1020165"},
+		{"answer lost", voicetest.DropResponse(), cli.ExitUnknown, "outcome unknown"},
+		{"502 HTML", voicetest.FailHTML(502), cli.ExitUnknown, "http 502"},
+		{"truncated JSON", voicetest.TruncateResponse(), cli.ExitUnknown, "unexpected EOF"},
+		{"reset", voicetest.ResetConnection(), cli.ExitUnknown, "outcome unknown"},
+		{"flow control", voicetest.FailCode(voicecall.CodeFlowControl), cli.ExitRejected, "1010010"},
+		{"port limit", voicetest.FailCode(voicecall.CodePortLimit), cli.ExitRejected, "1020165"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,14 +188,14 @@ func TestOutcomesAgainstTheFakePlatform(t *testing.T) {
 		url := srv.URL
 		srv.Close()
 		code, _, errOut := runMain(t, allFlags, sandboxEnv(url))
-		assert.Equal(t, exitRejected, code, errOut)
+		assert.Equal(t, cli.ExitRejected, code, errOut)
 		assert.Contains(t, errOut, "request not sent")
 	})
 	t.Run("20 calls, connections closed without notice", func(t *testing.T) {
 		srv := voicetest.Start(t, voicetest.WithConnMode(voicetest.CloseSilently))
 		for i := range 20 {
 			code, out, errOut := runMain(t, allFlags, sandboxEnv(srv.URL))
-			require.Equal(t, exitOK, code, "call %d: %s", i, errOut)
+			require.Equal(t, cli.ExitOK, code, "call %d: %s", i, errOut)
 			assert.NotEmpty(t, out)
 		}
 		assert.Len(t, srv.Calls(), 20)
@@ -205,7 +206,7 @@ func TestHelpExits0(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &out, &errOut)
-	assert.Equal(t, exitOK, code)
+	assert.Equal(t, cli.ExitOK, code)
 	assert.Contains(t, errOut.String(), "usage: callverify")
 	assert.Contains(t, errOut.String(), "VOICECALL_APP_SECRET")
 }
@@ -251,7 +252,7 @@ func TestCredentialHints(t *testing.T) {
 			}
 			var out, errOut bytes.Buffer
 			code := run(context.Background(), allFlags, sandboxEnv(srv.URL, tt.key, tt.secret), &out, &errOut)
-			assert.Equal(t, exitRejected, code, errOut.String())
+			assert.Equal(t, cli.ExitRejected, code, errOut.String())
 			if tt.hint == "" {
 				assert.NotContains(t, errOut.String(), "hint:")
 				return

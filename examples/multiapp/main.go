@@ -33,14 +33,7 @@ import (
 	"os"
 
 	"github.com/voicecall-go/voicecall"
-)
-
-// Exit statuses.
-const (
-	exitOK       = 0
-	exitRejected = 1
-	exitUsage    = 2
-	exitUnknown  = 3
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 )
 
 // Capabilities, each its own app on the console.
@@ -95,16 +88,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	pretone := fs.String("pretone", "", "approved audio file played before the code")
 	voice := fs.String("voice", "", "approved audio file of the notification")
 	timeout := fs.Duration("timeout", voicecall.DefaultTimeout, "bound on each call")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if status, ok := cli.Parse(fs, args); !ok {
+		return status
 	}
 	backend, err := NewBackend(getenv, voicecall.WithTimeout(*timeout))
 	if err != nil {
 		fmt.Fprintf(stderr, "multiapp: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	verifier, err := backend.Client(Verify)
 	if err == nil {
@@ -121,7 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 					var n *voicecall.CallNotifyResponse
 					if n, err = notifier.CallNotify(ctx, notifyReq); err == nil {
 						fmt.Fprintln(stdout, "notify", n.SessionID)
-						return exitOK
+						return cli.ExitOK
 					}
 				}
 				return exitFor(err, stderr)
@@ -129,7 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	fmt.Fprintf(stderr, "multiapp: %v\n", err)
-	return exitUsage
+	return cli.ExitUsage
 }
 
 func exitFor(err error, stderr io.Writer) int {
@@ -138,21 +128,10 @@ func exitFor(err error, stderr io.Writer) int {
 	switch {
 	case voicecall.OutcomeOf(err) == voicecall.OutcomeUnknown:
 		fmt.Fprintf(stderr, "the call may or may not have been placed: look for userData %q in the notifications\n", voicecall.UserDataOf(err))
-		return exitUnknown
+		return cli.ExitUnknown
 	case errors.As(err, &apiErr):
-		printHint(stderr, apiErr)
-		return exitRejected
+		cli.PrintHint(stderr, apiErr, "this program reads each app's key and secret from VOICECALL_<APP>_APP_KEY and VOICECALL_<APP>_APP_SECRET (<APP>: VERIFY, NOTIFY, CALLBACK) and the base URL from VOICECALL_BASE_URL")
+		return cli.ExitRejected
 	}
-	return exitRejected
-}
-
-// printHint prints the SDK's hint for a refusal of the credentials, the
-// IP address or the clock, and where this program reads the credentials.
-func printHint(w io.Writer, e *voicecall.APIError) {
-	if hint := e.Hint(); hint != "" {
-		fmt.Fprintln(w, "hint:", hint)
-		if e.IsAuthFailure() {
-			fmt.Fprintln(w, "hint: this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL")
-		}
-	}
+	return cli.ExitRejected
 }

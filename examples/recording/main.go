@@ -31,14 +31,7 @@ import (
 	"os"
 
 	"github.com/voicecall-go/voicecall"
-)
-
-// Exit statuses.
-const (
-	exitOK       = 0
-	exitRejected = 1
-	exitUsage    = 2
-	exitUnknown  = 3
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 )
 
 func main() {
@@ -60,25 +53,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice callback app's)")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if status, ok := cli.Parse(fs, args); !ok {
+		return status
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "recording: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	}
-	client, err := voicecall.NewClient(getenv("VOICECALL_BASE_URL"), getenv("VOICECALL_APP_KEY"), getenv("VOICECALL_APP_SECRET"),
-		voicecall.WithTimeout(*timeout))
-	if err != nil {
-		fmt.Fprintf(stderr, "recording: %v (set VOICECALL_BASE_URL, VOICECALL_APP_KEY and VOICECALL_APP_SECRET)\n", err)
-		return exitUsage
+	client, ok := cli.NewClient("recording", getenv, stderr, voicecall.WithTimeout(*timeout))
+	if !ok {
+		return cli.ExitUsage
 	}
 	if err := req.Validate(); err != nil {
 		fmt.Fprintf(stderr, "recording: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	loc, err := client.RecordingURL(ctx, &req)
 	if err != nil {
@@ -86,23 +70,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		switch {
 		case voicecall.OutcomeOf(err) == voicecall.OutcomeUnknown:
 			fmt.Fprintf(stderr, "recording: %v\n", err)
-			return exitUnknown
+			return cli.ExitUnknown
 		case errors.As(err, &apiErr):
-			fmt.Fprintf(stderr, "recording: rejected: resultcode %s: %s\n", string(apiErr.Code), apiErr.Description)
-			printHint(stderr, apiErr)
-			return exitRejected
+			cli.Rejected("recording", apiErr, "", stderr)
+			return cli.ExitRejected
 		}
 		fmt.Fprintf(stderr, "recording: %v\n", err)
-		return exitRejected
+		return cli.ExitRejected
 	}
 	fmt.Fprintln(stdout, loc)
 	if *out == "" {
-		return exitOK
+		return cli.ExitOK
 	}
 	f, err := os.Create(*out)
 	if err != nil {
 		fmt.Fprintf(stderr, "recording: %v\n", err)
-		return exitUsage
+		return cli.ExitUsage
 	}
 	dctx, cancel := context.WithTimeout(ctx, *dlTimeout)
 	defer cancel()
@@ -113,19 +96,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		_ = os.Remove(*out)
 		fmt.Fprintf(stderr, "recording: %v\n", err)
-		return exitRejected
+		return cli.ExitRejected
 	}
 	fmt.Fprintf(stderr, "wrote %d bytes to %s\n", n, *out)
-	return exitOK
-}
-
-// printHint prints the SDK's hint for a refusal of the credentials, the
-// IP address or the clock, and where this program reads the credentials.
-func printHint(w io.Writer, e *voicecall.APIError) {
-	if hint := e.Hint(); hint != "" {
-		fmt.Fprintln(w, "hint:", hint)
-		if e.IsAuthFailure() {
-			fmt.Fprintln(w, "hint: this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL")
-		}
-	}
+	return cli.ExitOK
 }

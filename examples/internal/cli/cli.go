@@ -1,0 +1,102 @@
+// Package cli holds what the example programs share around the SDK calls
+// they show: their exit statuses, flag parsing, a Client built from the
+// environment, and how they report a failed request. The calls
+// themselves, and what each program does with an outcome, stay in each
+// example's main.go.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/voicecall-go/voicecall"
+)
+
+// Exit statuses of the example programs.
+const (
+	ExitOK       = 0 // done (or -h)
+	ExitRejected = 1 // the platform refused the request, or it was never sent
+	ExitUsage    = 2 // bad usage or invalid input: nothing was sent
+	ExitUnknown  = 3 // the outcome is unknown: the request may have reached the platform
+)
+
+// EnvCredentials says where the programs that use [NewClient] read their
+// credentials, for [PrintHint].
+const EnvCredentials = "this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL"
+
+// Parse parses args with fs, whose output is the program's stderr. It
+// reports ok false, with the status to exit with, for -h (ExitOK), a bad
+// flag or an argument that is not a flag (ExitUsage).
+func Parse(fs *flag.FlagSet, args []string) (status int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK, false
+		}
+		return ExitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return ExitUsage, false
+	}
+	return ExitOK, true
+}
+
+// NewClient returns the Client of the app whose credentials are in
+// VOICECALL_BASE_URL, VOICECALL_APP_KEY and VOICECALL_APP_SECRET (read
+// with getenv). When they do not make a client it says so on stderr,
+// prefixed with the program's name, and reports ok false.
+func NewClient(name string, getenv func(string) string, stderr io.Writer, opts ...voicecall.Option) (c *voicecall.Client, ok bool) {
+	c, err := voicecall.NewClient(getenv("VOICECALL_BASE_URL"), getenv("VOICECALL_APP_KEY"), getenv("VOICECALL_APP_SECRET"), opts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v (set VOICECALL_BASE_URL, VOICECALL_APP_KEY and VOICECALL_APP_SECRET)\n", name, err)
+		return nil, false
+	}
+	return c, true
+}
+
+// CallFailed reports the error of a request that places a call
+// (CallVerify, CallNotify, Click2Call) and returns the exit status for
+// its outcome. For an unknown outcome it prints the correlation token to
+// look for in the notifications before calling again.
+func CallFailed(name string, err error, stderr io.Writer) int {
+	var apiErr *voicecall.APIError
+	var verr *voicecall.ValidationError
+	switch {
+	case voicecall.OutcomeOf(err) == voicecall.OutcomeUnknown:
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(stderr, "the call may or may not have been placed: look for userData %q in the status and CDR notifications before calling again\n", voicecall.UserDataOf(err))
+		return ExitUnknown
+	case errors.As(err, &apiErr):
+		Rejected(name, apiErr, "", stderr)
+		return ExitRejected
+	case errors.As(err, &verr):
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitUsage
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	return ExitRejected
+}
+
+// Rejected reports the platform's refusal e, with note (if not empty)
+// after its description and the SDK's hint, if it has one, after that.
+func Rejected(name string, e *voicecall.APIError, note string, stderr io.Writer) {
+	if note != "" {
+		note = " " + note
+	}
+	fmt.Fprintf(stderr, "%s: rejected: resultcode %s: %s%s\n", name, string(e.Code), e.Description, note)
+	PrintHint(stderr, e, EnvCredentials)
+}
+
+// PrintHint prints the SDK's hint for a refusal of the credentials, the
+// IP address or the clock, and, for the credentials, where tells where
+// the program reads them.
+func PrintHint(w io.Writer, e *voicecall.APIError, where string) {
+	if hint := e.Hint(); hint != "" {
+		fmt.Fprintln(w, "hint:", hint)
+		if e.IsAuthFailure() {
+			fmt.Fprintln(w, "hint:", where)
+		}
+	}
+}
