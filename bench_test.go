@@ -127,10 +127,35 @@ type handwrittenBody struct {
 	UserData       string `json:"userData,omitempty"`
 }
 
+// handwrittenAnswer is the answer struct a careful user declares.
+type handwrittenAnswer struct {
+	ResultCode string `json:"resultcode"`
+	ResultDesc string `json:"resultdesc"`
+	SessionID  string `json:"sessionId"`
+}
+
+// callCodec encodes a hand-written call's body and decodes its answer.
+type callCodec struct {
+	encode func(handwrittenBody) ([]byte, error)
+	decode func([]byte, *handwrittenAnswer) error
+}
+
+// jsonCodec is encoding/json, what a careful user writes.
+var jsonCodec = callCodec{
+	encode: func(body handwrittenBody) ([]byte, error) { return json.Marshal(body) },
+	decode: func(data []byte, ans *handwrittenAnswer) error { return json.Unmarshal(data, ans) },
+}
+
 // handwrittenCall is what a careful user writes by hand without the SDK:
 // sign with a fresh nonce, json.Marshal the body, POST it with a
 // deadline, read the answer with a bound and json.Unmarshal it.
 func handwrittenCall(b *testing.B, hc *http.Client, url string, req *CallVerifyRequest) {
+	handwrittenCallWith(b, hc, url, req, jsonCodec)
+}
+
+// handwrittenCallWith is handwrittenCall with the body and the answer
+// coded by codec.
+func handwrittenCallWith(b *testing.B, hc *http.Client, url string, req *CallVerifyRequest, codec callCodec) {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
 	defer cancel()
 	nonce, err := NewNonce()
@@ -138,7 +163,7 @@ func handwrittenCall(b *testing.B, hc *http.Client, url string, req *CallVerifyR
 		b.Fatal(err)
 	}
 	xaksk := Sign("myAppKey", "myAppSecret", nonce, FormatCreated(time.Now(), time.UTC)).HeaderValue()
-	body, err := json.Marshal(handwrittenBody{
+	body, err := codec.encode(handwrittenBody{
 		DisplayNbr: req.DisplayNumber, CalleeNbr: req.CalleeNumber, LanguageType: req.LanguageType,
 		PreTone: req.PreTone, VerifyCode: req.VerifyCode, ReturnIdlePort: "false", UserData: req.UserData,
 	})
@@ -161,12 +186,8 @@ func handwrittenCall(b *testing.B, hc *http.Client, url string, req *CallVerifyR
 	if err != nil {
 		b.Fatal(err)
 	}
-	var ans struct {
-		ResultCode string `json:"resultcode"`
-		ResultDesc string `json:"resultdesc"`
-		SessionID  string `json:"sessionId"`
-	}
-	if err := json.Unmarshal(data, &ans); err != nil || ans.ResultCode != "0" || ans.SessionID == "" {
+	var ans handwrittenAnswer
+	if err := codec.decode(data, &ans); err != nil || ans.ResultCode != "0" || ans.SessionID == "" {
 		b.Fatalf("handwritten call: %v %q", err, data)
 	}
 }
