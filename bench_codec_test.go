@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
-	"time"
 )
 
 // handCodec is the fastest simple codec for the hand-written call: the
@@ -202,18 +201,10 @@ func BenchmarkCallVerifyCodec(b *testing.B) {
 	srv := benchServer(b, false)
 	hc := &http.Client{Transport: keepAliveTransport(b)}
 	req := validRequest()
-	codecs := [...]callCodec{jsonCodec, handCodec}
-	var spent [len(codecs)]time.Duration
-	n := 0
-	for b.Loop() {
-		for k := range codecs {
-			i := (k + n) % len(codecs)
-			start := time.Now()
-			handwrittenCallWith(b, hc, srv.URL+CallVerifyPath, req, codecs[i])
-			spent[i] += time.Since(start)
-		}
-		n++
+	call := func(codec callCodec) func() {
+		return func() { handwrittenCallWith(b, hc, srv.URL+CallVerifyPath, req, codec) }
 	}
+	spent, n := timeInTurn(b, call(jsonCodec), call(handCodec))
 	std, hand := float64(spent[0]), float64(spent[1])
 	b.ReportMetric(std/float64(n), "ns/json")
 	b.ReportMetric(hand/float64(n), "ns/hand")

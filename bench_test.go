@@ -269,7 +269,21 @@ func BenchmarkCallVerifyPaired(b *testing.B) {
 			}
 		},
 	}
-	var spent [len(calls)]time.Duration
+	spent, n := timeInTurn(b, calls[:]...)
+	minimal, handwritten, sdk := float64(spent[0]), float64(spent[1]), float64(spent[2])
+	b.ReportMetric(minimal/float64(n), "ns/minimal")
+	b.ReportMetric(handwritten/float64(n), "ns/handwritten")
+	b.ReportMetric(sdk/float64(n), "ns/sdk")
+	b.ReportMetric(sdk/handwritten, "sdk/handwritten")
+	b.ReportMetric(sdk/minimal, "sdk/minimal")
+	b.ReportMetric(handwritten/minimal, "handwritten/minimal")
+}
+
+// timeInTurn runs calls until b.Loop ends, one of each per iteration in
+// an order that rotates every iteration, and times each call alone. It
+// returns the time spent in each call and the number of iterations.
+func timeInTurn(b *testing.B, calls ...func()) ([]time.Duration, int) {
+	spent := make([]time.Duration, len(calls))
 	n := 0
 	for b.Loop() {
 		for k := range calls {
@@ -280,13 +294,7 @@ func BenchmarkCallVerifyPaired(b *testing.B) {
 		}
 		n++
 	}
-	minimal, handwritten, sdk := float64(spent[0]), float64(spent[1]), float64(spent[2])
-	b.ReportMetric(minimal/float64(n), "ns/minimal")
-	b.ReportMetric(handwritten/float64(n), "ns/handwritten")
-	b.ReportMetric(sdk/float64(n), "ns/sdk")
-	b.ReportMetric(sdk/handwritten, "sdk/handwritten")
-	b.ReportMetric(sdk/minimal, "sdk/minimal")
-	b.ReportMetric(handwritten/minimal, "handwritten/minimal")
+	return spent, n
 }
 
 // BenchmarkCallVerifyConn measures what connection handling costs over
