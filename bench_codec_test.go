@@ -2,8 +2,9 @@ package voicecall
 
 // What a hand-written JSON codec would save of a whole call. The SDK
 // codes its bodies and answers with encoding/json (docs/PERFORMANCE.md,
-// "Simple before clever"): a hand-written codec may come back only if a
-// benchmark shows it saves at least 10 % of a whole call.
+// "What was optimised, and what was taken out"): a hand-written codec may
+// come back only if a benchmark shows it saves at least 10 % of a whole
+// call.
 // BenchmarkCallVerifyCodec is that benchmark: the hand-written call of
 // BenchmarkCallVerify with encoding/json, and the same call with the
 // codec below, which TestHandCodec holds to encoding/json's bytes and
