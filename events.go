@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -898,7 +899,9 @@ func formatPlatformTime(raw string, t time.Time) string {
 // inverse of [ParseNotification]: times are written as their raw text
 // when it is set, else in "yyyy-MM-dd HH:mm:ss" UTC; Extra members are
 // written after the modelled ones (an Extra member named like a modelled
-// one replaces it); an unknown event is written as its Raw body. It
+// one replaces it; beside one named like it in another letter case, the
+// modelled member is written even when empty, so that it is the one
+// parsed again); an unknown event is written as its Raw body. It
 // fails for a status event of a non-status type or without Status, and
 // an unknown event without a valid JSON body. Test servers
 // can use it to push notifications.
@@ -976,7 +979,33 @@ func marshalWithExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
 		}
 		m[k] = raw
 	}
+	writeShadowedMembers(m, v, extra)
 	return json.Marshal(m) // encoding/json writes map keys sorted
+}
+
+// writeShadowedMembers writes, in m, each modelled member of v (a struct)
+// that omitempty left out while extra holds a member named like it in
+// another letter case. The parser keeps such a member in Extra only
+// because the exact name was there too (the exact name wins); without
+// it, parsing the output again would take the other spelling as the
+// modelled member.
+func writeShadowedMembers(m map[string]json.RawMessage, v any, extra map[string]json.RawMessage) {
+	t := reflect.TypeOf(v)
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if _, ok := m[name]; ok || name == "" || name == "-" {
+			continue
+		}
+		lower := strings.ToLower(name)
+		for k := range extra {
+			if k != name && strings.ToLower(k) == lower {
+				zero, _ := json.Marshal(reflect.Zero(f.Type).Interface())
+				m[name] = zero
+				break
+			}
+		}
+	}
 }
 
 // wireStatus is statusInfo as written by MarshalJSON.

@@ -491,6 +491,28 @@ func TestMarshalRoundTrip(t *testing.T) {
 	}
 }
 
+// TestMarshalCaseVariants: a member named like a modelled one in another
+// letter case is kept in Extra when the exact name is there too, even
+// empty; the marshalled body still holds the exact name, so that the
+// round trip keeps the same member modelled.
+func TestMarshalCaseVariants(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"eventType":"callout","statusInfo":{"sessionId":"","SESSIONID":"s1"}}`,
+		`{"eventType":"callout","statusInfo":{"sessionId":"","SessionId":"a","SESSIONID":"b"}}`,
+		`{"eventType":"disconnect","statusInfo":{"sessionId":"s","stateCode":null,"StateCode":5}}`,
+		`{"eventType":"fee","feeLst":[{"sessionId":"s","userData":"","USERDATA":"u"}]}`,
+	} {
+		n1, err := ParseNotification([]byte(body))
+		require.NoError(t, err, body)
+		wire, err := json.Marshal(n1)
+		require.NoError(t, err, body)
+		n2, err := ParseNotification(wire)
+		require.NoError(t, err, string(wire))
+		assert.Equal(t, n1, n2, "%s -> %s", body, wire)
+	}
+}
+
 // TestMarshalBuilt checks MarshalJSON on values built by hand, as a test
 // server would: times without raw text are written in the platform's
 // layout.
