@@ -74,5 +74,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, resp.SessionID)
 		return cli.ExitOK
 	}
-	return cli.CallFailed("callback", err, stderr)
+	return cli.Failed("callback", err, "", stderr)
 }

@@ -88,5 +88,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return cli.ExitOK
 	}
-	return cli.CallFailed("callnotify", err, stderr)
+	return cli.Failed("callnotify", err, "", stderr)
 }

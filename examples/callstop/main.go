@@ -21,7 +21,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -57,18 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, _, stde
 		fmt.Fprintf(stderr, "callstop: %v\n", err)
 		return cli.ExitUsage
 	}
-	_, err := client.CallStop(ctx, &req)
-	var apiErr *voicecall.APIError
-	switch {
-	case err == nil:
-		return cli.ExitOK
-	case voicecall.OutcomeOf(err) == voicecall.OutcomeUnknown:
-		fmt.Fprintf(stderr, "callstop: %v\n", err)
-		return cli.ExitUnknown
-	case errors.As(err, &apiErr):
-		cli.Rejected("callstop", apiErr, "(a call that has ended cannot be stopped)", stderr)
-		return cli.ExitRejected
+	if _, err := client.CallStop(ctx, &req); err != nil {
+		return cli.Failed("callstop", err, "(a call that has ended cannot be stopped)", stderr)
 	}
-	fmt.Fprintf(stderr, "callstop: %v\n", err)
-	return cli.ExitRejected
+	return cli.ExitOK
 }

@@ -87,5 +87,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return cli.ExitOK
 	}
-	return cli.CallFailed("callverify", err, stderr)
+	return cli.Failed("callverify", err, "", stderr)
 }

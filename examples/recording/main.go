@@ -24,7 +24,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -66,17 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	loc, err := client.RecordingURL(ctx, &req)
 	if err != nil {
-		var apiErr *voicecall.APIError
-		switch {
-		case voicecall.OutcomeOf(err) == voicecall.OutcomeUnknown:
-			fmt.Fprintf(stderr, "recording: %v\n", err)
-			return cli.ExitUnknown
-		case errors.As(err, &apiErr):
-			cli.Rejected("recording", apiErr, "", stderr)
-			return cli.ExitRejected
-		}
-		fmt.Fprintf(stderr, "recording: %v\n", err)
-		return cli.ExitRejected
+		return cli.Failed("recording", err, "", stderr)
 	}
 	fmt.Fprintln(stdout, loc)
 	if *out == "" {

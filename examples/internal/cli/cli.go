@@ -56,20 +56,27 @@ func NewClient(name string, getenv func(string) string, stderr io.Writer, opts .
 	return c, true
 }
 
-// CallFailed reports the error of a request that places a call
-// (CallVerify, CallNotify, Click2Call) and returns the exit status for
-// its outcome. For an unknown outcome it prints the correlation token to
-// look for in the notifications before calling again.
-func CallFailed(name string, err error, stderr io.Writer) int {
+// Failed reports the error of a request and returns the exit status for
+// its outcome. note, if not empty, follows the description of a refusal.
+// For an unknown outcome of a request that carried a correlation token
+// (the requests that place a call), it prints the token to look for in
+// the notifications before calling again.
+func Failed(name string, err error, note string, stderr io.Writer) int {
 	var apiErr *voicecall.APIError
 	var verr *voicecall.ValidationError
 	switch {
 	case voicecall.OutcomeOf(err) == voicecall.OutcomeUnknown:
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		fmt.Fprintf(stderr, "the call may or may not have been placed: look for userData %q in the status and CDR notifications before calling again\n", voicecall.UserDataOf(err))
+		if token := voicecall.UserDataOf(err); token != "" {
+			fmt.Fprintf(stderr, "the call may or may not have been placed: look for userData %q in the status and CDR notifications before calling again\n", token)
+		}
 		return ExitUnknown
 	case errors.As(err, &apiErr):
-		Rejected(name, apiErr, "", stderr)
+		if note != "" {
+			note = " " + note
+		}
+		fmt.Fprintf(stderr, "%s: rejected: resultcode %s: %s%s\n", name, string(apiErr.Code), apiErr.Description, note)
+		PrintHint(stderr, apiErr, EnvCredentials)
 		return ExitRejected
 	case errors.As(err, &verr):
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
@@ -77,16 +84,6 @@ func CallFailed(name string, err error, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "%s: %v\n", name, err)
 	return ExitRejected
-}
-
-// Rejected reports the platform's refusal e, with note (if not empty)
-// after its description and the SDK's hint, if it has one, after that.
-func Rejected(name string, e *voicecall.APIError, note string, stderr io.Writer) {
-	if note != "" {
-		note = " " + note
-	}
-	fmt.Fprintf(stderr, "%s: rejected: resultcode %s: %s%s\n", name, string(e.Code), e.Description, note)
-	PrintHint(stderr, e, EnvCredentials)
 }
 
 // PrintHint prints the SDK's hint for a refusal of the credentials, the

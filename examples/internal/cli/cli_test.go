@@ -43,3 +43,37 @@ func TestPrintHint(t *testing.T) {
 	PrintHint(&out, &voicecall.APIError{Code: voicecall.CodeFlowControl}, "where the keys are")
 	assert.NotContains(t, out.String(), "where the keys are", "only for a refusal of the credentials")
 }
+
+func TestFailed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		err    error
+		note   string
+		status int
+		want   []string
+		not    []string
+	}{
+		{"unknown call", &voicecall.RequestError{Op: "CallVerify", Outcome: voicecall.OutcomeUnknown, UserData: "tok-1"}, "", ExitUnknown,
+			[]string{"prog: voicecall: CallVerify", `look for userData "tok-1"`}, nil},
+		{"unknown stop", &voicecall.RequestError{Op: "CallStop", Outcome: voicecall.OutcomeUnknown}, "", ExitUnknown,
+			[]string{"prog: voicecall: CallStop"}, []string{"userData"}},
+		{"refused with note", &voicecall.APIError{Code: "1010002", Description: "Invalid request."}, "(a note)", ExitRejected,
+			[]string{"prog: rejected: resultcode 1010002: Invalid request. (a note)\n"}, []string{"hint:"}},
+		{"refused credentials", &voicecall.APIError{Code: voicecall.CodeAuthFailed, Description: "Authentication failed."}, "", ExitRejected,
+			[]string{"resultcode " + string(voicecall.CodeAuthFailed) + ": Authentication failed.\n", "hint: " + EnvCredentials}, nil},
+		{"invalid", &voicecall.ValidationError{Op: "CallVerify", Fields: []voicecall.FieldError{{Field: "calleeNbr", Problem: "is required"}}}, "", ExitUsage,
+			[]string{"prog: ", "calleeNbr"}, nil},
+		{"never sent", &voicecall.RequestError{Op: "CallVerify", Outcome: voicecall.OutcomeRejected}, "", ExitRejected,
+			[]string{"prog: voicecall: CallVerify"}, []string{"userData"}},
+	} {
+		var out bytes.Buffer
+		assert.Equal(t, tc.status, Failed("prog", tc.err, tc.note, &out), tc.name)
+		for _, w := range tc.want {
+			assert.Contains(t, out.String(), w, tc.name)
+		}
+		for _, n := range tc.not {
+			assert.NotContains(t, out.String(), n, tc.name)
+		}
+	}
+}
