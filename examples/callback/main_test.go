@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/clitest"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -26,20 +26,12 @@ func platform(t *testing.T, opts ...voicetest.Option) *voicetest.Server {
 }
 
 func env(srv *voicetest.Server) func(string) string {
-	return func(k string) string {
-		return map[string]string{"VOICECALL_BASE_URL": srv.URL, "VOICECALL_APP_KEY": "callbackKey", "VOICECALL_APP_SECRET": secret}[k]
-	}
+	return clitest.Env(srv.URL, "callbackKey", secret)
 }
 
 func runMain(t *testing.T, args []string, getenv func(string) string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, getenv, &out, &errOut)
-	for _, s := range []string{out.String(), errOut.String()} {
-		assert.NotContains(t, s, secret)
-		assert.NotContains(t, s, "PasswordDigest")
-	}
-	return code, out.String(), errOut.String()
+	return clitest.Run(t, run, args, getenv, secret, "PasswordDigest")
 }
 
 var numbers = []string{"-display", "+8675528000088", "-caller", "+8613500000011", "-display-callee", "+8675528000099", "-callee", "+8613500000022"}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -9,25 +8,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/clitest"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
 const secret = "exampleSecret-DoNotPrint"
 
 func env(srv *voicetest.Server) func(string) string {
-	return func(k string) string {
-		return map[string]string{"VOICECALL_BASE_URL": srv.URL, "VOICECALL_APP_KEY": "callbackKey", "VOICECALL_APP_SECRET": secret}[k]
-	}
+	return clitest.Env(srv.URL, "callbackKey", secret)
 }
 
 func runMain(t *testing.T, args []string, getenv func(string) string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, getenv, &out, &errOut)
-	for _, s := range []string{out.String(), errOut.String()} {
-		assert.NotContains(t, s, secret)
-	}
-	return code, out.String(), errOut.String()
+	return clitest.Run(t, run, args, getenv, secret)
 }
 
 // TestStopLiveThenEnded: exit 0 on a live session (nothing printed), 1

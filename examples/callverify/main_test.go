@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/examples/internal/cli"
+	"github.com/voicecall-go/voicecall/examples/internal/clitest"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -58,9 +59,7 @@ func fakePlatform(t *testing.T) (*httptest.Server, *atomic.Int64, func() []map[s
 }
 
 func env(baseURL, secret string) func(string) string {
-	return func(k string) string {
-		return map[string]string{"VOICECALL_BASE_URL": baseURL, "VOICECALL_APP_KEY": appKey, "VOICECALL_APP_SECRET": secret}[k]
-	}
+	return clitest.Env(baseURL, appKey, secret)
 }
 
 var allFlags = []string{
@@ -69,16 +68,11 @@ var allFlags = []string{
 	"-fee-url", "https://example.com/fee", "-user-data", "order-42", "-idle-port", "-timeout", "5s",
 }
 
+// runMain runs the program; it never prints the secret, a digest or the
+// verification code.
 func runMain(t *testing.T, args []string, getenv func(string) string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, getenv, &out, &errOut)
-	for _, s := range []string{out.String(), errOut.String()} {
-		assert.NotContains(t, s, appSecret)
-		assert.NotContains(t, s, "PasswordDigest")
-		assert.NotContains(t, s, "123456", "the verification code is never printed")
-	}
-	return code, out.String(), errOut.String()
+	return clitest.Run(t, run, args, getenv, appSecret, "PasswordDigest", "123456")
 }
 
 func TestSuccessWithEveryField(t *testing.T) {

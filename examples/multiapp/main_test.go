@@ -1,13 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/examples/internal/clitest"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -28,12 +27,7 @@ var args = []string{"-display", "+8675528000088", "-callee", "+8613500000001", "
 
 func runMain(t *testing.T, args []string, getenv func(string) string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, getenv, &out, &errOut)
-	for _, s := range []string{out.String(), errOut.String()} {
-		assert.NotContains(t, s, "Secret-DoNotPrint")
-	}
-	return code, out.String(), errOut.String()
+	return clitest.Run(t, run, args, getenv, "Secret-DoNotPrint")
 }
 
 // TestEachCallGoesThroughItsApp: the verification code is signed with the
