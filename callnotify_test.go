@@ -137,14 +137,7 @@ func TestCallNotifyValidate(t *testing.T) {
 				assert.NoError(t, err)
 				return
 			}
-			var verr *ValidationError
-			require.ErrorAs(t, err, &verr)
-			assert.Equal(t, "CallNotify", verr.Op)
-			var got []string
-			for _, f := range verr.Fields {
-				got = append(got, f.Field)
-			}
-			assert.Equal(t, tt.fields, got)
+			assert.Equal(t, tt.fields, invalidFields(t, err, "CallNotify"))
 		})
 	}
 	var c Client

@@ -207,13 +207,7 @@ func TestValidate(t *testing.T) {
 func TestValidateReportsEveryField(t *testing.T) {
 	t.Parallel()
 	err := (&CallVerifyRequest{Times: PlayTimes(12), UserData: "{"}).Validate()
-	var verr *ValidationError
-	require.ErrorAs(t, err, &verr)
-	var fields []string
-	for _, f := range verr.Fields {
-		fields = append(fields, f.Field)
-	}
-	assert.Equal(t, []string{"displayNbr", "calleeNbr", "languageType", "preTone", "verifyCode", "times", "userData"}, fields)
+	assert.Equal(t, []string{"displayNbr", "calleeNbr", "languageType", "preTone", "verifyCode", "times", "userData"}, invalidFields(t, err, "CallVerify"))
 	assert.True(t, strings.HasPrefix(err.Error(), "voicecall: CallVerify: invalid displayNbr: is required; calleeNbr:"), err.Error())
 }
 

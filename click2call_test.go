@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func minimalCallbackRequest() *Click2CallRequest {
@@ -98,14 +97,7 @@ func TestClick2CallValidate(t *testing.T) {
 				assert.NoError(t, err)
 				return
 			}
-			var verr *ValidationError
-			require.ErrorAs(t, err, &verr)
-			assert.Equal(t, "Click2Call", verr.Op)
-			var got []string
-			for _, f := range verr.Fields {
-				got = append(got, f.Field)
-			}
-			assert.Equal(t, tt.fields, got)
+			assert.Equal(t, tt.fields, invalidFields(t, err, "Click2Call"))
 		})
 	}
 }

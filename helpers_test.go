@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -175,4 +176,18 @@ func (s *logSink) String() string {
 
 func (s *logSink) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(s, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// invalidFields returns, in order, the fields that err, a
+// *ValidationError of op, names.
+func invalidFields(t *testing.T, err error, op string) []string {
+	t.Helper()
+	var verr *ValidationError
+	require.ErrorAs(t, err, &verr)
+	assert.Equal(t, op, verr.Op)
+	var fields []string
+	for _, f := range verr.Fields {
+		fields = append(fields, f.Field)
+	}
+	return fields
 }
