@@ -110,6 +110,16 @@ const (
 // conventions advise for request durations, in seconds.
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
+// durationHistogram makes a histogram of durations in seconds with
+// durationBuckets; an error goes to OpenTelemetry's error handler, as
+// for every instrument here.
+func durationHistogram(meter metric.Meter, name, description string) metric.Float64Histogram {
+	h, err := meter.Float64Histogram(name, metric.WithUnit("s"), metric.WithDescription(description),
+		metric.WithExplicitBucketBoundaries(durationBuckets...))
+	reportErr(err)
+	return h
+}
+
 // Option configures the hooks.
 type Option func(*config)
 
@@ -181,16 +191,8 @@ func ClientHooks(opts ...Option) voicecall.ClientHooks {
 	c := newConfig(opts)
 	tracer := c.tp.Tracer(ScopeName)
 	meter := c.mp.Meter(ScopeName)
-	httpDur, err := meter.Float64Histogram(MetricHTTPClientDuration,
-		metric.WithUnit("s"),
-		metric.WithDescription("Duration of HTTP client requests."),
-		metric.WithExplicitBucketBoundaries(durationBuckets...))
-	reportErr(err)
-	callDur, err := meter.Float64Histogram(MetricCallDuration,
-		metric.WithUnit("s"),
-		metric.WithDescription("Duration of voicecall request method calls, retries included."),
-		metric.WithExplicitBucketBoundaries(durationBuckets...))
-	reportErr(err)
+	httpDur := durationHistogram(meter, MetricHTTPClientDuration, "Duration of HTTP client requests.")
+	callDur := durationHistogram(meter, MetricCallDuration, "Duration of voicecall request method calls, retries included.")
 
 	return voicecall.ClientHooks{
 		CallStart: func(ctx context.Context, info voicecall.CallStartInfo) context.Context {
@@ -316,11 +318,7 @@ func HandlerHooks(opts ...Option) *voicecall.HandlerHooks {
 	c := newConfig(opts)
 	tracer := c.tp.Tracer(ScopeName)
 	meter := c.mp.Meter(ScopeName)
-	dur, err := meter.Float64Histogram(MetricNotificationDuration,
-		metric.WithUnit("s"),
-		metric.WithDescription("Duration of notifications handled by the voicecall Handler, callbacks included."),
-		metric.WithExplicitBucketBoundaries(durationBuckets...))
-	reportErr(err)
+	dur := durationHistogram(meter, MetricNotificationDuration, "Duration of notifications handled by the voicecall Handler, callbacks included.")
 	records, err := meter.Int64Counter(MetricNotificationRecords,
 		metric.WithUnit("{record}"),
 		metric.WithDescription("CDRs received in fee notifications; voicecall.duplicate tells those skipped as handled before."))
