@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -28,112 +29,101 @@ const (
 // and what is wrong (never its value).
 func decodeBody(raw []byte) (CallVerifyBody, string, string) {
 	var b CallVerifyBody
-	d, ok := objectDecoder(raw)
-	if !ok {
-		return b, "body", "must be a JSON object"
-	}
-
-	if p := d.number("displayNbr", &b.DisplayNbr, true); p != "" {
-		return b, "displayNbr", p
-	}
-	if p := d.number("calleeNbr", &b.CalleeNbr, true); p != "" {
-		return b, "calleeNbr", p
-	}
+	d := objectDecoder(raw, "")
+	d.number("displayNbr", &b.DisplayNbr, true)
+	d.number("calleeNbr", &b.CalleeNbr, true)
 	var lang *int
-	if p := d.integer("languageType", &lang); p != "" {
-		return b, "languageType", p
+	if d.integer("languageType", &lang) {
+		switch {
+		case lang == nil:
+			d.fail("languageType", "is required")
+		case *lang <= 0:
+			d.fail("languageType", "must be a positive integer (2 for Chinese)")
+		default:
+			b.LanguageType = *lang
+		}
 	}
-	switch {
-	case lang == nil:
-		return b, "languageType", "is required"
-	case *lang <= 0:
-		return b, "languageType", "must be a positive integer (2 for Chinese)"
+	d.tone("preTone", &b.PreTone, true)
+	if d.str("verifyCode", &b.VerifyCode) {
+		switch {
+		case b.VerifyCode == "":
+			d.fail("verifyCode", "is required")
+		case len(b.VerifyCode) > maxCodeLen || strings.Trim(b.VerifyCode, "0123456789") != "":
+			d.fail("verifyCode", "must be 1-8 digits 0-9")
+		}
 	}
-	b.LanguageType = *lang
-	if p := d.tone("preTone", &b.PreTone, true); p != "" {
-		return b, "preTone", p
+	d.tone("posTone", &b.PosTone, false)
+	if d.integer("times", &b.Times) && b.Times != nil && (*b.Times < 0 || *b.Times > maxTimes) {
+		d.fail("times", "must be 0-9")
 	}
-	if p := d.str("verifyCode", &b.VerifyCode); p != "" {
-		return b, "verifyCode", p
-	}
-	switch {
-	case b.VerifyCode == "":
-		return b, "verifyCode", "is required"
-	case len(b.VerifyCode) > maxCodeLen || strings.Trim(b.VerifyCode, "0123456789") != "":
-		return b, "verifyCode", "must be 1-8 digits 0-9"
-	}
-	if p := d.tone("posTone", &b.PosTone, false); p != "" {
-		return b, "posTone", p
-	}
-	if p := d.integer("times", &b.Times); p != "" {
-		return b, "times", p
-	}
-	if b.Times != nil && (*b.Times < 0 || *b.Times > maxTimes) {
-		return b, "times", "must be 0-9"
-	}
-	if p := d.pushURL("statusUrl", &b.StatusURL); p != "" {
-		return b, "statusUrl", p
-	}
-	if p := d.pushURL("feeUrl", &b.FeeURL); p != "" {
-		return b, "feeUrl", p
-	}
-	if p := d.boolString("returnIdlePort", &b.ReturnIdlePort); p != "" {
-		return b, "returnIdlePort", p
-	}
-	if p := d.userData(&b.UserData); p != "" {
-		return b, "userData", p
-	}
-	if p := d.number("bindNbr", &b.BindNbr, false); p != "" {
-		return b, "bindNbr", p
-	}
-	return b, "", ""
+	d.pushURL("statusUrl", &b.StatusURL)
+	d.pushURL("feeUrl", &b.FeeURL)
+	d.boolString("returnIdlePort", &b.ReturnIdlePort)
+	d.userData(&b.UserData)
+	d.number("bindNbr", &b.BindNbr, false)
+	return b, d.field, d.problem
 }
 
-type decoder struct{ fields map[string]json.RawMessage }
+// decoder decodes a JSON object's members one by one and keeps the first
+// problem it finds: once it has one, every later step decodes nothing,
+// so that a body is decoded up to its first problem only. Each step
+// reports whether it decoded its member (absent or null counts).
+type decoder struct {
+	fields map[string]json.RawMessage
+	// at is the wire name of the object itself ("" for a request body,
+	// e.g. "playInfoList[0]" for an item): problems are reported at
+	// at + "." + the member's name.
+	at string
+	// field and problem are the first problem: the wire name of what is
+	// wrong, and what is wrong (never the value).
+	field, problem string
+}
 
-// objectDecoder decodes raw as a JSON object.
-func objectDecoder(raw []byte) (decoder, bool) {
-	var fields map[string]json.RawMessage
+// objectDecoder returns the decoder of raw, a JSON object found at at;
+// when raw is not an object, the decoder has that problem.
+func objectDecoder(raw []byte, at string) *decoder {
+	d := &decoder{at: at}
 	// JSON's white space only: bytes.TrimSpace would also take a form
 	// feed or a vertical tab, which no JSON decoder accepts.
 	trimmed := bytes.TrimLeft(raw, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(raw, &fields) != nil {
-		return decoder{}, false
-	}
-	return decoder{fields: fields}, true
-}
-
-// boolString decodes an optional boolean sent as the platform's strings
-// "true" or "false" (a JSON true is refused: the platform's models are
-// strings).
-func (d decoder) boolString(name string, dst *string) string {
-	if p := d.str(name, dst); p != "" {
-		return `must be the string "true" or "false"`
-	}
-	if *dst != "" && *dst != "true" && *dst != "false" {
-		return `must be the string "true" or "false"`
-	}
-	return ""
-}
-
-// enum decodes an optional string field that must be one of values.
-func (d decoder) enum(name string, dst *string, values ...string) string {
-	if p := d.str(name, dst); p != "" {
-		return p
-	}
-	if *dst == "" {
-		return ""
-	}
-	for _, v := range values {
-		if *dst == v {
-			return ""
+	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(raw, &d.fields) != nil {
+		if at == "" {
+			at = "body"
 		}
+		d.field, d.problem = at, "must be a JSON object"
 	}
-	return "must be one of " + strings.Join(values, ", ")
+	return d
 }
 
-// raw returns a field's JSON, or nil when it is absent or null.
-func (d decoder) raw(name string) json.RawMessage {
+// ok reports whether no problem was found yet.
+func (d *decoder) ok() bool { return d.problem == "" }
+
+// fail records problem at member name ("" for the object itself) if it
+// is the first.
+func (d *decoder) fail(name, problem string) {
+	if !d.ok() || problem == "" {
+		return
+	}
+	switch {
+	case d.at == "":
+		d.field = name
+	case name == "":
+		d.field = d.at
+	default:
+		d.field = d.at + "." + name
+	}
+	d.problem = problem
+}
+
+// adopt takes the first problem of sub, a decoder of one of d's members.
+func (d *decoder) adopt(sub *decoder) {
+	if d.ok() {
+		d.field, d.problem = sub.field, sub.problem
+	}
+}
+
+// raw returns a member's JSON, or nil when it is absent or null.
+func (d *decoder) raw(name string) json.RawMessage {
 	r := d.fields[name]
 	if r == nil || string(r) == "null" {
 		return nil
@@ -141,81 +131,105 @@ func (d decoder) raw(name string) json.RawMessage {
 	return r
 }
 
-// str decodes an optional string field.
-func (d decoder) str(name string, dst *string) string {
-	r := d.raw(name)
-	if r == nil {
-		return ""
+// readString decodes r, a member's JSON or nil, into dst.
+func readString(r json.RawMessage, dst *string) bool {
+	return r == nil || (r[0] == '"' && json.Unmarshal(r, dst) == nil)
+}
+
+// str decodes an optional string member.
+func (d *decoder) str(name string, dst *string) bool {
+	if !d.ok() {
+		return false
 	}
-	if r[0] != '"' || json.Unmarshal(r, dst) != nil {
-		return "must be a string"
+	if !readString(d.raw(name), dst) {
+		d.fail(name, "must be a string")
+		return false
 	}
-	return ""
+	return true
+}
+
+// boolString decodes an optional boolean sent as the platform's strings
+// "true" or "false" (a JSON true is refused: the platform's models are
+// strings).
+func (d *decoder) boolString(name string, dst *string) {
+	if d.ok() && (!readString(d.raw(name), dst) || (*dst != "" && *dst != "true" && *dst != "false")) {
+		d.fail(name, `must be the string "true" or "false"`)
+	}
+}
+
+// enum decodes an optional string member that must be one of values.
+func (d *decoder) enum(name string, dst *string, values ...string) {
+	if d.str(name, dst) && *dst != "" && !slices.Contains(values, *dst) {
+		d.fail(name, "must be one of "+strings.Join(values, ", "))
+	}
 }
 
 // userData decodes the optional userData member into dst and checks it
 // against the platform's rule for it.
-func (d decoder) userData(dst *string) string {
-	if p := d.str("userData", dst); p != "" {
-		return p
+func (d *decoder) userData(dst *string) {
+	if d.str("userData", dst) {
+		d.fail("userData", userDataProblem(*dst))
 	}
-	return userDataProblem(*dst)
 }
 
-// integer decodes an optional integer field (a JSON number without
+// integer decodes an optional integer member (a JSON number without
 // fraction or exponent).
-func (d decoder) integer(name string, dst **int) string {
+func (d *decoder) integer(name string, dst **int) bool {
+	if !d.ok() {
+		return false
+	}
 	r := d.raw(name)
 	if r == nil {
-		return ""
+		return true
 	}
 	n, err := strconv.Atoi(string(r))
 	if err != nil {
-		return "must be an integer"
+		d.fail(name, "must be an integer")
+		return false
 	}
 	*dst = &n
-	return ""
+	return true
 }
 
-func (d decoder) number(name string, dst *string, required bool) string {
-	if p := d.str(name, dst); p != "" {
-		return p
+func (d *decoder) number(name string, dst *string, required bool) {
+	if !d.str(name, dst) {
+		return
 	}
-	s := *dst
-	switch {
+	switch s := *dst; {
 	case s == "" && required:
-		return "is required"
+		d.fail(name, "is required")
 	case s == "":
-		return ""
 	case len(s) < minNumberLen || len(s) > maxNumberLen || s[0] != '+' || strings.Trim(s[1:], "0123456789") != "":
-		return `must be "+" followed by digits, 4-31 characters in all`
+		d.fail(name, `must be "+" followed by digits, 4-31 characters in all`)
 	}
-	return ""
 }
 
-func (d decoder) tone(name string, dst *string, required bool) string {
-	if p := d.str(name, dst); p != "" {
-		return p
+func (d *decoder) tone(name string, dst *string, required bool) {
+	if !d.str(name, dst) {
+		return
 	}
 	switch {
 	case *dst == "" && required:
-		return "is required"
+		d.fail(name, "is required")
 	case utf8.RuneCountInString(*dst) > maxToneLen:
-		return "must be at most 128 characters"
+		d.fail(name, "must be at most 128 characters")
 	}
-	return ""
 }
 
 // pushURL decodes statusUrl or feeUrl: the standard Base64 (with padding)
 // of an absolute http or https URL, at most 128 characters encoded.
-func (d decoder) pushURL(name string, dst *string) string {
+func (d *decoder) pushURL(name string, dst *string) {
 	var enc string
-	if p := d.str(name, &enc); p != "" {
-		return p
+	if !d.str(name, &enc) || enc == "" {
+		return
 	}
-	if enc == "" {
-		return ""
+	if p := pushURLProblem(enc, dst); p != "" {
+		d.fail(name, p)
 	}
+}
+
+// pushURLProblem decodes enc, a non-empty statusUrl or feeUrl, into dst.
+func pushURLProblem(enc string, dst *string) string {
 	if len(enc) > maxURLLen {
 		return "must be at most 128 characters"
 	}

@@ -61,98 +61,66 @@ type PlayInfo struct {
 // first problem (field wire name and problem, as decodeBody).
 func decodeNotifyBody(raw []byte) (CallNotifyBody, string, string) {
 	var b CallNotifyBody
-	d, ok := objectDecoder(raw)
-	if !ok {
-		return b, "body", "must be a JSON object"
-	}
-	if p := d.number("displayNbr", &b.DisplayNbr, true); p != "" {
-		return b, "displayNbr", p
-	}
-	if p := d.number("calleeNbr", &b.CalleeNbr, true); p != "" {
-		return b, "calleeNbr", p
-	}
-	r := d.raw("playInfoList")
-	if r == nil {
-		return b, "playInfoList", "is required"
-	}
-	var items []json.RawMessage
-	if r[0] != '[' || json.Unmarshal(r, &items) != nil {
-		return b, "playInfoList", "must be an array"
-	}
-	if len(items) < 1 || len(items) > maxPlayInfos {
-		return b, "playInfoList", "must hold 1-5 items"
-	}
-	for i, item := range items {
-		pi, field, p := decodePlayInfo(item)
-		b.PlayInfoList = append(b.PlayInfoList, pi)
-		if p != "" {
-			return b, "playInfoList[" + strconv.Itoa(i) + "]" + field, p
+	d := objectDecoder(raw, "")
+	d.number("displayNbr", &b.DisplayNbr, true)
+	d.number("calleeNbr", &b.CalleeNbr, true)
+	if d.ok() {
+		var items []json.RawMessage
+		switch r := d.raw("playInfoList"); {
+		case r == nil:
+			d.fail("playInfoList", "is required")
+		case r[0] != '[' || json.Unmarshal(r, &items) != nil:
+			d.fail("playInfoList", "must be an array")
+		case len(items) < 1 || len(items) > maxPlayInfos:
+			d.fail("playInfoList", "must hold 1-5 items")
+		}
+		for i, item := range items {
+			if !d.ok() {
+				break
+			}
+			b.PlayInfoList = append(b.PlayInfoList, d.playInfo(item, "playInfoList["+strconv.Itoa(i)+"]"))
 		}
 	}
-	if p := d.pushURL("statusUrl", &b.StatusURL); p != "" {
-		return b, "statusUrl", p
-	}
-	if p := d.pushURL("feeUrl", &b.FeeURL); p != "" {
-		return b, "feeUrl", p
-	}
-	if p := d.boolString("returnIdlePort", &b.ReturnIdlePort); p != "" {
-		return b, "returnIdlePort", p
-	}
-	if p := d.userData(&b.UserData); p != "" {
-		return b, "userData", p
-	}
-	if p := d.number("bindNbr", &b.BindNbr, false); p != "" {
-		return b, "bindNbr", p
-	}
-	return b, "", ""
+	d.pushURL("statusUrl", &b.StatusURL)
+	d.pushURL("feeUrl", &b.FeeURL)
+	d.boolString("returnIdlePort", &b.ReturnIdlePort)
+	d.userData(&b.UserData)
+	d.number("bindNbr", &b.BindNbr, false)
+	return b, d.field, d.problem
 }
 
-// decodePlayInfo checks one playInfoList item; the field it names starts
-// with "." (or is "" for the item itself).
-func decodePlayInfo(raw json.RawMessage) (PlayInfo, string, string) {
+// playInfo decodes and checks raw, the playInfoList item at at, and
+// takes its first problem.
+func (d *decoder) playInfo(raw json.RawMessage, at string) PlayInfo {
 	var pi PlayInfo
-	d, ok := objectDecoder(raw)
-	if !ok {
-		return pi, "", "must be a JSON object"
+	item := objectDecoder(raw, at)
+	defer d.adopt(item)
+	item.tone("notifyVoice", &pi.NotifyVoice, false)
+	if item.str("templateId", &pi.TemplateID) && utf8.RuneCountInString(pi.TemplateID) > maxToneLen {
+		item.fail("templateId", "must be at most 128 characters")
 	}
-	if p := d.tone("notifyVoice", &pi.NotifyVoice, false); p != "" {
-		return pi, ".notifyVoice", p
-	}
-	if p := d.str("templateId", &pi.TemplateID); p != "" {
-		return pi, ".templateId", p
-	}
-	if utf8.RuneCountInString(pi.TemplateID) > maxToneLen {
-		return pi, ".templateId", "must be at most 128 characters"
-	}
-	if r := d.raw("templateParas"); r != nil {
-		if r[0] != '[' || json.Unmarshal(r, &pi.TemplateParas) != nil {
-			return pi, ".templateParas", "must be an array of strings"
-		}
+	if r := item.raw("templateParas"); item.ok() && r != nil && (r[0] != '[' || json.Unmarshal(r, &pi.TemplateParas) != nil) {
+		item.fail("templateParas", "must be an array of strings")
 	}
 	switch {
+	case !item.ok():
 	case pi.NotifyVoice == "" && pi.TemplateID == "":
-		return pi, "", "must have notifyVoice or templateId"
+		item.fail("", "must have notifyVoice or templateId")
 	case pi.NotifyVoice != "" && pi.TemplateID != "":
-		return pi, "", "must have notifyVoice or templateId, not both"
+		item.fail("", "must have notifyVoice or templateId, not both")
 	case pi.TemplateID == "" && pi.TemplateParas != nil:
-		return pi, ".templateParas", "is only allowed with templateId"
+		item.fail("templateParas", "is only allowed with templateId")
 	}
-	if p := d.integer("collectInd", &pi.CollectInd); p != "" {
-		return pi, ".collectInd", p
+	if item.integer("collectInd", &pi.CollectInd) && pi.CollectInd != nil && (*pi.CollectInd < 0 || *pi.CollectInd > maxCollectInd) {
+		item.fail("collectInd", "must be 0-32")
 	}
-	if pi.CollectInd != nil && (*pi.CollectInd < 0 || *pi.CollectInd > maxCollectInd) {
-		return pi, ".collectInd", "must be 0-32"
+	item.boolString("replayAfterCollection", &pi.ReplayAfterCollection)
+	if item.str("collectContentTriggerReplaying", &pi.CollectContentTriggerReplaying) {
+		if t := pi.CollectContentTriggerReplaying; len(t) > maxCollectInd || strings.Trim(t, "0123456789*#") != "" {
+			item.fail("collectContentTriggerReplaying", "must be at most 32 keys (0-9, * and #)")
+		}
 	}
-	if p := d.boolString("replayAfterCollection", &pi.ReplayAfterCollection); p != "" {
-		return pi, ".replayAfterCollection", p
-	}
-	if p := d.str("collectContentTriggerReplaying", &pi.CollectContentTriggerReplaying); p != "" {
-		return pi, ".collectContentTriggerReplaying", p
-	}
-	if t := pi.CollectContentTriggerReplaying; len(t) > maxCollectInd || strings.Trim(t, "0123456789*#") != "" {
-		return pi, ".collectContentTriggerReplaying", "must be at most 32 keys (0-9, * and #)"
-	}
-	return pi, "", ""
+	return pi
 }
 
 // notifyCall builds the simulated call of an accepted callnotify request:

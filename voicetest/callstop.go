@@ -29,26 +29,19 @@ type CallStopBody struct {
 // decodeStopBody decodes and checks a callStop body.
 func decodeStopBody(raw []byte) (CallStopBody, string, string) {
 	var b CallStopBody
-	d, ok := objectDecoder(raw)
-	if !ok {
-		return b, "body", "must be a JSON object"
+	d := objectDecoder(raw, "")
+	if d.str("sessionid", &b.SessionID) {
+		switch {
+		case b.SessionID == "":
+			d.fail("sessionid", "is required (the key is lower-case)")
+		case utf8.RuneCountInString(b.SessionID) > 256:
+			d.fail("sessionid", "must be at most 256 characters")
+		}
 	}
-	if p := d.str("sessionid", &b.SessionID); p != "" {
-		return b, "sessionid", p
+	if d.str("signal", &b.Signal) && b.Signal != SignalCallStop {
+		d.fail("signal", `must be "call_stop"`)
 	}
-	switch {
-	case b.SessionID == "":
-		return b, "sessionid", "is required (the key is lower-case)"
-	case utf8.RuneCountInString(b.SessionID) > 256:
-		return b, "sessionid", "must be at most 256 characters"
-	}
-	if p := d.str("signal", &b.Signal); p != "" {
-		return b, "signal", p
-	}
-	if b.Signal != SignalCallStop {
-		return b, "signal", `must be "call_stop"`
-	}
-	return b, "", ""
+	return b, d.field, d.problem
 }
 
 // stopCall ends the app's live call req.Stop.SessionID: the answer is

@@ -48,64 +48,28 @@ type CallbackBody struct {
 // first problem.
 func decodeCallbackBody(raw []byte) (CallbackBody, string, string) {
 	var b CallbackBody
-	d, ok := objectDecoder(raw)
-	if !ok {
-		return b, "body", "must be a JSON object"
+	d := objectDecoder(raw, "")
+	d.number("displayNbr", &b.DisplayNbr, true)
+	d.number("callerNbr", &b.CallerNbr, true)
+	d.number("displayCalleeNbr", &b.DisplayCalleeNbr, true)
+	d.number("calleeNbr", &b.CalleeNbr, true)
+	if d.integer("maxDuration", &b.MaxDuration) && b.MaxDuration != nil && (*b.MaxDuration < 0 || *b.MaxDuration > maxDurationLimit) {
+		d.fail("maxDuration", "must be 0-1440 minutes")
 	}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"displayNbr", &b.DisplayNbr}, {"callerNbr", &b.CallerNbr}, {"displayCalleeNbr", &b.DisplayCalleeNbr}, {"calleeNbr", &b.CalleeNbr}} {
-		if p := d.number(f.name, f.dst, true); p != "" {
-			return b, f.name, p
-		}
-	}
-	if p := d.integer("maxDuration", &b.MaxDuration); p != "" {
-		return b, "maxDuration", p
-	}
-	if b.MaxDuration != nil && (*b.MaxDuration < 0 || *b.MaxDuration > maxDurationLimit) {
-		return b, "maxDuration", "must be 0-1440 minutes"
-	}
-	if p := d.tone("lastMinVoice", &b.LastMinVoice, false); p != "" {
-		return b, "lastMinVoice", p
-	}
-	if p := d.enum("lastMinToUE", &b.LastMinToUE, "toa", "tob", "both"); p != "" {
-		return b, "lastMinToUE", p
-	}
-	if p := d.boolString("playPreVoice", &b.PlayPreVoice); p != "" {
-		return b, "playPreVoice", p
-	}
-	if p := d.tone("preVoice", &b.PreVoice, false); p != "" {
-		return b, "preVoice", p
-	}
-	if p := d.tone("waitVoice", &b.WaitVoice, false); p != "" {
-		return b, "waitVoice", p
-	}
-	if p := d.enum("calleeMedia", &b.CalleeMedia, "all", "none", "fail"); p != "" {
-		return b, "calleeMedia", p
-	}
-	if p := d.pushURL("statusUrl", &b.StatusURL); p != "" {
-		return b, "statusUrl", p
-	}
-	if p := d.pushURL("feeUrl", &b.FeeURL); p != "" {
-		return b, "feeUrl", p
-	}
-	if p := d.boolString("recordFlag", &b.RecordFlag); p != "" {
-		return b, "recordFlag", p
-	}
-	if p := d.tone("recordHintTone", &b.RecordHintTone, false); p != "" {
-		return b, "recordHintTone", p
-	}
-	if p := d.boolString("partyTypeRequiredInDisconnect", &b.PartyTypeRequiredInDisconnect); p != "" {
-		return b, "partyTypeRequiredInDisconnect", p
-	}
-	if p := d.boolString("returnIdlePort", &b.ReturnIdlePort); p != "" {
-		return b, "returnIdlePort", p
-	}
-	if p := d.userData(&b.UserData); p != "" {
-		return b, "userData", p
-	}
-	return b, "", ""
+	d.tone("lastMinVoice", &b.LastMinVoice, false)
+	d.enum("lastMinToUE", &b.LastMinToUE, "toa", "tob", "both")
+	d.boolString("playPreVoice", &b.PlayPreVoice)
+	d.tone("preVoice", &b.PreVoice, false)
+	d.tone("waitVoice", &b.WaitVoice, false)
+	d.enum("calleeMedia", &b.CalleeMedia, "all", "none", "fail")
+	d.pushURL("statusUrl", &b.StatusURL)
+	d.pushURL("feeUrl", &b.FeeURL)
+	d.boolString("recordFlag", &b.RecordFlag)
+	d.tone("recordHintTone", &b.RecordHintTone, false)
+	d.boolString("partyTypeRequiredInDisconnect", &b.PartyTypeRequiredInDisconnect)
+	d.boolString("returnIdlePort", &b.ReturnIdlePort)
+	d.userData(&b.UserData)
+	return b, d.field, d.problem
 }
 
 // callbackCall builds the simulated call of an accepted click2Call
