@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -23,14 +22,9 @@ import (
 // TestHostileConnectionsMemory.
 func TestDoneWhen(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	stdout, stderr := newLineWriter(), newLineWriter()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-path", "/notify-7f3a"}, stdout, stderr, func(string) string { return "" })
-	}()
-	url := strings.TrimPrefix(stderr.next(t), "listening on ")
+	prog := startProgram(t, []string{"-path", "/notify-7f3a"}, stdout, stderr, nil)
+	url := prog.url
 	require.True(t, strings.HasSuffix(url, "/notify-7f3a"), url)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	post := func(url, contentType string, body []byte) int {
@@ -101,13 +95,7 @@ func TestDoneWhen(t *testing.T) {
 	assert.NotContains(t, stdout.String(), "+8613500000001", "no full phone number is printed")
 	assert.NotContains(t, stdout.String(), "+86138000000", "no full phone number is printed")
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not return after cancel")
-	}
+	prog.stop(t)
 }
 
 // failingWriter fails every write: the printer's OnStatus then fails.
@@ -119,27 +107,16 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk ful
 // failed is appended, raw, to the file, so that it can be replayed.
 func TestDeadLetterFile(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	file := filepath.Join(t.TempDir(), "dead.jsonl")
 	stderr := newLineWriter()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-path", "/n", "-dead-letter", file}, failingWriter{}, stderr, func(string) string { return "" })
-	}()
-	url := strings.TrimPrefix(stderr.next(t), "listening on ")
+	prog := startProgram(t, []string{"-path", "/n", "-dead-letter", file}, failingWriter{}, stderr, nil)
+	url := prog.url
 	body := fixture(t, "status_disconnect.json")
 	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "kept in the dead letter")
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not return after cancel")
-	}
+	prog.stop(t)
 	got, err := os.ReadFile(file)
 	require.NoError(t, err)
 	assert.Equal(t, string(body)+"\n", string(got))

@@ -85,6 +85,57 @@ func (w *lineWriter) none(t *testing.T) {
 	}
 }
 
+// program is the webhook program running in the background for a test.
+type program struct {
+	url    string // the URL it listens on, from its first stderr line
+	cancel context.CancelFunc
+	done   chan struct{} // closed when run has returned err
+	err    error
+}
+
+// startProgram runs the program with args (on 127.0.0.1:0), stdout,
+// stderr and getenv (nil: an empty environment) until stop or the end of
+// the test, and waits for its "listening on" line. At the end of the
+// test it is stopped and waited for.
+func startProgram(t *testing.T, args []string, stdout io.Writer, stderr *lineWriter, getenv func(string) string) *program {
+	t.Helper()
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &program{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.err = run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), stdout, stderr, getenv)
+	}()
+	t.Cleanup(func() { p.wait(t) })
+	first := stderr.next(t)
+	require.True(t, strings.HasPrefix(first, "listening on http://127.0.0.1:"), first)
+	p.url = strings.TrimPrefix(first, "listening on ")
+	return p
+}
+
+// stop cancels the program and requires it to return nil.
+func (p *program) stop(t *testing.T) {
+	t.Helper()
+	if p.wait(t) {
+		require.NoError(t, p.err)
+	}
+}
+
+// wait cancels the program and waits at most 15 s for it to return.
+func (p *program) wait(t *testing.T) bool {
+	t.Helper()
+	p.cancel()
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(15 * time.Second):
+		t.Error("run did not return after cancel")
+		return false
+	}
+}
+
 func decode(t *testing.T, line string) map[string]any {
 	t.Helper()
 	var m map[string]any
@@ -98,18 +149,10 @@ func decode(t *testing.T, line string) map[string]any {
 // 400, a 2 MiB body 413, a GET 405; then a graceful shutdown.
 func TestRun(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	stdout, stderr := newLineWriter(), newLineWriter()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-path", "/hooks/s3cr3t"}, stdout, stderr, func(string) string { return "" })
-	}()
-
-	first := stderr.next(t)
-	require.True(t, strings.HasPrefix(first, "listening on http://127.0.0.1:"), first)
-	require.True(t, strings.HasSuffix(first, "/hooks/s3cr3t"), first)
-	base := strings.TrimSuffix(strings.TrimPrefix(first, "listening on "), "/hooks/s3cr3t")
+	prog := startProgram(t, []string{"-path", "/hooks/s3cr3t"}, stdout, stderr, nil)
+	require.True(t, strings.HasSuffix(prog.url, "/hooks/s3cr3t"), prog.url)
+	base := strings.TrimSuffix(prog.url, "/hooks/s3cr3t")
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	post := func(body []byte) int {
 		resp, err := client.Post(base+"/hooks/s3cr3t", "application/json;charset=UTF-8", bytes.NewReader(body))
@@ -201,13 +244,7 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode)
 	stdout.none(t)
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not return after cancel")
-	}
+	prog.stop(t)
 	// Refused requests are logged on stderr.
 	assert.Contains(t, stderr.String(), "notification refused")
 }
@@ -240,16 +277,11 @@ func TestRunErrors(t *testing.T) {
 // 401 and a signed one 200.
 func TestRunVerify(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	stdout, stderr := newLineWriter(), newLineWriter()
 	env := map[string]string{"VOICECALL_APP_SECRET": "myAppSecret", "VOICECALL_APP_KEY": "myAppKey"}
 	const pushURL = "https://hooks.example.com/voicecall"
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-verify-url", pushURL}, stdout, stderr, func(k string) string { return env[k] })
-	}()
-	base := strings.TrimPrefix(stderr.next(t), "listening on ")
+	prog := startProgram(t, []string{"-verify-url", pushURL}, stdout, stderr, func(k string) string { return env[k] })
+	base := prog.url
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	push := func(header string) int {
 		req, err := http.NewRequest(http.MethodPost, base, bytes.NewReader(fixture(t, "status_callout_seed.json")))
@@ -270,13 +302,7 @@ func TestRunVerify(t *testing.T) {
 	assert.Equal(t, http.StatusOK, push(tok.HeaderValue()))
 	assert.Equal(t, seedSession, decode(t, stdout.next(t))["sessionId"])
 	assert.NotContains(t, stderr.String(), nonce)
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not return after cancel")
-	}
+	prog.stop(t)
 }
 
 // TestPrinterFeeLine checks the line format of a CDR

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -28,17 +27,9 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	t.Cleanup(rs.Close)
 	prefix := "webhook-test:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
 	start := func() (url string, out *lineWriter) {
-		stdout, stderr := newLineWriter(), newLineWriter()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = run(ctx, []string{"-addr", "127.0.0.1:0", "-path", "/n", "-redis", rs.URL, "-redis-prefix", prefix}, stdout, stderr, func(string) string { return "" })
-		}()
-		return strings.TrimPrefix(stderr.next(t), "listening on "), stdout
+		stdout := newLineWriter()
+		return startProgram(t, []string{"-path", "/n", "-redis", rs.URL, "-redis-prefix", prefix}, stdout, newLineWriter(), nil).url, stdout
 	}
 	urlA, outA := start()
 	urlB, outB := start()
