@@ -295,7 +295,7 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time
 	ct := resp.Header.Get("Content-Type")
 	if resp.StatusCode < 200 {
 		// A 101's body is the connection itself: never read it.
-		res.err = newRequestError(cl, OutcomeUnknown, resp.StatusCode, ct, nil, fmt.Errorf("informational http status %d is not an answer", resp.StatusCode))
+		res.reply, res.err = classify(cl, resp.StatusCode, resp.Header, nil, out)
 		return res
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
