@@ -39,11 +39,9 @@ type Client struct {
 	secret          func() string // a closure, so that no printing of the struct shows the secret
 	signer          *signer       // the X-AKSK values, with the secret
 	hc              *http.Client
-	userAgent       string
-	userAgentValues []string // {userAgent}, shared read-only by every request
+	userAgentValues []string // {the User-Agent}, shared read-only by every request
 	logger          *slog.Logger
 	timeout         time.Duration
-	location        *time.Location
 	retry           RetryPolicy
 	budget          *retryBudget
 	hooks           ClientHooks
@@ -239,11 +237,9 @@ func NewClient(baseURL, appKey, appSecret string, opts ...Option) (*Client, erro
 		secret:          func() string { return appSecret },
 		signer:          newSigner(appKey, appSecret, cfg.location),
 		hc:              &hc,
-		userAgent:       cfg.userAgent,
 		userAgentValues: []string{cfg.userAgent},
 		logger:          cfg.logger,
 		timeout:         cfg.timeout,
-		location:        cfg.location,
 		retry:           cfg.retry.withDefaults(),
 		budget:          newRetryBudget(),
 		hooks:           cfg.hooks,

@@ -138,7 +138,7 @@ func (c *Client) DownloadRecording(ctx context.Context, downloadURL string, w io
 	if err != nil {
 		return 0, errf("DownloadRecording: %s: %w", where, err)
 	}
-	req.Header["User-Agent"] = []string{c.userAgent}
+	req.Header["User-Agent"] = c.userAgentValues
 	hc := &http.Client{
 		Transport:     c.hc.Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
