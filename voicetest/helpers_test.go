@@ -75,40 +75,57 @@ func (rc *receiver) got() []push {
 	return append([]push(nil), rc.pushes...)
 }
 
-// statusEvent and feeBatch decode the pushes independently of the SDK.
+// statusEvent and feeBatch decode the pushes independently of the SDK,
+// with the fields of every service.
 type statusEvent struct {
 	EventType  string `json:"eventType"`
 	StatusInfo struct {
-		SessionID string `json:"sessionId"`
-		Timestamp string `json:"timestamp"`
-		Caller    string `json:"caller"`
-		Called    string `json:"called"`
-		StateCode *int   `json:"stateCode"`
-		StateDesc string `json:"stateDesc"`
-		UserData  string `json:"userData"`
+		SessionID string  `json:"sessionId"`
+		Timestamp string  `json:"timestamp"`
+		Caller    string  `json:"caller"`
+		Called    string  `json:"called"`
+		StateCode *int    `json:"stateCode"`
+		StateDesc string  `json:"stateDesc"`
+		PartyType string  `json:"partyType"`
+		DigitInfo *string `json:"digitInfo"`
+		UserData  string  `json:"userData"`
 	} `json:"statusInfo"`
 }
 
 type cdr struct {
-	Direction           int    `json:"direction"`
-	SpID                string `json:"spId"`
-	AppKey              string `json:"appKey"`
-	ICID                string `json:"icid"`
-	BindNum             string `json:"bindNum"`
-	SessionID           string `json:"sessionId"`
-	CallerNum           string `json:"callerNum"`
-	CalleeNum           string `json:"calleeNum"`
-	CallEndTime         string `json:"callEndTime"`
-	FailTime            string `json:"failTime"`
-	ULFailReason        int    `json:"ulFailReason"`
-	SIPStatusCode       int    `json:"sipStatusCode"`
-	CallOutStartTime    string `json:"callOutStartTime"`
-	CallOutAlertingTime string `json:"callOutAlertingTime"`
-	CallOutAnswerTime   string `json:"callOutAnswerTime"`
-	CallOutUnaswRsn     int    `json:"callOutUnaswRsn"`
-	ServiceType         string `json:"serviceType"`
-	HostName            string `json:"hostName"`
-	UserData            string `json:"userData"`
+	Direction             int    `json:"direction"`
+	SpID                  string `json:"spId"`
+	AppKey                string `json:"appKey"`
+	ICID                  string `json:"icid"`
+	BindNum               string `json:"bindNum"`
+	SessionID             string `json:"sessionId"`
+	CallerNum             string `json:"callerNum"`
+	CalleeNum             string `json:"calleeNum"`
+	FwdDisplayNum         string `json:"fwdDisplayNum"`
+	FwdDstNum             string `json:"fwdDstNum"`
+	FwdStartTime          string `json:"fwdStartTime"`
+	FwdAlertingTime       string `json:"fwdAlertingTime"`
+	FwdAnswerTime         string `json:"fwdAnswerTime"`
+	FwdUnaswRsn           *int   `json:"fwdUnaswRsn"`
+	CallEndTime           string `json:"callEndTime"`
+	FailTime              string `json:"failTime"`
+	ULFailReason          int    `json:"ulFailReason"`
+	SIPStatusCode         int    `json:"sipStatusCode"`
+	CallOutStartTime      string `json:"callOutStartTime"`
+	CallOutAlertingTime   string `json:"callOutAlertingTime"`
+	CallOutAnswerTime     string `json:"callOutAnswerTime"`
+	CallOutUnaswRsn       int    `json:"callOutUnaswRsn"`
+	RecordFlag            int    `json:"recordFlag"`
+	RecordStartTime       string `json:"recordStartTime"`
+	RecordObjectName      string `json:"recordObjectName"`
+	RecordBucketName      string `json:"recordBucketName"`
+	RecordDomain          string `json:"recordDomain"`
+	RecordFileDownloadURL string `json:"recordFileDownloadUrl"`
+	DynIVRPath            string `json:"dynIVRPath"`
+	TTSPlayTimes          int    `json:"ttsPlayTimes"`
+	ServiceType           string `json:"serviceType"`
+	HostName              string `json:"hostName"`
+	UserData              string `json:"userData"`
 }
 
 type feeBatch struct {
@@ -207,73 +224,29 @@ func signedRequest(t *testing.T, srv *voicetest.Server, method, path string, bod
 }
 
 // statusEvents decodes the status pushes a receiver got, in order.
-func statusEvents(t *testing.T, rc *receiver) []statusEventX {
+func statusEvents(t *testing.T, rc *receiver) []statusEvent {
 	t.Helper()
-	var out []statusEventX
+	var out []statusEvent
 	for _, p := range rc.got() {
 		if p.Kind != "status" {
 			continue
 		}
-		var ev statusEventX
+		var ev statusEvent
 		require.NoError(t, json.Unmarshal(p.Body, &ev))
 		out = append(out, ev)
 	}
 	return out
 }
 
-// statusEventX is a status push with the fields of every service.
-type statusEventX struct {
-	EventType  string `json:"eventType"`
-	StatusInfo struct {
-		SessionID string  `json:"sessionId"`
-		Timestamp string  `json:"timestamp"`
-		Caller    string  `json:"caller"`
-		Called    string  `json:"called"`
-		StateCode *int    `json:"stateCode"`
-		StateDesc string  `json:"stateDesc"`
-		PartyType string  `json:"partyType"`
-		DigitInfo *string `json:"digitInfo"`
-		UserData  string  `json:"userData"`
-	} `json:"statusInfo"`
-}
-
-// cdrX is a CDR with the fields of every service.
-type cdrX struct {
-	SessionID             string `json:"sessionId"`
-	CallerNum             string `json:"callerNum"`
-	CalleeNum             string `json:"calleeNum"`
-	FwdDisplayNum         string `json:"fwdDisplayNum"`
-	FwdDstNum             string `json:"fwdDstNum"`
-	FwdStartTime          string `json:"fwdStartTime"`
-	FwdAlertingTime       string `json:"fwdAlertingTime"`
-	FwdAnswerTime         string `json:"fwdAnswerTime"`
-	FwdUnaswRsn           *int   `json:"fwdUnaswRsn"`
-	CallEndTime           string `json:"callEndTime"`
-	CallOutAnswerTime     string `json:"callOutAnswerTime"`
-	ULFailReason          int    `json:"ulFailReason"`
-	RecordFlag            int    `json:"recordFlag"`
-	RecordStartTime       string `json:"recordStartTime"`
-	RecordObjectName      string `json:"recordObjectName"`
-	RecordBucketName      string `json:"recordBucketName"`
-	RecordDomain          string `json:"recordDomain"`
-	RecordFileDownloadURL string `json:"recordFileDownloadUrl"`
-	DynIVRPath            string `json:"dynIVRPath"`
-	TTSPlayTimes          int    `json:"ttsPlayTimes"`
-	ServiceType           string `json:"serviceType"`
-	UserData              string `json:"userData"`
-}
-
 // onlyCDR decodes the single CDR a receiver got.
-func onlyCDR(t *testing.T, rc *receiver) cdrX {
+func onlyCDR(t *testing.T, rc *receiver) cdr {
 	t.Helper()
-	var fees []cdrX
+	var fees []cdr
 	for _, p := range rc.got() {
 		if p.Kind != "fee" {
 			continue
 		}
-		var batch struct {
-			FeeLst []cdrX `json:"feeLst"`
-		}
+		var batch feeBatch
 		require.NoError(t, json.Unmarshal(p.Body, &batch))
 		fees = append(fees, batch.FeeLst...)
 	}
@@ -281,7 +254,7 @@ func onlyCDR(t *testing.T, rc *receiver) cdrX {
 	return fees[0]
 }
 
-func eventTypes(evs []statusEventX) []string {
+func eventTypes(evs []statusEvent) []string {
 	out := make([]string, len(evs))
 	for i, ev := range evs {
 		out[i] = ev.EventType

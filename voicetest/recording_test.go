@@ -16,7 +16,7 @@ import (
 )
 
 // recordedCall places a recorded voice callback and returns its CDR.
-func recordedCall(t *testing.T, srv *voicetest.Server) cdrX {
+func recordedCall(t *testing.T, srv *voicetest.Server) cdr {
 	t.Helper()
 	rc := newReceiver(t)
 	body := callbackBody()
