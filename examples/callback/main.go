@@ -23,7 +23,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,8 +36,8 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("callback", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("callback", "callback -display NUMBER -caller NUMBER -display-callee NUMBER -callee NUMBER [flags]",
+		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice callback app's)", stderr)
 	var (
 		req     voicecall.Click2CallRequest
 		timeout = fs.Duration("timeout", voicecall.DefaultTimeout, "bound on the whole call")
@@ -53,11 +52,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&req.StatusURL, "status-url", "", "URL receiving call-status notifications (plain; the SDK Base64-encodes it)")
 	fs.StringVar(&req.FeeURL, "fee-url", "", "URL receiving CDR notifications (plain; the SDK Base64-encodes it)")
 	fs.StringVar(&req.UserData, "user-data", "", "data echoed in the notifications (default: a correlation token)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: callback -display NUMBER -caller NUMBER -display-callee NUMBER -callee NUMBER [flags]")
-		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice callback app's)")
-		fs.PrintDefaults()
-	}
 	if status, ok := cli.Parse(fs, args); !ok {
 		return status
 	}

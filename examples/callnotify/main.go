@@ -25,7 +25,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -40,8 +39,8 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("callnotify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("callnotify", "callnotify -display NUMBER -callee NUMBER (-voice FILE | -template ID [-params a,b,c]) [-collect N] [flags]",
+		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice notification app's)", stderr)
 	var (
 		req     voicecall.CallNotifyRequest
 		item    voicecall.PlayInfo
@@ -59,11 +58,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&req.FeeURL, "fee-url", "", "URL receiving CDR notifications (plain; the SDK Base64-encodes it)")
 	fs.StringVar(&req.UserData, "user-data", "", "data echoed in the notifications (default: a correlation token)")
 	fs.BoolVar(&req.ReturnIdlePort, "idle-port", false, "ask for the platform's idle port count")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: callnotify -display NUMBER -callee NUMBER (-voice FILE | -template ID [-params a,b,c]) [-collect N] [flags]")
-		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice notification app's)")
-		fs.PrintDefaults()
-	}
 	if status, ok := cli.Parse(fs, args); !ok {
 		return status
 	}

@@ -21,7 +21,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,16 +34,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer) int {
-	fs := flag.NewFlagSet("callstop", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("callstop", "callstop -session ID [-timeout D]",
+		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the app that placed the call)", stderr)
 	var req voicecall.CallStopRequest
 	timeout := fs.Duration("timeout", voicecall.DefaultTimeout, "bound on the whole call, retries included")
 	fs.StringVar(&req.SessionID, "session", "", "session id of the call to end")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: callstop -session ID [-timeout D]")
-		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the app that placed the call)")
-		fs.PrintDefaults()
-	}
 	if status, ok := cli.Parse(fs, args); !ok {
 		return status
 	}

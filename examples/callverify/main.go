@@ -23,7 +23,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,8 +36,8 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("callverify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("callverify", "callverify -display NUMBER -callee NUMBER -code DIGITS -pretone FILE [flags]",
+		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET", stderr)
 	var (
 		req     voicecall.CallVerifyRequest
 		times   = fs.Int("times", -1, "times the code is read out, 0-9 (0: until the callee hangs up; -1: platform default 3)")
@@ -55,11 +54,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&req.UserData, "user-data", "", "data echoed in the notifications (default: a correlation token)")
 	fs.BoolVar(&req.ReturnIdlePort, "idle-port", false, "ask for the platform's idle port count")
 	fs.StringVar(&req.BindNumber, "bind", "", "legacy bind number (bindNbr), rarely needed")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: callverify -display NUMBER -callee NUMBER -code DIGITS -pretone FILE [flags]")
-		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET")
-		fs.PrintDefaults()
-	}
 	if status, ok := cli.Parse(fs, args); !ok {
 		return status
 	}

@@ -24,7 +24,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -38,8 +37,8 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("recording", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("recording", "recording -file NAME -domain DOMAIN [-o PATH] [flags]",
+		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice callback app's)", stderr)
 	var req voicecall.RecordingRequest
 	timeout := fs.Duration("timeout", voicecall.DefaultTimeout, "bound on the URL request")
 	out := fs.String("o", "", "download the recording to this file")
@@ -47,11 +46,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	dlTimeout := fs.Duration("download-timeout", voicecall.DefaultTimeout*6, "bound on the download")
 	fs.StringVar(&req.FileName, "file", "", "recording file name (the CDR's recordObjectName)")
 	fs.StringVar(&req.RecordDomain, "domain", "", "recording domain (the CDR's recordDomain)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: recording -file NAME -domain DOMAIN [-o PATH] [flags]")
-		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice callback app's)")
-		fs.PrintDefaults()
-	}
 	if status, ok := cli.Parse(fs, args); !ok {
 		return status
 	}

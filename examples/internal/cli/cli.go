@@ -1,5 +1,5 @@
 // Package cli holds what the example programs share around the SDK calls
-// they show: their exit statuses, flag parsing, a Client built from the
+// they show: their exit statuses, flag sets and parsing, a Client built from the
 // environment, and how they report a failed request. The calls
 // themselves, and what each program does with an outcome, stay in each
 // example's main.go.
@@ -25,6 +25,19 @@ const (
 // EnvCredentials says where the programs that use [NewClient] read their
 // credentials, for [PrintHint].
 const EnvCredentials = "this program reads the app key from VOICECALL_APP_KEY, the secret from VOICECALL_APP_SECRET and the base URL from VOICECALL_BASE_URL"
+
+// NewFlagSet returns a program's flag set: its errors and -h go to
+// stderr, after the usage line and the environment the program reads.
+func NewFlagSet(name, usage, environment string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage:", usage)
+		fmt.Fprintln(stderr, "environment:", environment)
+		fs.PrintDefaults()
+	}
+	return fs
+}
 
 // Parse parses args with fs, whose output is the program's stderr. It
 // reports ok false, with the status to exit with, for -h (ExitOK), a bad

@@ -77,3 +77,18 @@ func TestFailed(t *testing.T) {
 		}
 	}
 }
+
+func TestNewFlagSet(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	fs := NewFlagSet("prog", "prog -n N", "VOICECALL_BASE_URL", &out)
+	fs.Int("n", 0, "a number")
+	status, ok := Parse(fs, []string{"-h"})
+	assert.Equal(t, ExitOK, status)
+	assert.False(t, ok)
+	assert.Equal(t, "usage: prog -n N\nenvironment: VOICECALL_BASE_URL\n  -n int\n    \ta number\n", out.String())
+	out.Reset()
+	_, ok = Parse(NewFlagSet("prog", "prog", "none", &out), []string{"-bogus"})
+	assert.False(t, ok)
+	assert.Contains(t, out.String(), "flag provided but not defined: -bogus\nusage: prog\n", "a bad flag goes to stderr with the usage")
+}
