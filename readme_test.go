@@ -87,7 +87,7 @@ var _, _, _, _, _ = serverKey, clientIP, typed, spool, newMyStore
 // nested module (vcotel., redisstore.) are compiled by that module's
 // tests.
 func TestREADMESnippets(t *testing.T) {
-	readmecheck.Check(t, "README.md", "README.md has Go snippets", func(code string) bool {
+	readmecheck.Check(t, readmecheck.Docs("."), "README.md and docs/ have Go snippets", func(code string) bool {
 		return !strings.Contains(code, "vcotel.") && !strings.Contains(code, "redisstore.")
 	}, readmePrelude, readmeImports)
 }
