@@ -134,6 +134,9 @@ func (s *Server) notifyCall(app App, b CallNotifyBody, start time.Time) *simCall
 	s.mu.Lock()
 	sc := s.scenarioOfLocked(b.CalleeNbr)
 	presses, ok := s.digits[b.CalleeNbr]
+	if m, magic := s.magicLocked(b.CalleeNbr); !ok && magic && m.Digits != "" {
+		presses, ok = []string{m.Digits}, true
+	}
 	if !ok {
 		presses = s.digits[""]
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -77,6 +78,7 @@ type Server struct {
 	sessionSeq  int
 	deliverySeq int
 	feeGroups   map[feeKey]*feeGroup
+	control     http.Handler // nil without WithControlAPI
 }
 
 // NewServer starts a server configured by opts. With no option it listens
@@ -137,6 +139,9 @@ func NewServer(opts ...Option) (*Server, error) {
 	}
 	for k, v := range cfg.callee {
 		s.callee[k] = v
+	}
+	if cfg.control {
+		s.control = s.controlMux()
 	}
 	s.push = newPushClient(cfg.pushClient, cfg.pushTimeout, cfg.remotePushes)
 
@@ -308,6 +313,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.wg.Done()
+	if s.control != nil && strings.HasPrefix(r.URL.Path, ControlPrefix) {
+		s.control.ServeHTTP(w, r)
+		return
+	}
 
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	if err != nil {
