@@ -166,5 +166,5 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   loadScenarios().catch(e => flash(e.message));
   refresh();
-  setInterval(refresh, 1000);
+  setInterval(refresh, 500);
 });
