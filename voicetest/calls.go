@@ -167,6 +167,17 @@ func (s *Server) scenarioOfLocked(number string) Scenario {
 	return s.scenario
 }
 
+// takeNextLocked returns the scenario of a call to callee: the one set
+// with [Server.SetNextScenario], used up, or else the number's; s.mu must
+// be held.
+func (s *Server) takeNextLocked(callee string) Scenario {
+	if sc := s.next; sc != "" {
+		s.next = ""
+		return sc
+	}
+	return s.scenarioOfLocked(callee)
+}
+
 // startCall reports the call to the hook and plays it.
 func (s *Server) startCall(sim *simCall) {
 	s.mu.Lock()

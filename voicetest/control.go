@@ -64,7 +64,7 @@ func (s *Server) Reset() {
 	s.recordings = make(map[string]*recording)
 	s.recordOrder = nil
 	s.faults = nil
-	s.scenario = s.cfg.scenario
+	s.scenario, s.next = s.cfg.scenario, ""
 	s.callee = maps.Clone(s.cfg.callee)
 	if s.callee == nil {
 		s.callee = make(map[string]Scenario)

@@ -340,6 +340,23 @@ func TestControlScenarioAndReset(t *testing.T) {
 		assert.Equal(t, want, c.StateCode)
 	}
 
+	// The next call's scenario, once, whatever the number's.
+	var next struct{ Next string }
+	require.Equal(t, http.StatusOK, ctl(t, srv, "POST", "/_sandbox/v1/scenarios", map[string]any{"scenario": "rejected", "next": true}, &next))
+	assert.Equal(t, "rejected", next.Next)
+	assert.Equal(t, http.StatusBadRequest, ctl(t, srv, "POST", "/_sandbox/v1/scenarios", map[string]any{"number": "+8613500000001", "scenario": "busy", "next": true}, nil))
+	first := placeCall(t, srv, "+8613500000001", "", "", "")
+	second := placeCall(t, srv, "+8613500000001", "", "", "")
+	for id, want := range map[string]voicecall.StateCode{first: 8004, second: 8102} {
+		c, err := srv.WaitCall(testCtx(t), func(c voicetest.Call) bool { return c.SessionID == id && c.Ended })
+		require.NoError(t, err)
+		assert.Equal(t, want, c.StateCode)
+	}
+	ctl(t, srv, "GET", "/_sandbox/v1/scenarios", nil, &next)
+	assert.Empty(t, next.Next, "used up")
+	assert.Error(t, srv.SetNextScenario("flying"))
+	require.NoError(t, srv.SetNextScenario(voicetest.ScenarioBusy))
+
 	for range 2 { // safe to repeat
 		require.Equal(t, http.StatusOK, ctl(t, srv, "POST", "/_sandbox/v1/reset", nil, nil))
 	}
@@ -350,6 +367,8 @@ func TestControlScenarioAndReset(t *testing.T) {
 	require.Equal(t, http.StatusOK, ctl(t, srv, "GET", "/_sandbox/v1/scenarios", nil, &sc))
 	assert.Equal(t, "answered", sc.Default, "back to the options")
 	assert.Equal(t, map[string]string{"+8613500000005": "rejected"}, sc.Numbers)
+	ctl(t, srv, "GET", "/_sandbox/v1/scenarios", nil, &next)
+	assert.Empty(t, next.Next, "reset forgets the next call's scenario")
 
 	id := placeCall(t, srv, "+8613500000001", "", "", "")
 	c, err := srv.WaitCall(testCtx(t), func(c voicetest.Call) bool { return c.SessionID == id && c.Ended })

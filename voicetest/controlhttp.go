@@ -456,7 +456,7 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 
 func (s *Server) ctlScenarios(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	def := s.scenario
+	def, next := s.scenario, s.next
 	numbers := make(map[string]Scenario, len(s.callee))
 	for k, v := range s.callee {
 		if k != "" {
@@ -480,7 +480,7 @@ func (s *Server) ctlScenarios(w http.ResponseWriter, r *http.Request) {
 			magic = append(magic, magicJSON(m))
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"default": def, "numbers": numbers, "digits": digits,
+	writeJSON(w, http.StatusOK, map[string]any{"default": def, "next": next, "numbers": numbers, "digits": digits,
 		"scenarios": Scenarios(), "magicNumbers": magic})
 }
 
@@ -488,8 +488,14 @@ func (s *Server) ctlSetScenario(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Number   string `json:"number"`
 		Scenario string `json:"scenario"`
+		Next     bool   `json:"next"`
 	}
 	if !decodeControl(w, r, &in) {
+		return
+	}
+	if in.Next && in.Scenario == "" {
+		_ = s.SetNextScenario("")
+		s.ctlScenarios(w, r)
 		return
 	}
 	sc, err := ParseScenario(in.Scenario)
@@ -497,7 +503,15 @@ func (s *Server) ctlSetScenario(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, http.StatusBadRequest, "scenario: %s", strings.TrimPrefix(err.Error(), "voicetest: "))
 		return
 	}
-	_ = s.SetScenario(in.Number, sc) // sc is valid
+	switch {
+	case in.Next && in.Number != "":
+		ctlError(w, http.StatusBadRequest, "number: the next call's scenario is for any number; give number or next, not both")
+		return
+	case in.Next:
+		_ = s.SetNextScenario(sc) // sc is valid
+	default:
+		_ = s.SetScenario(in.Number, sc)
+	}
 	s.ctlScenarios(w, r)
 }
 

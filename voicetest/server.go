@@ -67,6 +67,7 @@ type Server struct {
 	nonces      map[string]time.Time // app key + nonce -> when it may be used again
 	noncePrune  int
 	scenario    Scenario
+	next        Scenario // the next call's scenario, once ("" for none)
 	callee      map[string]Scenario
 	digits      map[string][]string // callee -> scripted key presses
 	live        map[string]*simCall // calls in progress, by session id
@@ -250,6 +251,21 @@ func (s *Server) SetScenario(callee string, sc Scenario) error {
 	} else {
 		s.callee[callee] = sc
 	}
+	return nil
+}
+
+// SetNextScenario makes the next call placed, to any number, go as sc,
+// once, whatever its number's scenario; for a voice callback it is the
+// callee's (B's) scenario. Setting it again replaces it; "" removes it.
+// A request that passes every check uses it up (even one then refused
+// because every port is busy); a refused or faulted one does not.
+func (s *Server) SetNextScenario(sc Scenario) error {
+	if sc != "" && !sc.valid() {
+		return fmt.Errorf("voicetest: unknown scenario %q", string(sc))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next = sc
 	return nil
 }
 

@@ -103,9 +103,10 @@ function renderFaults(faults) {
 
 async function refresh() {
   try {
-    const [c, d, r, f] = await Promise.all([
+    const [c, d, r, f, s] = await Promise.all([
       call("GET", "/calls?limit=50"), call("GET", "/deliveries?limit=500"),
-      call("GET", "/requests?limit=50"), call("GET", "/faults")]);
+      call("GET", "/requests?limit=50"), call("GET", "/faults"), call("GET", "/scenarios")]);
+    showScenarios(s);
     const cs = JSON.stringify(c), ds = JSON.stringify(d);
     if (cs !== lastCalls || ds !== lastDeliveries) {
       lastCalls = cs; lastDeliveries = ds;
@@ -121,12 +122,17 @@ async function refresh() {
   }
 }
 
+function showScenarios(s) {
+  const nums = Object.entries(s.numbers).map(([n, sc]) => n + ": " + sc).join(", ");
+  document.getElementById("scenario-now").textContent = "default: " + s.default + (nums ? "; " + nums : "") +
+    (s.next ? "; next call: " + s.next : "");
+}
+
 async function loadScenarios() {
   const s = await call("GET", "/scenarios");
   const sel = document.querySelector("#scenario-form select[name=scenario]");
   if (!sel.options.length) for (const n of s.scenarios) sel.append(el("option", {}, n));
-  const nums = Object.entries(s.numbers).map(([n, sc]) => n + ": " + sc).join(", ");
-  document.getElementById("scenario-now").textContent = "default: " + s.default + (nums ? "; " + nums : "");
+  showScenarios(s);
 }
 
 function flash(msg) { document.getElementById("status").textContent = msg; }
@@ -145,7 +151,8 @@ document.addEventListener("DOMContentLoaded", () => {
     ev.preventDefault();
     const f = new FormData(ev.target);
     try {
-      await call("POST", "/scenarios", { number: f.get("number").trim(), scenario: f.get("scenario") });
+      const next = f.get("next") === "on";
+      await call("POST", "/scenarios", { number: next ? "" : f.get("number").trim(), scenario: f.get("scenario"), next });
       await loadScenarios();
     } catch (e) { flash("scenario: " + e.message); }
   });

@@ -235,6 +235,31 @@ func TestConsole(t *testing.T) {
 		chromedp.WaitVisible(busyCard),
 		chromedp.Poll(fmt.Sprintf(`document.querySelector(%q).textContent.includes("stateCode 8102")`, busyCard), nil),
 	))
+	// The next call only, whatever its number.
+	require.NoError(t, run(t, ctx, 5*time.Second,
+		chromedp.SetValue(`#scenario-form select[name=scenario]`, "rejected"),
+		chromedp.Click(`#scenario-form input[name=next]`),
+		chromedp.Click(`#scenario-form button[type=submit]`),
+		chromedp.Poll(`document.getElementById("scenario-now").textContent.includes("next call: rejected")`, nil),
+	))
+	var sessions []string
+	for range 2 {
+		r, err := client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+			DisplayNumber: "+8675528000088", CalleeNumber: "+8613500000010", LanguageType: 2,
+			PreTone: "pretone.wav", VerifyCode: "4444",
+		})
+		require.NoError(t, err)
+		sessions = append(sessions, r.SessionID)
+	}
+	for i, want := range []string{"stateCode 8004", "stateCode 0"} {
+		require.NoError(t, run(t, ctx, 5*time.Second,
+			chromedp.Poll(fmt.Sprintf(`(document.querySelector('article.call[data-session=%q]') || {textContent: ""}).textContent.includes(%q)`, sessions[i], want), nil),
+		), "call %d: %s", i, want)
+	}
+	require.NoError(t, run(t, ctx, 5*time.Second,
+		chromedp.Poll(`!document.getElementById("scenario-now").textContent.includes("next call")`, nil),
+	), "the next call's scenario is used up")
+
 	// And a magic number, without any control.
 	magic, err := client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
 		DisplayNumber: "+8675528000088", CalleeNumber: "+8610000008104", LanguageType: 2,
