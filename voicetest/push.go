@@ -51,8 +51,10 @@ func newPushClient(hc *http.Client, timeout time.Duration, remote bool) *http.Cl
 	return &c
 }
 
-// errRemotePush refuses a push to an address that is not loopback.
-var errRemotePush = errors.New("voicetest: not pushing to a non-loopback address (see WithRemotePushes)")
+// ErrRemotePush is the error of a push refused because its address is
+// not loopback and [WithRemotePushes] was not given (a [Delivery]'s Err
+// wraps it).
+var ErrRemotePush = errors.New("voicetest: not pushing to a non-loopback address (see WithRemotePushes)")
 
 // pushDialer dials with a timeout; unless remote, only loopback hosts
 // ("localhost" or a loopback IP literal), checked before any name lookup
@@ -68,7 +70,7 @@ func pushDialer(remote bool) func(ctx context.Context, network, addr string) (ne
 			return nil, err
 		}
 		if ip, err := netip.ParseAddr(host); !strings.EqualFold(host, "localhost") && (err != nil || !ip.Unmap().IsLoopback()) {
-			return nil, errRemotePush
+			return nil, ErrRemotePush
 		}
 		return d.DialContext(ctx, network, addr)
 	}

@@ -14,9 +14,14 @@
 // masked to their last four digits; digests, nonces, verification codes and
 // secrets you chose are never printed. Stop it with Ctrl-C.
 //
-// Point the client's base URL at http://ADDR; notifications go to the
-// request's statusUrl and feeUrl, or to -status-url and -fee-url (the
-// "console" URLs). See php/README.md for the PHP sample.
+// It prints the export lines a client reads its settings from
+// (VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET).
+// Notifications go to the request's statusUrl and feeUrl, or to
+// -status-url and -fee-url (the "console" URLs; by default
+// http://127.0.0.1:8090/voicecall/notify, where examples/webhook
+// listens). See php/README.md for the PHP sample.
+//
+// -h prints the usage on stderr and exits 0; a bad flag exits 2.
 //
 // It also serves, under /_sandbox/, an inspection and control API
 // (/_sandbox/v1/: the calls placed with the code read out and their
@@ -47,29 +52,35 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)
-		os.Exit(2)
+		os.Exit(cli.ExitUsage)
 	}
 }
 
+// DefaultNotifyURL is where the sandbox pushes notifications of requests
+// that carry no statusUrl or feeUrl: examples/webhook's default address
+// and the SDK's usual notification path.
+const DefaultNotifyURL = "http://127.0.0.1:8090/voicecall/notify"
+
 // run starts the sandbox with the given command-line arguments and runs it
-// until ctx ends.
-func run(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+// until ctx ends; it logs on stdout, and its usage goes to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("sandbox", "sandbox [-addr HOST:PORT] [-scenario NAME] [-tls] [flags]",
+		"none (a client of the sandbox reads the export lines it prints)", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	appKey := fs.String("app-key", voicetest.DefaultAppKey, "app key (APP_Key) clients sign with")
 	appSecret := fs.String("app-secret", voicetest.DefaultAppSecret, "app secret (APP_Secret) clients sign with")
 	scenario := fs.String("scenario", string(voicetest.ScenarioAnswered), "how calls go: answered, no-answer, busy, powered-off, rejected, not-exist, long-call (an hour, to try callStop)")
-	statusURL := fs.String("status-url", "", "status notification URL used when a request has no statusUrl")
-	feeURL := fs.String("fee-url", "", "CDR notification URL used when a request has no feeUrl")
+	statusURL := fs.String("status-url", DefaultNotifyURL, "status notification URL used when a request has no statusUrl")
+	feeURL := fs.String("fee-url", DefaultNotifyURL, "CDR notification URL used when a request has no feeUrl")
 	timeScale := fs.Float64("time-scale", 0.1, "speed of simulated calls: 1 is real time, 0.1 ten times faster")
 	sign := fs.String("sign-pushes", "none", "sign notifications: none, newlines or concat (the two layouts of Huawei's notification pages)")
 	remote := fs.Bool("remote-pushes", false, "also push notifications to non-loopback hosts (default: loopback receivers only)")
@@ -82,6 +93,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return nil
 		}
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	listen := *addr
 	if tf.enabled {
@@ -168,11 +182,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	printf("listening on %s", baseURL)
 	printf("app key %s", *appKey)
+	secret := *appSecret
 	if *appSecret == voicetest.DefaultAppSecret {
 		printf("app secret %s (the default; change it with -app-secret)", *appSecret)
 	} else {
 		printf("app secret given with -app-secret (not printed)")
+		secret = "...   # the secret given with -app-secret"
 	}
+	printf("a client's settings, to paste in its shell:")
+	printf("  export VOICECALL_BASE_URL=%s", baseURL)
+	printf("  export VOICECALL_APP_KEY=%s", *appKey)
+	printf("  export VOICECALL_APP_SECRET=%s", secret)
+	printf("notifications without statusUrl/feeUrl go to %s and %s", withoutQuery(*statusURL), withoutQuery(*feeURL))
 	for _, p := range []string{"POST " + voicetest.CallVerifyPath, "POST " + voicetest.CallNotifyPath, "POST " + voicetest.Click2CallPath,
 		"POST " + voicetest.CallStopPath, "GET  " + voicetest.RecordingPath} {
 		printf("%s%s", p[:5], baseURL+p[5:])
@@ -196,12 +217,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 // describeDelivery prints a push without the URL's query, which may hold
 // a token.
 func describeDelivery(d voicetest.Delivery) string {
-	target := d.URL
-	if u, err := url.Parse(d.URL); err == nil {
-		u.RawQuery, u.Fragment, u.User = "", "", nil
-		target = u.String()
-	}
-	s := fmt.Sprintf("%-6s %-10s -> %s", d.Kind, d.EventType, target)
+	s := fmt.Sprintf("%-6s %-10s -> %s", d.Kind, d.EventType, withoutQuery(d.URL))
 	if len(d.SessionIDs) == 1 {
 		s += " sessionId=" + d.SessionIDs[0]
 	} else {
@@ -210,8 +226,22 @@ func describeDelivery(d voicetest.Delivery) string {
 	if d.Attempt > 1 {
 		s += fmt.Sprintf(" attempt=%d", d.Attempt)
 	}
+	if errors.Is(d.Err, voicetest.ErrRemotePush) {
+		return s + " not pushed: the address is not loopback (start the sandbox with -remote-pushes to push there)"
+	}
 	if d.Err != nil {
 		return s + " failed: " + voicecall.SanitizeText(d.Err.Error(), 200)
 	}
 	return s + fmt.Sprintf(" http %d", d.StatusCode)
+}
+
+// withoutQuery returns raw without its query, fragment and user
+// information, which may hold a token.
+func withoutQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an invalid URL)"
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return u.String()
 }

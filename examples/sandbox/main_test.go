@@ -65,13 +65,16 @@ func TestSandbox(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-scenario", "busy", "-time-scale", "0",
-			"-status-url", receiver.URL + "/status?token=s3cr3t", "-fee-url", receiver.URL + "/fee"}, out)
+			"-status-url", receiver.URL + "/status?token=s3cr3t", "-fee-url", receiver.URL + "/fee"}, out, out)
 	}()
 	var seen []string
 	l := next(t, ch, "listening on http://", &seen)
 	base := l[strings.Index(l, "http://"):]
 	next(t, ch, "app key "+voicetest.DefaultAppKey, &seen)
 	next(t, ch, "app secret "+voicetest.DefaultAppSecret, &seen)
+	next(t, ch, "  export VOICECALL_BASE_URL="+base, &seen)
+	next(t, ch, "  export VOICECALL_APP_KEY="+voicetest.DefaultAppKey, &seen)
+	next(t, ch, "  export VOICECALL_APP_SECRET="+voicetest.DefaultAppSecret, &seen)
 
 	client, err := voicecall.NewClient(base, voicetest.DefaultAppKey, voicetest.DefaultAppSecret)
 	require.NoError(t, err)
@@ -116,9 +119,9 @@ func TestSandboxFlags(t *testing.T) {
 		}
 	}()
 	ctx := context.Background()
-	assert.Error(t, run(ctx, []string{"-scenario", "flying"}, out))
-	assert.Error(t, run(ctx, []string{"-sign-pushes", "md5"}, out))
-	assert.Error(t, run(ctx, []string{"-nope"}, out))
+	assert.Error(t, run(ctx, []string{"-scenario", "flying"}, out, out))
+	assert.Error(t, run(ctx, []string{"-sign-pushes", "md5"}, out, out))
+	assert.Error(t, run(ctx, []string{"-nope"}, out, out))
 }
 
 // TestSandboxServesEveryAPI: a notification collects the scripted digits,
@@ -141,7 +144,7 @@ func TestSandboxServesEveryAPI(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-time-scale", "0", "-digits", "5", "-max-records", "50",
-			"-status-url", receiver.URL + "/status", "-fee-url", receiver.URL + "/fee"}, out)
+			"-status-url", receiver.URL + "/status", "-fee-url", receiver.URL + "/fee"}, out, out)
 	}()
 	var seen []string
 	l := next(t, ch, "listening on http://", &seen)
@@ -198,7 +201,7 @@ func TestSandboxControlAPI(t *testing.T) {
 	out, ch := lines(t)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-time-scale", "0"}, out)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-time-scale", "0"}, out, out)
 	}()
 	var seen []string
 	l := next(t, ch, "listening on http://", &seen)
@@ -281,4 +284,47 @@ func TestSandboxControlAPI(t *testing.T) {
 	all := strings.Join(seen, "\n")
 	assert.NotContains(t, all, "918273", "the code is never printed")
 	assert.NotContains(t, all, "+8613512345678", "phone numbers are masked")
+}
+
+// TestSandboxRemotePushRefused: a push to an address that is not
+// loopback is refused before any packet leaves, and the log names the
+// flag that allows it, not the Go option.
+func TestSandboxRemotePushRefused(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, ch := lines(t)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-time-scale", "0",
+			"-status-url", "http://receiver.invalid/voicecall/notify", "-fee-url", "http://receiver.invalid/voicecall/notify"}, out, out)
+	}()
+	var seen []string
+	l := next(t, ch, "listening on http://", &seen)
+	base := l[strings.Index(l, "http://"):]
+	client, err := voicecall.NewClient(base, voicetest.DefaultAppKey, voicetest.DefaultAppSecret)
+	require.NoError(t, err)
+	_, err = client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088", CalleeNumber: "+8613512345678", PreTone: "pretone.wav", VerifyCode: "918273",
+	})
+	require.NoError(t, err)
+	l = next(t, ch, "not pushed", &seen)
+	assert.Contains(t, l, "-remote-pushes")
+	assert.NotContains(t, strings.Join(seen, "\n"), "WithRemotePushes", "the program names its flag")
+	cancel()
+	next(t, ch, "shutting down", &seen)
+	require.NoError(t, <-done)
+}
+
+// TestSandboxDefaults: without -status-url and -fee-url, pushes go to
+// examples/webhook's default address and path; -h writes the usage on
+// stderr only.
+func TestSandboxDefaults(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr strings.Builder
+	require.NoError(t, run(context.Background(), []string{"-h"}, &stdout, &stderr))
+	assert.Empty(t, stdout.String(), "-h writes nothing on stdout")
+	assert.True(t, strings.HasPrefix(stderr.String(), "usage: sandbox "), stderr.String())
+	assert.Contains(t, stderr.String(), DefaultNotifyURL, "the default push URL is shown")
+	assert.Equal(t, "http://127.0.0.1:8090/voicecall/notify", DefaultNotifyURL)
+	assert.Error(t, run(context.Background(), []string{"extra"}, &stdout, &stderr), "an argument that is not a flag")
 }

@@ -60,7 +60,7 @@ func startTLSSandbox(t *testing.T, extra ...string) (string, string, <-chan stri
 	out, ch := lines(t)
 	done := make(chan error, 1)
 	args := append([]string{"-tls", "-addr", "127.0.0.1:0", "-tls-ca", caPath, "-time-scale", "0"}, extra...)
-	go func() { done <- run(ctx, args, out) }()
+	go func() { done <- run(ctx, args, out, out) }()
 	var seen []string
 	t.Cleanup(func() {
 		cancel()
@@ -150,7 +150,7 @@ func TestSandboxTLSWithPHP(t *testing.T) {
 func TestSandboxHelp(t *testing.T) {
 	t.Parallel()
 	var out strings.Builder
-	require.NoError(t, run(context.Background(), []string{"-h"}, &out), "-h exits 0")
+	require.NoError(t, run(context.Background(), []string{"-h"}, &out, &out), "-h exits 0")
 	for _, flag := range []string{"-tls", "-tls-hosts", "-tls-ca", "-addr"} {
 		assert.Contains(t, out.String(), flag)
 	}
