@@ -126,9 +126,14 @@ func TestSendThenCheck(t *testing.T) {
 	assert.Equal(t, phone, calls[0].CalleeNbr)
 	assert.Equal(t, sent.SessionID, calls[0].SessionID)
 
-	assert.ErrorIs(t, e.lc.Check(ctx, "+8613500000002", code), otp.ErrNoCode, "another number")
-	require.NoError(t, e.lc.Check(ctx, phone, code))
-	assert.ErrorIs(t, e.lc.Check(ctx, phone, code), otp.ErrNoCode, "a code works once")
+	assert.Len(t, sent.ID, 22, "128 bits in base64url")
+	assert.Equal(t, otp.Destination{Country: "CN", Range: "+861350000"}, sent.Destination)
+	other, err := e.lc.Send(ctx, "+8613500000002", "203.0.113.7")
+	require.NoError(t, err)
+	assert.NotEqual(t, sent.ID, other.ID)
+	assert.ErrorIs(t, e.lc.Check(ctx, other.ID, code, ""), otp.ErrWrongCode, "another verification")
+	require.NoError(t, e.lc.Check(ctx, sent.ID, code, ""))
+	assert.ErrorIs(t, e.lc.Check(ctx, sent.ID, code, ""), otp.ErrNoCode, "a code works once")
 }
 
 func TestCheckCounting(t *testing.T) {
@@ -153,9 +158,13 @@ func TestCheckCounting(t *testing.T) {
 				wrong = "111111"
 			}
 			for i := range tc.wrong {
-				assert.ErrorIs(t, e.lc.Check(ctx, phone, wrong), otp.ErrWrongCode, "wrong check %d", i+1)
+				err := e.lc.Check(ctx, sent.ID, wrong, "")
+				var w *otp.WrongCodeError
+				require.ErrorAs(t, err, &w, "wrong check %d", i+1)
+				assert.ErrorIs(t, err, otp.ErrWrongCode)
+				assert.Equal(t, otp.DefaultMaxChecks-1-i, w.AttemptsLeft)
 			}
-			err = e.lc.Check(ctx, phone, code)
+			err = e.lc.Check(ctx, sent.ID, code, "")
 			if tc.target == nil {
 				assert.NoError(t, err)
 			} else {
@@ -165,45 +174,89 @@ func TestCheckCounting(t *testing.T) {
 	}
 }
 
-func TestMalformedCodeIsCountedWrong(t *testing.T) {
+// TestMalformedCodeIsNotCounted: a code of the wrong length or with
+// other characters than digits is refused before the store and costs
+// no attempt.
+func TestMalformedCodeIsNotCounted(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *otp.Config) { c.MaxChecks = 2 })
+	var checked int
+	e := newEnv(t, func(c *otp.Config) {
+		c.MaxChecks = 2
+		c.Hooks.Checked = func(context.Context, otp.CheckedEvent) { checked++ }
+	})
 	ctx := ctxT(t)
 	sent, err := e.lc.Send(ctx, phone, "")
 	require.NoError(t, err)
 	code := e.codeOf(t, sent.Token)
-	assert.ErrorIs(t, e.lc.Check(ctx, phone, ""), otp.ErrWrongCode)
-	assert.ErrorIs(t, e.lc.Check(ctx, phone, code+"0"), otp.ErrWrongCode)
-	assert.ErrorIs(t, e.lc.Check(ctx, phone, code), otp.ErrTooManyChecks)
+	for _, bad := range []string{"", code + "0", code[:5], "12345a", " " + code[1:], "１２３４５６"} {
+		assert.ErrorIs(t, e.lc.Check(ctx, sent.ID, bad, ""), otp.ErrMalformedCode, "%q", bad)
+	}
+	assert.Zero(t, checked, "nothing reached the store")
+	assert.ErrorIs(t, e.lc.Check(ctx, sent.ID, wrongCode(code), ""), otp.ErrWrongCode)
+	assert.NoError(t, e.lc.Check(ctx, sent.ID, code, ""), "one attempt of two was used")
+}
+
+func wrongCode(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+// plus852 is a NumberPolicy that also allows Hong Kong's 8-digit numbers.
+type plus852 struct{}
+
+func (plus852) Check(number string) (otp.Destination, error) {
+	if rest, ok := strings.CutPrefix(number, "+852"); ok && len(rest) == 8 {
+		return otp.Destination{Country: "HK", Range: "+852" + rest[:7]}, nil
+	}
+	return otp.ChinaNumbers{}.Check(number)
 }
 
 func TestSendRefusedBeforeAnythingIsSent(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *otp.Config) { c.Guard.AllowedPrefixes = []string{"+86", "+852"} })
+	var refused []otp.RefusedEvent
+	e := newEnv(t, func(c *otp.Config) {
+		c.Numbers = plus852{}
+		c.Hooks.Refused = func(_ context.Context, ev otp.RefusedEvent) { refused = append(refused, ev) }
+	})
 	ctx := ctxT(t)
 	for _, tc := range []struct {
 		number string
 		want   error
+		reason string
 	}{
-		{"", otp.ErrInvalidNumber},
-		{"8613500000001", otp.ErrInvalidNumber},
-		{"+86135000x0001", otp.ErrInvalidNumber},
-		{"+86", otp.ErrInvalidNumber},
-		{"+" + strings.Repeat("8", 31), otp.ErrInvalidNumber},
-		{"+14155550100", otp.ErrDestinationNotAllowed},
-		{"+447700900123", otp.ErrDestinationNotAllowed},
+		{"", otp.ErrInvalidNumber, `"+" followed by digits`},
+		{"8613500000001", otp.ErrInvalidNumber, `"+" followed by digits`},
+		{"+86135000x0001", otp.ErrInvalidNumber, `"+" followed by digits`},
+		{"+86", otp.ErrInvalidNumber, `"+" followed by digits`},
+		{"+861", otp.ErrInvalidNumber, "too short for CN"},
+		{"+8600135000000", otp.ErrInvalidNumber, "starts with 0"},
+		{"+86" + strings.Repeat("0", 27), otp.ErrInvalidNumber, "starts with 0"},
+		{"+86" + strings.Repeat("1", 27), otp.ErrInvalidNumber, "too long for CN"},
+		{"+" + strings.Repeat("8", 31), otp.ErrInvalidNumber, `"+" followed by digits`},
+		{"+8690012345678", otp.ErrDestinationNotAllowed, "premium-rate number"},
+		{"+864001234567", otp.ErrDestinationNotAllowed, "shared-cost number"},
+		{"+14155550100", otp.ErrDestinationNotAllowed, "only +86"},
+		{"+447700900123", otp.ErrDestinationNotAllowed, "only +86"},
 	} {
 		_, err := e.lc.Send(ctx, tc.number, "")
 		assert.ErrorIs(t, err, tc.want, "%q", tc.number)
-		wantCheck := tc.want
-		if wantCheck == otp.ErrDestinationNotAllowed {
-			wantCheck = otp.ErrNoCode
+		var de *otp.DestinationError
+		if assert.ErrorAs(t, err, &de, "%q", tc.number) {
+			assert.Contains(t, de.Reason, tc.reason, "%q", tc.number)
+			assert.True(t, strings.HasPrefix(err.Error(), "otp: "), err.Error())
 		}
-		assert.ErrorIs(t, e.lc.Check(ctx, tc.number, "123456"), wantCheck, "check %q", tc.number)
+		if len(tc.number) > 6 {
+			assert.NotContains(t, err.Error(), tc.number[4:], "the error does not echo the number")
+		}
 	}
 	assert.Empty(t, e.srv.Requests(), "nothing was sent")
-	_, err := e.lc.Send(ctx, "+85291234567", "")
-	assert.NoError(t, err, "a second allowed prefix")
+	require.Len(t, refused, 13)
+	assert.Equal(t, otp.RefusedEvent{Detail: "premium-rate number"}, refused[9])
+	sent, err := e.lc.Send(ctx, "+85291234567", "")
+	require.NoError(t, err, "a number the policy allows")
+	assert.Equal(t, otp.Destination{Country: "HK", Range: "+8529123456"}, sent.Destination)
 }
 
 func TestCooldown(t *testing.T) {
@@ -238,8 +291,9 @@ func TestResendIssuesANewCode(t *testing.T) {
 			break
 		}
 	}
-	assert.ErrorIs(t, e.lc.Check(ctx, phone, old), otp.ErrWrongCode, "the old code stopped working")
-	assert.NoError(t, e.lc.Check(ctx, phone, e.codeOf(t, second.Token)))
+	assert.ErrorIs(t, e.lc.Check(ctx, first.ID, old, ""), otp.ErrNoCode, "the old verification stopped working")
+	assert.ErrorIs(t, e.lc.Check(ctx, second.ID, old, ""), otp.ErrWrongCode, "the old code is not the new one")
+	assert.NoError(t, e.lc.Check(ctx, second.ID, e.codeOf(t, second.Token), ""))
 }
 
 func TestFailedCallLiftsCooldown(t *testing.T) {
@@ -274,9 +328,44 @@ func TestAnsweredCallKeepsCooldown(t *testing.T) {
 	assert.Equal(t, otp.ReasonCooldown, refusal(t, err).Reason)
 }
 
+// spyStore records the reservations a Lifecycle makes and can fail its
+// operations.
+type spyStore struct {
+	otp.Store
+	mu           sync.Mutex
+	reservations []otp.Reservation
+	settled      []otp.Settlement
+	failReserve  error // returned by Reserve after the reservation was made
+}
+
+func (s *spyStore) Reserve(ctx context.Context, r otp.Reservation) (otp.Refusal, error) {
+	ref, err := s.Store.Reserve(ctx, r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reservations = append(s.reservations, r)
+	if s.failReserve != nil {
+		return otp.Refusal{}, s.failReserve
+	}
+	return ref, err
+}
+
+func (s *spyStore) Settle(ctx context.Context, token string, st otp.Settlement) error {
+	s.mu.Lock()
+	s.settled = append(s.settled, st)
+	s.mu.Unlock()
+	return s.Store.Settle(ctx, token, st)
+}
+
+func (s *spyStore) last() otp.Reservation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reservations[len(s.reservations)-1]
+}
+
 func TestRejectedCallLiftsCooldown(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
+	spy := &spyStore{Store: otp.NewMemoryStore()}
+	e := newEnv(t, func(c *otp.Config) { c.Store = spy })
 	ctx := ctxT(t)
 	require.NoError(t, e.srv.FailNext(1, voicetest.FailCode("1020165")))
 	_, err := e.lc.Send(ctx, phone, "")
@@ -284,10 +373,11 @@ func TestRejectedCallLiftsCooldown(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, voicecall.OutcomeRejected, voicecall.OutcomeOf(err))
 	assert.Empty(t, e.srv.Calls())
-	assert.ErrorIs(t, e.lc.Check(ctx, phone, "123456"), otp.ErrNoCode, "no code from a rejected call")
+	assert.Equal(t, []otp.Settlement{otp.SettleReleased}, spy.settled, "released in the same request")
+	assert.ErrorIs(t, e.lc.Check(ctx, spy.last().ID, "123456", ""), otp.ErrNoCode, "no code from a rejected call")
 	sent, err := e.lc.Send(ctx, phone, "")
 	require.NoError(t, err, "nothing rang, so no cooldown")
-	assert.NoError(t, e.lc.Check(ctx, phone, e.codeOf(t, sent.Token)))
+	assert.NoError(t, e.lc.Check(ctx, sent.ID, e.codeOf(t, sent.Token), ""))
 }
 
 func TestUnknownOutcomeHoldsUntilSettled(t *testing.T) {
@@ -310,7 +400,7 @@ func TestUnknownOutcomeHoldsUntilSettled(t *testing.T) {
 	release()
 	e.waitPush(t, sent.Token, voicetest.KindStatus, voicecall.EventCallout)
 	code := e.codeOf(t, sent.Token)
-	assert.NoError(t, e.lc.Check(ctx, phone, code), "the code of a call placed despite the unknown outcome works")
+	assert.NoError(t, e.lc.Check(ctx, sent.ID, code, ""), "the code of a call placed despite the unknown outcome works")
 	_, err = e.lc.Send(ctx, phone, "")
 	assert.NoError(t, err, "settled by the callout")
 	assert.Len(t, e.srv.Calls(), 2)
@@ -361,12 +451,12 @@ func TestCaps(t *testing.T) {
 // send to one number at the same moment, place one call.
 func TestConcurrentSendsPlaceOneCall(t *testing.T) {
 	t.Parallel()
-	codes, guards := otp.NewMemoryCodeStore(), otp.NewMemoryGuardStore()
-	shared := func(c *otp.Config) { c.Codes, c.Guards = codes, guards }
+	store := otp.NewMemoryStore()
+	shared := func(c *otp.Config) { c.Store = store }
 	e := newEnv(t, shared)
 	client, err := e.srv.NewClient()
 	require.NoError(t, err)
-	other, err := otp.New(otp.Config{Client: client, Key: testKey, DisplayNumber: "+8675528000088", PreTone: "pretone.wav", Codes: codes, Guards: guards})
+	other, err := otp.New(otp.Config{Client: client, Key: testKey, DisplayNumber: "+8675528000088", PreTone: "pretone.wav", Store: store})
 	require.NoError(t, err)
 	ctx := ctxT(t)
 	start := make(chan struct{})
@@ -438,8 +528,8 @@ func TestCodeLengthAndNoSecretsInErrors(t *testing.T) {
 	assert.Len(t, code, 8)
 	_, err = e.lc.Send(ctx, phone, "")
 	require.Error(t, err)
-	wrongErr := e.lc.Check(ctx, phone, "12345678")
-	exhausted := e.lc.Check(ctx, phone, code)
+	wrongErr := e.lc.Check(ctx, sent.ID, wrongCode(code)+"00", "")
+	exhausted := e.lc.Check(ctx, sent.ID, code, "")
 	assert.ErrorIs(t, exhausted, otp.ErrTooManyChecks)
 	for _, err := range []error{err, wrongErr, exhausted} {
 		assert.NotContains(t, err.Error(), code)
@@ -481,10 +571,14 @@ func TestCallFailed(t *testing.T) {
 func TestRefusedErrorAndReason(t *testing.T) {
 	t.Parallel()
 	err := error(&otp.RefusedError{Reason: otp.ReasonGlobal, RetryAfter: 1500 * time.Millisecond})
-	assert.Equal(t, "voicecall: otp: send refused by the guard: global, retry after 2s", err.Error())
+	assert.Equal(t, "voicecall: otp: refused by the guard: global, retry after 2s", err.Error())
 	assert.True(t, errors.Is(err, otp.ErrRefused))
 	assert.Equal(t, int64(1), otp.RetryAfterSeconds(0))
 	assert.Equal(t, int64(60), otp.RetryAfterSeconds(time.Minute))
 	assert.Equal(t, "Reason(99)", otp.Reason(99).String())
 	assert.Equal(t, "exhausted", otp.CheckExhausted.String())
+	assert.Equal(t, "range", otp.ReasonRange.String())
+	werr := error(&otp.WrongCodeError{AttemptsLeft: 3})
+	assert.Equal(t, "voicecall: otp: wrong code: 3 attempts left", werr.Error())
+	assert.ErrorIs(t, werr, otp.ErrWrongCode)
 }

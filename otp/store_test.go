@@ -7,12 +7,7 @@ import (
 	"github.com/voicecall-go/voicecall/storetest"
 )
 
-func TestMemoryCodeStore(t *testing.T) {
+func TestMemoryStore(t *testing.T) {
 	t.Parallel()
-	storetest.RunCodeStoreTests(t, func(*testing.T) otp.CodeStore { return otp.NewMemoryCodeStore() })
-}
-
-func TestMemoryGuardStore(t *testing.T) {
-	t.Parallel()
-	storetest.RunGuardStoreTests(t, func(*testing.T) otp.GuardStore { return otp.NewMemoryGuardStore() })
+	storetest.RunStoreTests(t, func(*testing.T) storetest.Harness { return storetest.Harness{Store: otp.NewMemoryStore()} })
 }
