@@ -391,4 +391,3 @@ func CallFailed(c voicecall.StateCode) bool {
 	}
 	return false
 }
-

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -14,36 +15,28 @@ import (
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
-func TestCodeStoreConformance(t *testing.T) {
+func TestOTPStoreConformance(t *testing.T) {
 	t.Parallel()
-	storetest.RunCodeStoreTests(t, func(t *testing.T) otp.CodeStore {
+	storetest.RunStoreTests(t, func(t *testing.T) storetest.Harness {
 		st, _ := newStore(t)
-		return st.CodeStore()
+		return storetest.Harness{Store: st.OTPStore()}
 	})
 }
 
-func TestGuardStoreConformance(t *testing.T) {
-	t.Parallel()
-	storetest.RunGuardStoreTests(t, func(t *testing.T) otp.GuardStore {
-		st, _ := newStore(t)
-		return st.GuardStore()
-	})
-}
-
-// TestOTPRoundTrips: every operation of the code and guard stores is one
-// round trip, once the scripts are loaded.
+// TestOTPRoundTrips: every operation of the store is one round trip, once
+// the scripts are loaded; so a send reserves (and stores its code) in one
+// and a check is one.
 func TestOTPRoundTrips(t *testing.T) {
 	t.Parallel()
 	st, rt := newStore(t)
 	ctx := context.Background()
-	codes, guard := st.CodeStore(), st.GuardStore()
+	store := st.OTPStore()
 	warm := func() { // load every script: EVALSHA, NOSCRIPT, EVAL
-		require.NoError(t, codes.Put(ctx, "warm", []byte("m"), time.Minute))
-		_, err := codes.Check(ctx, "warm", []byte("m"), 5)
+		_, err := store.Reserve(ctx, otp.Reservation{ID: "warm", Token: "warm", Number: "warm", MAC: []byte("m"), MaxChecks: 5, TTL: time.Minute})
 		require.NoError(t, err)
-		_, err = guard.Reserve(ctx, otp.Reservation{Number: "warm", Token: "warm", Hold: time.Minute})
+		_, err = store.Check(ctx, otp.CheckRequest{ID: "warm", MAC: []byte("m"), Op: "warm"})
 		require.NoError(t, err)
-		require.NoError(t, guard.Settle(ctx, "warm", otp.SettleFailed))
+		require.NoError(t, store.Settle(ctx, "warm", otp.SettleFailed))
 	}
 	warm()
 	counters := []otp.Counter{
@@ -51,17 +44,29 @@ func TestOTPRoundTrips(t *testing.T) {
 		{Key: "b", Limit: 10, Window: 24 * time.Hour, Reason: otp.ReasonNumberDaily},
 		{Key: "c", Limit: 100, Window: time.Minute, Reason: otp.ReasonGlobal},
 	}
+	convs := []otp.Conversion{
+		{Key: "r", Base: 10, Factor: 2, Window: time.Hour, Reason: otp.ReasonRange},
+		{Key: "k", Base: 100, Factor: 1, Window: time.Hour, Reason: otp.ReasonCountry},
+	}
+	client := otp.Counter{Key: "cl", Limit: 30, Window: time.Hour, Reason: otp.ReasonChecks}
 	ops := []struct {
 		name string
 		op   func() error
 	}{
-		{"Put", func() error { return codes.Put(ctx, "n", make([]byte, 32), time.Minute) }},
-		{"Check", func() error { _, err := codes.Check(ctx, "n", make([]byte, 32), 5); return err }},
 		{"Reserve", func() error {
-			_, err := guard.Reserve(ctx, otp.Reservation{Number: "n", Token: "t", Cooldown: time.Minute, Hold: time.Minute, Counters: counters})
+			_, err := store.Reserve(ctx, otp.Reservation{ID: "v", Token: "t", Number: "n", MAC: make([]byte, 32), MaxChecks: 5,
+				TTL: time.Minute, Cooldown: time.Minute, Counters: counters, Conversions: convs})
 			return err
 		}},
-		{"Settle", func() error { return guard.Settle(ctx, "t", otp.SettlePlaced) }},
+		{"CheckWrong", func() error {
+			_, err := store.Check(ctx, otp.CheckRequest{ID: "v", MAC: []byte("x"), Op: "1", Client: client})
+			return err
+		}},
+		{"CheckValid", func() error {
+			_, err := store.Check(ctx, otp.CheckRequest{ID: "v", MAC: make([]byte, 32), Op: "2", Client: client})
+			return err
+		}},
+		{"Settle", func() error { return store.Settle(ctx, "t", otp.SettlePlaced) }},
 	}
 	for _, o := range ops {
 		before := rt.n.Load()
@@ -85,7 +90,7 @@ func TestTwoLifecyclesOneRedis(t *testing.T) {
 		lc, err := otp.New(otp.Config{
 			Client: client, Key: []byte("0123456789abcdef0123456789abcdef"),
 			DisplayNumber: "+8675528000088", PreTone: "pretone.wav",
-			Codes: st.CodeStore(), Guards: st.GuardStore(),
+			Store: st.OTPStore(),
 		})
 		require.NoError(t, err)
 		lcs = append(lcs, lc)
@@ -94,11 +99,20 @@ func TestTwoLifecyclesOneRedis(t *testing.T) {
 	defer cancel()
 	const phone = "+8613500000001"
 
-	sendErrs := concurrently(16, func(i int) error { _, err := lcs[i%2].Send(ctx, phone, ""); return err })
+	ids := make([]string, 16)
+	sendErrs := concurrently(16, func(i int) error {
+		sent, err := lcs[i%2].Send(ctx, phone, "")
+		if err == nil {
+			ids[i] = sent.ID
+		}
+		return err
+	})
 	var sent int
-	for _, err := range sendErrs {
+	var id string
+	for i, err := range sendErrs {
 		if err == nil {
 			sent++
+			id = ids[i]
 		} else {
 			assert.ErrorIs(t, err, otp.ErrRefused)
 		}
@@ -111,13 +125,16 @@ func TestTwoLifecyclesOneRedis(t *testing.T) {
 		wrong = "111111"
 	}
 
-	checkErrs := concurrently(20, func(i int) error { return lcs[i%2].Check(ctx, phone, wrong) })
+	checkErrs := concurrently(20, func(i int) error { return lcs[i%2].Check(ctx, id, wrong, "") })
 	counts := map[error]int{}
 	for _, err := range checkErrs {
+		if errors.Is(err, otp.ErrWrongCode) {
+			err = otp.ErrWrongCode
+		}
 		counts[err]++
 	}
 	assert.Equal(t, map[error]int{otp.ErrWrongCode: 5, otp.ErrTooManyChecks: 15}, counts)
-	assert.ErrorIs(t, lcs[0].Check(ctx, phone, code), otp.ErrTooManyChecks)
+	assert.ErrorIs(t, lcs[0].Check(ctx, id, code, ""), otp.ErrTooManyChecks)
 }
 
 // concurrently runs f(0..n-1) at once and returns their errors.
