@@ -286,3 +286,14 @@ func wrong(code string) string {
 	}
 	return "000000"
 }
+
+// TestGuardScenarios: the toll-fraud pattern on Redis (the hour-long
+// legitimate mix needs a store on the test's clock; it runs in package
+// otp on the memory store).
+func TestGuardScenarios(t *testing.T) {
+	t.Parallel()
+	storetest.RunGuardScenarios(t, false, func(t *testing.T, _ func() time.Time) otp.Store {
+		st, _ := newStore(t)
+		return st.OTPStore()
+	})
+}
