@@ -3,6 +3,7 @@ package otp_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -420,6 +421,11 @@ func TestCaps(t *testing.T) {
 		{"PerNumberDay", otp.Guard{Cooldown: -1, PerNumberHour: -1, PerNumberDay: 2}, []string{phone, phone}, "", otp.ReasonNumberDaily, 24 * time.Hour},
 		{"PerClient", otp.Guard{PerClient: 2, ClientWindow: 10 * time.Minute}, []string{"+8613500000001", "+8613500000002"}, "198.51.100.1", otp.ReasonClient, 10 * time.Minute},
 		{"GlobalPerMinute", otp.Guard{GlobalPerMinute: 2}, []string{"+8613500000001", "+8613500000002"}, "", otp.ReasonGlobal, time.Minute},
+		{"GlobalPerHour", otp.Guard{GlobalPerHour: 2}, []string{"+8613500000001", "+8613500000002"}, "", otp.ReasonGlobalHourly, time.Hour},
+		{"GlobalPerDay", otp.Guard{GlobalPerDay: 2}, []string{"+8613500000001", "+8613500000002"}, "", otp.ReasonGlobalDaily, 24 * time.Hour},
+		{"PerNetworkV4", otp.Guard{PerNetwork: 2}, []string{"+8613500000001", "+8613500000002"}, "198.51.100.1", otp.ReasonNetwork, time.Hour},
+		{"PerNetworkV6", otp.Guard{PerNetwork: 2}, []string{"+8613500000001", "+8613500000002"}, "2001:db8:1:2::1", otp.ReasonNetwork, time.Hour},
+		{"OpaqueClientKey", otp.Guard{PerClient: 2}, []string{"+8613500000001", "+8613500000002"}, "account-17", otp.ReasonClient, time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -440,8 +446,12 @@ func TestCaps(t *testing.T) {
 			assert.LessOrEqual(t, r.RetryAfter, tc.window)
 			assert.Len(t, e.srv.Requests(), len(tc.numbers))
 			if tc.client != "" {
-				_, err := e.lc.Send(ctx, next, "198.51.100.2")
-				assert.NoError(t, err, "another client key")
+				other := map[otp.Reason]string{otp.ReasonClient: "198.51.100.2", otp.ReasonNetwork: "198.51.101.1"}[tc.want]
+				if strings.Contains(tc.client, ":") {
+					other = "2001:db8:1:3::1" // another /64
+				}
+				_, err := e.lc.Send(ctx, next, other)
+				assert.NoError(t, err, "another client (network)")
 			}
 		})
 	}
@@ -581,4 +591,216 @@ func TestRefusedErrorAndReason(t *testing.T) {
 	werr := error(&otp.WrongCodeError{AttemptsLeft: 3})
 	assert.Equal(t, "voicecall: otp: wrong code: 3 attempts left", werr.Error())
 	assert.ErrorIs(t, werr, otp.ErrWrongCode)
+}
+
+// TestFailedStoreReleases: when the store fails after it made the
+// reservation (its reply lost for good), Send releases it before it
+// returns: no call, no code, and the number is free at once.
+func TestFailedStoreReleases(t *testing.T) {
+	t.Parallel()
+	spy := &spyStore{Store: otp.NewMemoryStore(), failReserve: errors.New("connection reset")}
+	e := newEnv(t, func(c *otp.Config) { c.Store = spy })
+	ctx := ctxT(t)
+	_, err := e.lc.Send(ctx, phone, "203.0.113.7")
+	require.ErrorContains(t, err, "connection reset")
+	assert.True(t, strings.HasPrefix(err.Error(), "voicecall: otp: send: store: "), err.Error())
+	assert.Empty(t, e.srv.Requests(), "no call")
+	assert.Equal(t, []otp.Settlement{otp.SettleReleased}, spy.settled)
+	failed := spy.last()
+	assert.ErrorIs(t, e.lc.Check(ctx, failed.ID, "123456", ""), otp.ErrNoCode)
+	spy.mu.Lock()
+	spy.failReserve = nil
+	spy.mu.Unlock()
+	sent, err := e.lc.Send(ctx, phone, "203.0.113.7")
+	require.NoError(t, err, "nothing held")
+	assert.NoError(t, e.lc.Check(ctx, sent.ID, e.codeOf(t, sent.Token), ""))
+}
+
+// orderStore checks that the code is stored before its call is placed.
+type orderStore struct {
+	otp.Store
+	srv          *voicetest.Server
+	callsAtStore []int
+}
+
+func (s *orderStore) Reserve(ctx context.Context, r otp.Reservation) (otp.Refusal, error) {
+	s.callsAtStore = append(s.callsAtStore, len(s.srv.Requests()))
+	return s.Store.Reserve(ctx, r)
+}
+
+func TestCodeStoredBeforeCall(t *testing.T) {
+	t.Parallel()
+	srv := voicetest.Start(t)
+	client, err := srv.NewClient()
+	require.NoError(t, err)
+	st := &orderStore{Store: otp.NewMemoryStore(), srv: srv}
+	lc, err := otp.New(otp.Config{Client: client, Key: testKey, DisplayNumber: "+8675528000088", PreTone: "pretone.wav", Store: st})
+	require.NoError(t, err)
+	ctx := ctxT(t)
+	for _, n := range []string{"+8613500000001", "+8613500000002"} {
+		_, err := lc.Send(ctx, n, "")
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []int{0, 1}, st.callsAtStore, "each code was stored before its call was requested")
+}
+
+// fakeClock is a clock the test moves.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// events records every hook call as a line.
+type events struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (e *events) add(format string, a ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lines = append(e.lines, fmt.Sprintf(format, a...))
+}
+
+func (e *events) take() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.lines
+	e.lines = nil
+	return l
+}
+
+func (e *events) hooks() otp.Hooks {
+	return otp.Hooks{
+		Sent: func(_ context.Context, ev otp.SentEvent) {
+			e.add("sent %s %s %s", ev.Country, ev.Range, ev.Outcome)
+		},
+		Refused: func(_ context.Context, ev otp.RefusedEvent) {
+			e.add("refused %q %q %s %q record-only=%v", ev.Country, ev.Range, ev.Reason, ev.Detail, ev.RecordOnly)
+		},
+		Checked: func(_ context.Context, ev otp.CheckedEvent) {
+			e.add("checked %s %s left=%d %s", ev.Result, ev.Country, ev.AttemptsLeft, ev.Range)
+		},
+		Approved:    func(_ context.Context, ev otp.VerificationEvent) { e.add("approved %s %s", ev.Country, ev.Range) },
+		Expired:     func(_ context.Context, ev otp.VerificationEvent) { e.add("expired %s %s", ev.Country, ev.Range) },
+		MaxAttempts: func(_ context.Context, ev otp.VerificationEvent) { e.add("max-attempts %s %s", ev.Country, ev.Range) },
+	}
+}
+
+func TestHooks(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	ev := &events{}
+	var ids []string
+	e := newEnv(t, func(c *otp.Config) {
+		c.Now = clock.Now
+		c.MaxChecks = 2
+		c.Hooks = ev.hooks()
+		sent := c.Hooks.Sent
+		c.Hooks.Sent = func(ctx context.Context, s otp.SentEvent) { ids = append(ids, s.ID); sent(ctx, s) }
+	})
+	ctx := ctxT(t)
+	a, err := e.lc.Send(ctx, phone, "")
+	require.NoError(t, err)
+	assert.Equal(t, []string{a.ID}, ids, "the event names the verification")
+	codeA := e.codeOf(t, a.Token)
+	_, err = e.lc.Send(ctx, phone, "")
+	require.Error(t, err)
+	require.NoError(t, e.lc.Check(ctx, a.ID, codeA, ""))
+	assert.Equal(t, []string{
+		"sent CN +861350000 accepted",
+		`refused "CN" "+861350000" cooldown "cooldown" record-only=false`,
+		"checked valid CN left=1 +861350000",
+		"approved CN +861350000",
+	}, ev.take())
+
+	b, err := e.lc.Send(ctx, "+8613500000002", "")
+	require.NoError(t, err)
+	codeB := e.codeOf(t, b.Token)
+	for range 2 {
+		assert.ErrorIs(t, e.lc.Check(ctx, b.ID, wrongCode(codeB), ""), otp.ErrWrongCode)
+	}
+	assert.ErrorIs(t, e.lc.Check(ctx, b.ID, codeB, ""), otp.ErrTooManyChecks)
+	assert.Equal(t, []string{
+		"sent CN +861350000 accepted",
+		"checked wrong CN left=1 +861350000",
+		"checked wrong CN left=0 +861350000",
+		"max-attempts CN +861350000",
+		"checked exhausted CN left=0 +861350000",
+	}, ev.take())
+
+	c, err := e.lc.Send(ctx, "+8613600000003", "")
+	require.NoError(t, err)
+	codeC := e.codeOf(t, c.Token)
+	clock.Advance(otp.DefaultTTL)
+	assert.ErrorIs(t, e.lc.Check(ctx, c.ID, codeC, ""), otp.ErrNoCode)
+	_, err = e.lc.Send(ctx, "+861", "")
+	require.Error(t, err)
+	assert.Equal(t, []string{
+		"sent CN +861360000 accepted",
+		"checked expired CN left=0 +861360000",
+		"expired CN +861360000",
+		`refused "" "" none "too short for CN" record-only=false`,
+	}, ev.take())
+	for _, code := range []string{codeA, codeB, codeC} {
+		assert.NotContains(t, fmt.Sprint(ev.lines), code)
+	}
+}
+
+func TestHookPanicIsRecovered(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *otp.Config) {
+		c.Hooks.Sent = func(context.Context, otp.SentEvent) { panic("a broken hook") }
+	})
+	sent, err := e.lc.Send(ctxT(t), phone, "")
+	require.NoError(t, err)
+	assert.NoError(t, e.lc.Check(ctxT(t), sent.ID, e.codeOf(t, sent.Token), ""))
+}
+
+func TestRecordOnly(t *testing.T) {
+	t.Parallel()
+	ev := &events{}
+	e := newEnv(t, func(c *otp.Config) {
+		c.Guard = otp.Guard{GlobalPerMinute: 1, RecordOnly: true}
+		c.Hooks.Refused = ev.hooks().Refused
+	})
+	ctx := ctxT(t)
+	for _, n := range []string{"+8613500000001", "+8613500000002", "+8613500000001"} {
+		_, err := e.lc.Send(ctx, n, "")
+		require.NoError(t, err, n)
+	}
+	assert.Len(t, e.srv.Calls(), 3, "nothing refused")
+	assert.Equal(t, []string{
+		`refused "CN" "+861350000" global "global" record-only=true`,
+		`refused "CN" "+861350000" cooldown "cooldown" record-only=true`,
+	}, ev.take())
+}
+
+func TestChecksRateLimitedPerClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *otp.Config) { c.Guard.ChecksPerClient = 2 })
+	ctx := ctxT(t)
+	sent, err := e.lc.Send(ctx, phone, "")
+	require.NoError(t, err)
+	code := e.codeOf(t, sent.Token)
+	const stranger = "198.51.100.9"
+	assert.ErrorIs(t, e.lc.Check(ctx, "AAAAAAAAAAAAAAAAAAAAAA", code, stranger), otp.ErrNoCode)
+	assert.ErrorIs(t, e.lc.Check(ctx, "AAAAAAAAAAAAAAAAAAAAAB", code, stranger), otp.ErrNoCode)
+	err = e.lc.Check(ctx, sent.ID, code, stranger)
+	r := refusal(t, err)
+	assert.Equal(t, otp.ReasonChecks, r.Reason)
+	assert.Greater(t, r.RetryAfter, 59*time.Minute)
+	assert.NoError(t, e.lc.Check(ctx, sent.ID, code, "203.0.113.7"), "the owner is not locked out")
 }
