@@ -487,3 +487,63 @@ func TestClientAddress(t *testing.T) {
 	_, err = parsePrefixes("10.0.0.0/8,nope")
 	assert.ErrorContains(t, err, `invalid CIDR "nope"`)
 }
+
+// TestTwoInstancesFaultyRedis tries the service from outside as the issue
+// did: two instances sharing one Redis through a fault-injecting proxy. A
+// lost reply or a reset never refuses a send by its own reservation,
+// counts a guess twice or turns a right code into a refusal; and the
+// toll-fraud pattern (38 addresses x 10 numbers of one range, through a
+// trusted proxy's X-Forwarded-For) places at most 10 calls.
+func TestTwoInstancesFaultyRedis(t *testing.T) {
+	t.Parallel()
+	redistest.Need(t, redisErr)
+	proxy, err := redistest.NewProxy(redisSrv.Addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = proxy.Close() })
+	p := newPlatform(t, voicetest.WithTimeScale(0))
+	prefix := "otpserver-faults:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+	args := []string{"-redis", proxy.URL, "-redis-prefix", prefix, "-trusted-proxies", "127.0.0.0/8"}
+	a := p.start(t, args...)
+	b := p.start(t, args...)
+	script := func(args []string) bool { return args[0] == "EVALSHA" || args[0] == "EVAL" }
+
+	// Load the scripts.
+	warm := sendCode(t, a, "+8613900000001")
+	require.Equal(t, http.StatusAccepted, warm.status, warm.body)
+	require.Equal(t, http.StatusOK, checkCode(t, a, warm.id(t), p.lastCode(t, "+8613900000001")).status)
+
+	for _, kind := range []redistest.FaultKind{redistest.DropReply, redistest.ResetAfter, redistest.ResetBefore} {
+		phone := "+86139000001" + strconv.Itoa(10+int(kind))
+		proxy.Inject(script, redistest.Fault{Kind: kind})
+		sent := sendCode(t, a, phone)
+		require.Equal(t, http.StatusAccepted, sent.status, "%s: %v", kind, sent.body)
+		id := sent.id(t)
+		code := p.lastCode(t, phone)
+
+		proxy.Inject(script, redistest.Fault{Kind: kind})
+		wrong := checkCode(t, b, id, wrongCode(code))
+		assert.Equal(t, http.StatusUnprocessableEntity, wrong.status, kind)
+		assert.Equal(t, 4.0, wrong.body["attemptsLeft"], "%s: the guess counted once", kind)
+		proxy.Inject(script, redistest.Fault{Kind: kind})
+		assert.Equal(t, http.StatusOK, checkCode(t, a, id, code).status, "%s: the right code stays right", kind)
+	}
+	assert.Zero(t, proxy.Pending(), "every fault was met")
+
+	calls := len(p.srv.Calls())
+	for i := range 38 {
+		xff := fmt.Sprintf("198.%d.%d.7", 18+i/200, i%200)
+		for n := range 10 {
+			body := `{"phone":"` + fmt.Sprintf("+861681234%d%03d", i%10, i*10+n) + `"}`
+			req, err := http.NewRequest(http.MethodPost, []string{a, b}[n%2]+"/codes", strings.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("X-Forwarded-For", xff)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Contains(t, []int{http.StatusAccepted, http.StatusTooManyRequests}, resp.StatusCode)
+		}
+	}
+	placed := len(p.srv.Calls()) - calls
+	assert.LessOrEqual(t, placed, 10, "the toll-fraud pattern")
+	assert.Positive(t, placed)
+}
