@@ -189,7 +189,10 @@ type Sent struct {
 // rejected the call or it was never sent (a [*voicecall.APIError], for
 // example), or an error of the store (nothing sent). When CallVerify's
 // outcome is unknown, Send returns a Sent with Outcome
-// [voicecall.OutcomeUnknown] and no error.
+// [voicecall.OutcomeUnknown] and no error. Once the call is placed Send
+// returns its Sent: when the store then fails to lift the number's hold,
+// a resend waits until a notification of the call lifts it or the code
+// expires.
 func (l *Lifecycle) Send(ctx context.Context, number, clientKey string) (*Sent, error) {
 	p, err := l.reserve(ctx, number, clientKey)
 	if err != nil {
@@ -277,11 +280,11 @@ func (l *Lifecycle) finish(ctx context.Context, p *pendingSend, resp *voicecall.
 	sent := &Sent{ID: p.id, Outcome: outcome, Token: p.token, ExpiresAt: p.expires, Destination: p.dest}
 	if outcome == voicecall.OutcomeAccepted {
 		sent.SessionID = resp.SessionID
-		// The code is stored and the call placed: a failure to lift the
-		// hold only delays a resend until the code expires.
-		if err := l.store.Settle(ctx, p.token, SettlePlaced); err != nil {
-			return nil, errf("send: the call was placed but its hold could not be lifted: %w", err)
-		}
+		// The code is stored and the call placed, so the caller must get
+		// the verification's id: a failure to lift the hold only delays
+		// a resend, until a notification of the call settles it or the
+		// code expires.
+		_ = l.store.Settle(ctx, p.token, SettlePlaced)
 	}
 	call(ctx, l.hooks.Sent, SentEvent{VerificationEvent: VerificationEvent{ID: p.id, Country: p.dest.Country, Range: p.dest.Range}, Outcome: outcome, Token: p.token})
 	return sent, nil

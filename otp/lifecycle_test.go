@@ -337,6 +337,7 @@ type spyStore struct {
 	reservations []otp.Reservation
 	settled      []otp.Settlement
 	failReserve  error // returned by Reserve after the reservation was made
+	failSettle   error // returned by Settle instead of settling
 }
 
 func (s *spyStore) Reserve(ctx context.Context, r otp.Reservation) (otp.Refusal, error) {
@@ -353,7 +354,11 @@ func (s *spyStore) Reserve(ctx context.Context, r otp.Reservation) (otp.Refusal,
 func (s *spyStore) Settle(ctx context.Context, token string, st otp.Settlement) error {
 	s.mu.Lock()
 	s.settled = append(s.settled, st)
+	fail := s.failSettle
 	s.mu.Unlock()
+	if fail != nil {
+		return fail
+	}
 	return s.Store.Settle(ctx, token, st)
 }
 
@@ -803,4 +808,22 @@ func TestChecksRateLimitedPerClient(t *testing.T) {
 	assert.Equal(t, otp.ReasonChecks, r.Reason)
 	assert.Greater(t, r.RetryAfter, 59*time.Minute)
 	assert.NoError(t, e.lc.Check(ctx, sent.ID, code, "203.0.113.7"), "the owner is not locked out")
+}
+
+// TestPlacedCallKeepsItsID: when the store fails to lift the hold after
+// the call was placed, Send still returns the verification, whose code
+// works; the number stays held until a notification settles the call.
+func TestPlacedCallKeepsItsID(t *testing.T) {
+	t.Parallel()
+	spy := &spyStore{Store: otp.NewMemoryStore(), failSettle: errors.New("connection reset")}
+	e := newEnv(t, func(c *otp.Config) { c.Store = spy; c.Guard.Cooldown = -1 })
+	release := e.holdNotifications()
+	t.Cleanup(release)
+	ctx := ctxT(t)
+	sent, err := e.lc.Send(ctx, phone, "")
+	require.NoError(t, err)
+	assert.Equal(t, []otp.Settlement{otp.SettlePlaced}, spy.settled)
+	_, err = e.lc.Send(ctx, phone, "")
+	assert.Equal(t, otp.ReasonPending, refusal(t, err).Reason, "still held")
+	assert.NoError(t, e.lc.Check(ctx, sent.ID, e.codeOf(t, sent.Token), ""))
 }

@@ -36,9 +36,10 @@ type Store interface {
 	//
 	// With r.RecordOnly every refusal but ReasonPending is reported in
 	// the answer (Refusal.Reserved is then true) and the send is reserved
-	// anyway. A Reserve repeated with the same r.Token returns the first
-	// answer and counts nothing again; after Settle(SettleReleased) it
-	// returns [ErrReleased].
+	// anyway. A Reserve that reserved, repeated with the same r.Token,
+	// returns its first answer and counts nothing again; after
+	// Settle(SettleReleased) it returns [ErrReleased]. (A refused one
+	// changed nothing, and is decided again.)
 	Reserve(ctx context.Context, r Reservation) (Refusal, error)
 	// Settle records what became known of the send reserved with token
 	// (see [Settlement]). It changes only what that send set: a later
