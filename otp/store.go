@@ -56,11 +56,11 @@ type Store interface {
 	Check(ctx context.Context, c CheckRequest) (CheckResult, error)
 }
 
-// ErrReleased is returned by [Store.Reserve] for a reservation whose
+// ErrReleased (for store implementers) is returned by [Store.Reserve] for a reservation whose
 // token was released ([SettleReleased]) before the call was repeated.
 var ErrReleased = errf("store: reservation released")
 
-// Counter is one rate limit of a [Reservation] or a [CheckRequest]: at
+// Counter (for store implementers) is one rate limit of a [Reservation] or a [CheckRequest]: at
 // most Limit operations in a window of Window that opens at the first one
 // counted under Key and closes Window later (a fixed window, started by
 // use).
@@ -75,7 +75,7 @@ type Counter struct {
 	Reason Reason
 }
 
-// Conversion is a counter of sends and verified sends (a fixed window
+// Conversion (for store implementers) is a counter of sends and verified sends (a fixed window
 // started by use, like [Counter]) that refuses a send when the
 // unverified sends (sends - verified) reached Base + Factor x verified.
 type Conversion struct {
@@ -90,7 +90,7 @@ type Conversion struct {
 	Reason Reason
 }
 
-// Reservation asks a [Store] to let one send through and to store its
+// Reservation (for store implementers) asks a [Store] to let one send through and to store its
 // verification.
 type Reservation struct {
 	// ID is the verification's id (what the user checks against).
@@ -121,7 +121,7 @@ type Reservation struct {
 	RecordOnly bool
 }
 
-// Refusal is a [Store.Reserve]'s answer: Reason is [ReasonNone] when the
+// Refusal (for store implementers) is a [Store.Reserve]'s answer: Reason is [ReasonNone] when the
 // send was reserved, else the first limit that refused and RetryAfter
 // how long it still refuses. For [ReasonPending] RetryAfter is the
 // shorter of the hold's and the cooldown's remaining times: a settlement
@@ -134,7 +134,7 @@ type Refusal struct {
 	Reserved   bool
 }
 
-// Settlement is what became known of a reserved send.
+// Settlement (for store implementers) is what became known of a reserved send.
 type Settlement int
 
 // Settlements.
@@ -153,7 +153,7 @@ const (
 	SettleReleased
 )
 
-// CheckRequest asks a [Store] to check one code.
+// CheckRequest (for store implementers) asks a [Store] to check one code.
 type CheckRequest struct {
 	// ID is the verification's id; MAC the keyed MAC of the code typed.
 	ID  string
@@ -167,7 +167,8 @@ type CheckRequest struct {
 	Client Counter
 }
 
-// CheckStatus is what [Store.Check] found.
+// CheckStatus (for store implementers, and in [CheckedEvent]) is what
+// [Store.Check] found.
 type CheckStatus int
 
 // Check statuses.
@@ -205,7 +206,7 @@ func (c CheckStatus) String() string {
 	return "CheckStatus(" + strconv.Itoa(int(c)) + ")"
 }
 
-// CheckResult is a [Store.Check]'s answer.
+// CheckResult (for store implementers) is a [Store.Check]'s answer.
 type CheckResult struct {
 	Status CheckStatus
 	// AttemptsLeft is the checks the verification still allows after
