@@ -33,7 +33,8 @@ var (
 // whose code was checked right. Traffic that converts earns room; sends
 // that are never verified, the mark of toll fraud, soon run out of it.
 // A zero field takes its default; a negative Base turns the allowance
-// off.
+// off, a negative Factor makes it 0 (verified sends earn no room), and a
+// Window that is not positive takes the default.
 type Allowance struct {
 	Base, Factor int
 	// Window is a fixed window opened by the first send counted in it.
@@ -104,7 +105,11 @@ func (a Allowance) resolve(def Allowance) Allowance {
 	if a.Base < 0 {
 		return Allowance{}
 	}
-	return Allowance{Base: pick(a.Base, def.Base), Factor: pick(a.Factor, def.Factor), Window: pick(a.Window, def.Window)}
+	w := a.Window
+	if w <= 0 {
+		w = def.Window
+	}
+	return Allowance{Base: pick(a.Base, def.Base), Factor: pick(a.Factor, def.Factor), Window: w}
 }
 
 func (g Guard) resolve() resolved {
