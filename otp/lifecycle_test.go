@@ -827,3 +827,29 @@ func TestPlacedCallKeepsItsID(t *testing.T) {
 	assert.Equal(t, otp.ReasonPending, refusal(t, err).Reason, "still held")
 	assert.NoError(t, e.lc.Check(ctx, sent.ID, e.codeOf(t, sent.Token), ""))
 }
+
+// TestRangeAllowance: unverified sends to one range are capped at Base,
+// and each verified send earns Factor more; other ranges are apart.
+func TestRangeAllowance(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *otp.Config) {
+		c.Guard.Range = otp.Allowance{Base: 2, Factor: 1}
+		c.Guard.Country = otp.Allowance{Base: -1}
+	})
+	ctx := ctxT(t)
+	first, err := e.lc.Send(ctx, "+8613500000001", "")
+	require.NoError(t, err)
+	_, err = e.lc.Send(ctx, "+8613500000002", "")
+	require.NoError(t, err)
+	_, err = e.lc.Send(ctx, "+8613500000003", "")
+	r := refusal(t, err)
+	assert.Equal(t, otp.ReasonRange, r.Reason)
+	assert.Greater(t, r.RetryAfter, 59*time.Minute)
+	_, err = e.lc.Send(ctx, "+8613600000003", "")
+	assert.NoError(t, err, "another range")
+	require.NoError(t, e.lc.Check(ctx, first.ID, e.codeOf(t, first.Token), ""))
+	_, err = e.lc.Send(ctx, "+8613500000003", "")
+	assert.NoError(t, err, "a verified send earned room")
+	_, err = e.lc.Send(ctx, "+8613500000004", "")
+	assert.Equal(t, otp.ReasonRange, refusal(t, err).Reason)
+}
