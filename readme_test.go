@@ -80,7 +80,7 @@ var (
 	serverKey        []byte
 	clientIP, typed  string
 	spool            interface{ Append(body []byte) error }
-	newMyStore       func(t *testing.T) otp.CodeStore
+	newMyStore       func(t *testing.T) otp.Store
 )
 
 var _, _, _, _, _, _, _, _, _ = appKey, appSecret, baseURL, client, phone, myWrapper, pending, store, myApp

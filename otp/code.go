@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"io"
@@ -71,5 +72,28 @@ func (k keyed) sum(kind, a, b string) []byte {
 // id returns a 128-bit hex id for a number or a client key.
 func (k keyed) id(kind, s string) string { return hex.EncodeToString(k.sum(kind, s, "")[:16]) }
 
-// codeMAC returns the MAC stored for code sent to number.
-func (k keyed) codeMAC(number, code string) []byte { return k.sum("code", number, code) }
+// codeMAC returns the MAC stored for code of verification id.
+func (k keyed) codeMAC(id, code string) []byte { return k.sum("code", id, code) }
+
+// idLen is the length of a verification id: 16 random bytes in
+// unpadded base64url.
+const idLen = 22
+
+// newID returns a fresh verification (or operation) id of 128 random
+// bits.
+func newID(r io.Reader) (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", errf("generate id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// validID reports whether id has the shape of an id of newID.
+func validID(id string) bool {
+	if len(id) != idLen {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(id)
+	return err == nil
+}

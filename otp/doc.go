@@ -1,36 +1,44 @@
 // Package otp runs the whole life of a voice verification code on top of
-// [voicecall.Client.CallVerify]: it generates the code, guards the
-// destination against abuse, places the call, keeps a keyed MAC of the
-// code (never the code) and checks what the user types.
+// [voicecall.Client.CallVerify]: it checks the destination, guards it
+// against abuse, generates the code, keeps a keyed MAC of it (never the
+// code), places the call and checks what the user types against the
+// verification the send started.
 //
 //	lc, err := otp.New(otp.Config{Client: client, Key: key, DisplayNumber: "+8675528000088", PreTone: "pretone.wav"})
-//	sent, err := lc.Send(ctx, "+8613500000001", clientIP) // places one call
-//	err = lc.Check(ctx, "+8613500000001", typed)          // nil: the right code, accepted once
+//	sent, err := lc.Send(ctx, "+8613500000001", clientIP) // places one call; sent.ID names the verification
+//	err = lc.Check(ctx, sent.ID, typed, clientIP)          // nil: the right code, accepted once
 //
 // # Sending
 //
-// [Lifecycle.Send] validates the number and its prefix (the allow-list),
-// asks the guard (a [GuardStore]) to reserve the send, then calls
-// CallVerify with a fresh correlation token as userData, recorded before
-// the call so that the first notification, which can arrive before
-// CallVerify returns, already finds it. A resend sends a new code: the
-// store holds only a MAC of each code, so the old code cannot be read out
-// again, and a code that was read out once over a phone line is better
-// replaced than repeated. The new code replaces the old one, which stops
-// working, once the platform accepts the new call or its outcome is
-// unknown (a rejected resend leaves the old code as it was).
+// [Lifecycle.Send] asks the [NumberPolicy] (default [ChinaNumbers]) what
+// the number is, then, in one atomic step of the [Store], has the guard
+// reserve the send and stores the new verification: an opaque id of 128
+// random bits, the MAC of a fresh code, and the count of checks. Only
+// then does it call CallVerify, with a fresh correlation token as
+// userData, so that a code read out can always be checked. When the call
+// is not placed (the platform rejected it, or it was never sent) or the
+// store failed, the reservation is released before Send returns: no
+// cooldown, no hold, no code, and the user can ask again at once.
+//
+// A send to a number replaces its earlier verification, which stops
+// working: the store holds only a MAC of each code, so the old code
+// cannot be read out again, and a code that was read out once over a
+// phone line is better replaced than repeated.
 //
 // # The guard
 //
 // Every send goes through the guard first; nothing is sent when it
-// refuses, and the [*RefusedError] says why and for how long. The
-// defaults ([Guard]) are a 60-second cooldown per number, 5 calls per
-// number per hour and 10 per day, 100 calls per minute for the whole app,
-// an optional cap per client key (an IP address or an account, supplied
-// by the caller), destinations starting with "+86", and no new call to a
-// number while an earlier call's outcome is unknown, until a
-// notification settles it or its code expires: a resend then could ring
-// the phone twice.
+// refuses, and the [*RefusedError] says why and for how long. [Guard]
+// holds the limits and their defaults: a cooldown and hourly and daily
+// caps per number; caps per client (by exact address, and by IPv4 /24
+// and IPv6 /64) and for the whole app (per minute, hour and day); and
+// caps on unverified sends per country and per number range, which rise
+// with the sends verified ([Allowance]): toll fraud pumps calls whose
+// codes nobody checks. While a call's outcome is unknown its number is
+// held, so that a resend cannot ring the phone twice. [Guard].RecordOnly
+// reports what the guard would refuse, through [Hooks].Refused, without
+// refusing. docs/VERIFICATION.md explains the defaults and how to tune
+// them.
 //
 // # Settling
 //
@@ -45,19 +53,37 @@
 //
 // # Checking
 //
-// [Lifecycle.Check] compares in constant time and counts every check,
-// right or wrong: at most MaxChecks (default 5) per code, and a right
-// code on the last allowed check is accepted. A code works once. Errors
-// are [ErrNoCode] (none pending, expired or used), [ErrWrongCode] and
+// [Lifecycle.Check] takes the verification id and the code. A code that
+// is not CodeLength digits is refused ([ErrMalformedCode]) without
+// reaching the store. Otherwise the check is counted, atomically and
+// before the comparison, against the verification (at most MaxChecks,
+// default 5; a right code on the last allowed check is accepted) and
+// against the client (ChecksPerClient). A code works once. Unknown,
+// expired and used ids get one and the same answer, [ErrNoCode]: knowing
+// a phone number is not enough to learn whether a code is pending or to
+// use up its owner's attempts. A wrong code is a [*WrongCodeError] that
+// says how many checks are left; an exhausted verification
 // [ErrTooManyChecks].
+//
+// # Events
+//
+// [Hooks] report sends, refusals with their reason, checks with their
+// result, approvals, expiries and exhausted verifications, naming the
+// verification by its id and the destination by its country and range,
+// never by a code or a full number.
 //
 // # Stores
 //
-// State lives behind two interfaces, [CodeStore] and [GuardStore], whose
-// in-memory implementations ([MemoryCodeStore], [MemoryGuardStore]) serve
-// one process. Several instances of an application must share them: the
-// module github.com/voicecall-go/voicecall/redisstore implements both on
-// Redis. The package storetest holds the conformance suite every
-// implementation must pass. Stores never see a phone number or a code:
-// numbers and client keys reach them as keyed hashes, codes as keyed MACs.
+// State lives behind the [Store] interface, whose in-memory
+// implementation ([MemoryStore]) serves one process. Several instances of
+// an application must share it: the module
+// github.com/voicecall-go/voicecall/redisstore implements it on Redis.
+// Every operation of a Store is atomic and safe to repeat (a client
+// library re-sends a command whose reply was lost: the repetition gets
+// the first answer). The package storetest holds the conformance suite
+// every implementation must pass. Stores never see a phone number or a
+// code: numbers and client keys reach them as keyed hashes, codes as
+// keyed MACs; they keep a verification's country and range (the country
+// calling code and the first 7 digits of the national number) for the
+// events.
 package otp

@@ -10,7 +10,8 @@ import (
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
-// Send a code, refuse a resend within the cooldown, and check the code.
+// Send a code, refuse a resend within the cooldown, and check the code
+// by the verification's id.
 func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -50,13 +51,19 @@ func Example() {
 	}
 
 	heard := srv.Calls()[0].VerifyCode // what the callee heard
-	fmt.Println("wrong code:", lc.Check(ctx, "+8613500000001", "not it"))
-	fmt.Println("right code:", lc.Check(ctx, "+8613500000001", heard))
-	fmt.Println("again:", lc.Check(ctx, "+8613500000001", heard))
+	wrong := "000000"
+	if heard == wrong {
+		wrong = "111111"
+	}
+	fmt.Println("malformed code:", lc.Check(ctx, sent.ID, "not it", "203.0.113.7"))
+	fmt.Println("wrong code:", lc.Check(ctx, sent.ID, wrong, "203.0.113.7"))
+	fmt.Println("right code:", lc.Check(ctx, sent.ID, heard, "203.0.113.7"))
+	fmt.Println("again:", lc.Check(ctx, sent.ID, heard, "203.0.113.7"))
 	// Output:
 	// call: accepted
 	// resend refused: cooldown
-	// wrong code: voicecall: otp: wrong code
+	// malformed code: voicecall: otp: malformed code: must be the code's digits
+	// wrong code: voicecall: otp: wrong code: 4 attempts left
 	// right code: <nil>
-	// again: voicecall: otp: no code pending: none was sent, it expired or it was used
+	// again: voicecall: otp: no code pending: unknown, expired or used verification
 }

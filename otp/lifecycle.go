@@ -48,14 +48,21 @@ type Config struct {
 	// (default 5).
 	MaxChecks int
 
-	// Guard sets the limits applied before any call is placed.
+	// Guard sets the limits applied before any call is placed and any
+	// code compared.
 	Guard Guard
+	// Numbers decides which numbers may be called (nil: [ChinaNumbers]).
+	Numbers NumberPolicy
+	// Hooks report every step of a verification (see [Hooks]).
+	Hooks Hooks
 
-	// Codes and Guards keep the state; nil means a [MemoryCodeStore] and
-	// a [MemoryGuardStore] of this Lifecycle alone. Give every instance
-	// of the application the same shared stores (for example Redis).
-	Codes  CodeStore
-	Guards GuardStore
+	// Store keeps the state; nil means a [MemoryStore] of this Lifecycle
+	// alone. Give every instance of the application the same shared
+	// store (for example redisstore's).
+	Store Store
+	// Now is the clock of ExpiresAt and of the default MemoryStore (nil:
+	// time.Now); set it for tests and simulations.
+	Now func() time.Time
 }
 
 // Lifecycle sends and checks verification codes. It is safe for
@@ -68,8 +75,10 @@ type Lifecycle struct {
 	ttl       time.Duration
 	maxChecks int
 	guard     resolved
-	codes     CodeStore
-	guards    GuardStore
+	numbers   NumberPolicy
+	hooks     Hooks
+	store     Store
+	now       func() time.Time
 	rand      io.Reader // test seam
 }
 
@@ -103,9 +112,17 @@ func New(cfg Config) (*Lifecycle, error) {
 		ttl:       cfg.TTL,
 		maxChecks: cfg.MaxChecks,
 		guard:     cfg.Guard.resolve(),
-		codes:     cfg.Codes,
-		guards:    cfg.Guards,
+		numbers:   cfg.Numbers,
+		hooks:     cfg.Hooks,
+		store:     cfg.Store,
+		now:       cfg.Now,
 		rand:      rand.Reader,
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if l.numbers == nil {
+		l.numbers = ChinaNumbers{}
 	}
 	if l.tmpl.LanguageType == 0 {
 		l.tmpl.LanguageType = voicecall.LanguageChinese
@@ -119,11 +136,8 @@ func New(cfg Config) (*Lifecycle, error) {
 	if l.maxChecks == 0 {
 		l.maxChecks = DefaultMaxChecks
 	}
-	if l.codes == nil {
-		l.codes = NewMemoryCodeStore()
-	}
-	if l.guards == nil {
-		l.guards = NewMemoryGuardStore()
+	if l.store == nil {
+		l.store = NewMemoryStoreClock(l.now)
 	}
 	// Check the fixed fields once, with stand-ins for the per-call ones.
 	probe := l.tmpl
@@ -136,6 +150,10 @@ func New(cfg Config) (*Lifecycle, error) {
 
 // Sent describes a call placed, or possibly placed, by [Lifecycle.Send].
 type Sent struct {
+	// ID is the verification's id: opaque, 128 random bits, to give the
+	// user (or keep in their session) and pass to [Lifecycle.Check]
+	// with the code they heard.
+	ID string
 	// Outcome is [voicecall.OutcomeAccepted], or [voicecall.OutcomeUnknown]
 	// when the call may or may not have been placed: the code is pending
 	// anyway (the user may hear it), and the number is held until a
@@ -148,19 +166,33 @@ type Sent struct {
 	Token string
 	// ExpiresAt is when the code stops working.
 	ExpiresAt time.Time
+	// Destination is what the [NumberPolicy] found of the number.
+	Destination Destination
 }
 
-// Send generates a new code for number and has the platform call number
-// and read it out, if the guard allows it. clientKey (an IP address, an
-// account id; "" for none) is counted against [Guard].PerClient.
+// Send generates a new code for number, stores it, and has the platform
+// call number and read it out, if the [NumberPolicy] and the guard allow
+// it. clientKey is the client's IP address (counted by exact address and
+// by /24 or /64) or any other opaque key (counted as it is); "" for none.
+// A send to a number replaces its earlier verification, which stops
+// working.
 //
-// Errors: [ErrInvalidNumber] and [ErrDestinationNotAllowed] (nothing
-// sent), a [*RefusedError] (the guard refused; nothing sent), the
-// CallVerify error when the platform rejected the call or it was never
-// sent (a [*voicecall.APIError], for example; no call was placed and the
-// number's cooldown is lifted), or an error of a store. When CallVerify's
+// The code is stored before the call is placed, in the same store step
+// that reserves the send. When the call is not placed (the platform
+// rejected it, or it was never sent) or the store failed, the
+// reservation is released before Send returns, so that the user can ask
+// again at once.
+//
+// Errors: a [*DestinationError] matching [ErrInvalidNumber] or
+// [ErrDestinationNotAllowed] (nothing sent), a [*RefusedError] (the
+// guard refused; nothing sent), the CallVerify error when the platform
+// rejected the call or it was never sent (a [*voicecall.APIError], for
+// example), or an error of the store (nothing sent). When CallVerify's
 // outcome is unknown, Send returns a Sent with Outcome
-// [voicecall.OutcomeUnknown] and no error.
+// [voicecall.OutcomeUnknown] and no error. Once the call is placed Send
+// returns its Sent: when the store then fails to lift the number's hold,
+// a resend waits until a notification of the call lifts it or the code
+// expires.
 func (l *Lifecycle) Send(ctx context.Context, number, clientKey string) (*Sent, error) {
 	p, err := l.reserve(ctx, number, clientKey)
 	if err != nil {
@@ -175,91 +207,140 @@ func (l *Lifecycle) Send(ctx context.Context, number, clientKey string) (*Sent, 
 
 // pendingSend is a send the guard let through, before its call.
 type pendingSend struct {
-	number, numberID, code, token string
+	number, code, token, id string
+	dest                    Destination
+	expires                 time.Time
 }
 
-// reserve runs every step of Send before the call: validation, the
-// code, the token, the guard.
+// reserve runs every step of Send before the call: the policy, the
+// code, the token, the id, the guard's reservation with the code's MAC.
 func (l *Lifecycle) reserve(ctx context.Context, number, clientKey string) (*pendingSend, error) {
-	if !validNumber(number) {
-		return nil, ErrInvalidNumber
-	}
-	if !l.guard.allowed(number) {
-		return nil, ErrDestinationNotAllowed
+	dest, err := l.numbers.Check(number)
+	if err != nil {
+		var de *DestinationError
+		detail := "invalid number"
+		if errors.As(err, &de) {
+			detail = de.Reason
+		}
+		call(ctx, l.hooks.Refused, RefusedEvent{Detail: detail})
+		return nil, err
 	}
 	code, err := newCode(l.rand, l.length)
 	if err != nil {
 		return nil, err
 	}
-	token := voicecall.NewCorrelationToken()
-	p := &pendingSend{number: number, numberID: l.keyed.id("number", number), code: code, token: token}
-	clientID := ""
-	if clientKey != "" {
-		clientID = l.keyed.id("client", clientKey)
+	id, err := newID(l.rand)
+	if err != nil {
+		return nil, err
 	}
-	ref, err := l.guards.Reserve(ctx, Reservation{
-		Number:   p.numberID,
-		Token:    token,
-		Cooldown: l.guard.cooldown,
-		Hold:     l.ttl,
-		Counters: l.guard.counters(p.numberID, clientID),
+	p := &pendingSend{number: number, code: code, token: voicecall.NewCorrelationToken(), id: id, dest: dest, expires: l.now().Add(l.ttl)}
+	numberID := l.keyed.id("number", number)
+	ref, err := l.store.Reserve(ctx, Reservation{
+		ID:          id,
+		Token:       p.token,
+		Number:      numberID,
+		MAC:         l.keyed.codeMAC(id, code),
+		MaxChecks:   l.maxChecks,
+		TTL:         l.ttl,
+		Cooldown:    l.guard.cooldown,
+		Country:     dest.Country,
+		Range:       dest.Range,
+		Counters:    l.guard.counters(l.keyed, numberID, clientKey),
+		Conversions: l.guard.conversions(l.keyed, dest),
+		RecordOnly:  l.guard.recordOnly,
 	})
 	if err != nil {
-		return nil, errf("send: guard: %w", err)
+		// The reservation may have been made with its reply lost: undo
+		// it, so that nothing stays held (Settle is safe to repeat, and a
+		// Reserve repeated after it is refused).
+		if rerr := l.store.Settle(context.WithoutCancel(ctx), p.token, SettleReleased); rerr != nil {
+			return nil, errors.Join(errf("send: store: %w", err), errf("send: release: %w", rerr))
+		}
+		return nil, errf("send: store: %w", err)
 	}
 	if ref.Reason != ReasonNone {
-		return nil, &RefusedError{Reason: ref.Reason, RetryAfter: ref.RetryAfter}
+		call(ctx, l.hooks.Refused, RefusedEvent{Country: dest.Country, Range: dest.Range, Reason: ref.Reason, Detail: ref.Reason.String(), RecordOnly: ref.Reserved})
+		if !ref.Reserved {
+			return nil, &RefusedError{Reason: ref.Reason, RetryAfter: ref.RetryAfter}
+		}
 	}
 	return p, nil
 }
 
-// finish runs every step of Send after the call: store the code and
-// settle the guard by the call's outcome.
+// finish runs every step of Send after the call: release the
+// reservation of a call not placed, or lift the hold of a placed one.
 func (l *Lifecycle) finish(ctx context.Context, p *pendingSend, resp *voicecall.CallVerifyResponse, callErr error) (*Sent, error) {
 	outcome := voicecall.OutcomeOf(callErr)
 	if outcome == voicecall.OutcomeRejected {
-		if err := l.guards.Settle(ctx, p.token, SettleFailed); err != nil {
-			return nil, errors.Join(callErr, errf("send: guard: %w", err))
+		if err := l.store.Settle(ctx, p.token, SettleReleased); err != nil {
+			return nil, errors.Join(callErr, errf("send: release: %w", err))
 		}
 		return nil, callErr
 	}
-	expires := time.Now().Add(l.ttl)
-	if err := l.codes.Put(ctx, p.numberID, l.keyed.codeMAC(p.number, p.code), l.ttl); err != nil {
-		return nil, errf("send: the call was %s but the code could not be stored: %w", outcome, err)
-	}
-	sent := &Sent{Outcome: outcome, Token: p.token, ExpiresAt: expires}
+	sent := &Sent{ID: p.id, Outcome: outcome, Token: p.token, ExpiresAt: p.expires, Destination: p.dest}
 	if outcome == voicecall.OutcomeAccepted {
 		sent.SessionID = resp.SessionID
-		if err := l.guards.Settle(ctx, p.token, SettlePlaced); err != nil {
-			return nil, errf("send: guard: %w", err)
-		}
+		// The code is stored and the call placed, so the caller must get
+		// the verification's id: a failure to lift the hold only delays
+		// a resend, until a notification of the call settles it or the
+		// code expires.
+		_ = l.store.Settle(ctx, p.token, SettlePlaced)
 	}
+	call(ctx, l.hooks.Sent, SentEvent{VerificationEvent: VerificationEvent{ID: p.id, Country: p.dest.Country, Range: p.dest.Range}, Outcome: outcome, Token: p.token})
 	return sent, nil
 }
 
-// Check counts one check of the code typed for number and returns nil
-// when it is the code last sent and still pending; the code is then
-// used up. Errors: [ErrInvalidNumber], [ErrNoCode], [ErrWrongCode],
-// [ErrTooManyChecks], or an error of the store.
-func (l *Lifecycle) Check(ctx context.Context, number, code string) error {
-	if !validNumber(number) {
-		return ErrInvalidNumber
+// Check counts one check of code against verification id and returns
+// nil when it is that verification's code, still pending; the
+// verification is then used up. clientKey is the client's address or key,
+// as for Send ("" for none): its checks are capped by
+// [Guard].ChecksPerClient.
+//
+// A code that is not CodeLength digits is refused with
+// [ErrMalformedCode] before the store, and not counted. Errors: [ErrNoCode]
+// (unknown, expired or used id: one answer for the three),
+// a [*WrongCodeError] matching [ErrWrongCode] (counted; it says how many
+// checks are left), [ErrTooManyChecks], a [*RefusedError] with
+// [ReasonChecks] (the client's checks are capped; nothing counted), or an
+// error of the store.
+func (l *Lifecycle) Check(ctx context.Context, id, code, clientKey string) error {
+	if len(code) != l.length || !allDigits(code) {
+		return ErrMalformedCode
 	}
-	res, err := l.codes.Check(ctx, l.keyed.id("number", number), l.keyed.codeMAC(number, code), l.maxChecks)
-	if err != nil {
-		return errf("check: %w", err)
-	}
-	switch res {
-	case CheckValid:
-		return nil
-	case CheckWrong:
-		return ErrWrongCode
-	case CheckExhausted:
-		return ErrTooManyChecks
-	case CheckNone:
+	if !validID(id) {
+		call(ctx, l.hooks.Checked, CheckedEvent{VerificationEvent: VerificationEvent{ID: id}, Result: CheckUnknown})
 		return ErrNoCode
 	}
-	return errf("check: store returned %s", res)
+	op, err := newID(l.rand)
+	if err != nil {
+		return err
+	}
+	res, err := l.store.Check(ctx, CheckRequest{ID: id, MAC: l.keyed.codeMAC(id, code), Op: op, Client: l.guard.checkCounter(l.keyed, clientKey)})
+	if err != nil {
+		return errf("check: store: %w", err)
+	}
+	ev := VerificationEvent{ID: id, Country: res.Country, Range: res.Range}
+	call(ctx, l.hooks.Checked, CheckedEvent{VerificationEvent: ev, Result: res.Status, AttemptsLeft: res.AttemptsLeft})
+	switch res.Status {
+	case CheckValid:
+		call(ctx, l.hooks.Approved, ev)
+		return nil
+	case CheckWrong:
+		if res.AttemptsLeft == 0 {
+			call(ctx, l.hooks.MaxAttempts, ev)
+		}
+		return &WrongCodeError{AttemptsLeft: res.AttemptsLeft}
+	case CheckExhausted:
+		return ErrTooManyChecks
+	case CheckExpired:
+		call(ctx, l.hooks.Expired, ev)
+		return ErrNoCode
+	case CheckUnknown, CheckUsed:
+		return ErrNoCode
+	case CheckRateLimited:
+		return &RefusedError{Reason: ReasonChecks, RetryAfter: res.RetryAfter}
+	}
+	return errf("check: store returned %s", res.Status)
 }
 
 // ObserveStatus settles the call ev belongs to, if it carries a
@@ -275,7 +356,7 @@ func (l *Lifecycle) ObserveStatus(ctx context.Context, ev *voicecall.StatusEvent
 	if ev.Type == voicecall.EventDisconnect && ev.HasStateCode && CallFailed(ev.StateCode) {
 		st = SettleFailed
 	}
-	if err := l.guards.Settle(ctx, ev.UserData, st); err != nil {
+	if err := l.store.Settle(ctx, ev.UserData, st); err != nil {
 		return errf("observe: guard: %w", err)
 	}
 	return nil
@@ -293,7 +374,7 @@ func (l *Lifecycle) ObserveFee(ctx context.Context, rec *voicecall.FeeRecord) er
 	if !rec.Answered() {
 		st = SettleFailed
 	}
-	if err := l.guards.Settle(ctx, rec.UserData, st); err != nil {
+	if err := l.store.Settle(ctx, rec.UserData, st); err != nil {
 		return errf("observe: guard: %w", err)
 	}
 	return nil
@@ -312,18 +393,4 @@ func CallFailed(c voicecall.StateCode) bool {
 		return true
 	}
 	return false
-}
-
-// validNumber applies the platform's rule for calleeNbr: "+" and digits,
-// 4-31 characters.
-func validNumber(s string) bool {
-	if len(s) < voicecall.MinNumberLen || len(s) > voicecall.MaxNumberLen || s[0] != '+' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -2,17 +2,18 @@ package otp_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/storetest"
 )
 
-func TestMemoryCodeStore(t *testing.T) {
+func TestMemoryStore(t *testing.T) {
 	t.Parallel()
-	storetest.RunCodeStoreTests(t, func(*testing.T) otp.CodeStore { return otp.NewMemoryCodeStore() })
+	storetest.RunStoreTests(t, func(*testing.T) storetest.Harness { return storetest.Harness{Store: otp.NewMemoryStore()} })
 }
 
-func TestMemoryGuardStore(t *testing.T) {
+func TestGuardScenarios(t *testing.T) {
 	t.Parallel()
-	storetest.RunGuardStoreTests(t, func(*testing.T) otp.GuardStore { return otp.NewMemoryGuardStore() })
+	storetest.RunGuardScenarios(t, true, func(_ *testing.T, now func() time.Time) otp.Store { return otp.NewMemoryStoreClock(now) })
 }

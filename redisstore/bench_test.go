@@ -21,13 +21,14 @@ import (
 func BenchmarkRedisOTP(b *testing.B) {
 	st, _ := newStore(b)
 	ctx := context.Background()
-	codes, guard := st.CodeStore(), st.GuardStore()
+	store := st.OTPStore()
 	mac := make([]byte, 32)
 	counters := []otp.Counter{
 		{Key: "nh", Limit: 1 << 30, Window: time.Hour, Reason: otp.ReasonNumberHourly},
 		{Key: "nd", Limit: 1 << 30, Window: 24 * time.Hour, Reason: otp.ReasonNumberDaily},
 		{Key: "g", Limit: 1 << 30, Window: time.Minute, Reason: otp.ReasonGlobal},
 	}
+	convs := []otp.Conversion{{Key: "uc:CN", Base: 1 << 30, Factor: 1, Window: time.Hour, Reason: otp.ReasonCountry}}
 	b.Run("op=ping", func(b *testing.B) {
 		for b.Loop() {
 			if err := st.Client().Ping(ctx).Err(); err != nil {
@@ -35,21 +36,16 @@ func BenchmarkRedisOTP(b *testing.B) {
 			}
 		}
 	})
-	b.Run("op=put", func(b *testing.B) {
-		for b.Loop() {
-			if err := codes.Put(ctx, "n", mac, time.Minute); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 	b.Run("op=check", func(b *testing.B) {
-		if err := codes.Put(ctx, "c", mac, time.Minute); err != nil {
+		if _, err := store.Reserve(ctx, otp.Reservation{ID: "c", Token: "c", Number: "c", MAC: mac, MaxChecks: 1 << 30, TTL: time.Minute}); err != nil {
 			b.Fatal(err)
 		}
 		wrong := make([]byte, 32)
 		wrong[31] = 1
+		i := 0
 		for b.Loop() {
-			if _, err := codes.Check(ctx, "c", wrong, 1<<30); err != nil {
+			i++
+			if _, err := store.Check(ctx, otp.CheckRequest{ID: "c", MAC: wrong, Op: strconv.Itoa(i)}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -59,11 +55,11 @@ func BenchmarkRedisOTP(b *testing.B) {
 		for b.Loop() {
 			i++
 			tok := "t" + strconv.Itoa(i)
-			ref, err := guard.Reserve(ctx, otp.Reservation{Number: "r", Token: tok, Cooldown: time.Minute, Hold: time.Minute, Counters: counters})
+			ref, err := store.Reserve(ctx, otp.Reservation{ID: tok, Number: "r", Token: tok, MAC: mac, MaxChecks: 5, Cooldown: time.Minute, TTL: time.Minute, Counters: counters, Conversions: convs})
 			if err != nil || ref.Reason != otp.ReasonNone {
 				b.Fatal(err, ref)
 			}
-			if err := guard.Settle(ctx, tok, otp.SettleFailed); err != nil {
+			if err := store.Settle(ctx, tok, otp.SettleReleased); err != nil {
 				b.Fatal(err)
 			}
 		}

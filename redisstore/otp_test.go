@@ -2,48 +2,37 @@ package redisstore_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/redisstore"
+	"github.com/voicecall-go/voicecall/redisstore/redistest"
 	"github.com/voicecall-go/voicecall/storetest"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
-func TestCodeStoreConformance(t *testing.T) {
-	t.Parallel()
-	storetest.RunCodeStoreTests(t, func(t *testing.T) otp.CodeStore {
-		st, _ := newStore(t)
-		return st.CodeStore()
-	})
-}
-
-func TestGuardStoreConformance(t *testing.T) {
-	t.Parallel()
-	storetest.RunGuardStoreTests(t, func(t *testing.T) otp.GuardStore {
-		st, _ := newStore(t)
-		return st.GuardStore()
-	})
-}
-
-// TestOTPRoundTrips: every operation of the code and guard stores is one
-// round trip, once the scripts are loaded.
+// TestOTPRoundTrips: every operation of the store is one round trip, once
+// the scripts are loaded; so a send reserves (and stores its code) in one
+// and a check is one.
 func TestOTPRoundTrips(t *testing.T) {
 	t.Parallel()
 	st, rt := newStore(t)
 	ctx := context.Background()
-	codes, guard := st.CodeStore(), st.GuardStore()
+	store := st.OTPStore()
 	warm := func() { // load every script: EVALSHA, NOSCRIPT, EVAL
-		require.NoError(t, codes.Put(ctx, "warm", []byte("m"), time.Minute))
-		_, err := codes.Check(ctx, "warm", []byte("m"), 5)
+		_, err := store.Reserve(ctx, otp.Reservation{ID: "warm", Token: "warm", Number: "warm", MAC: []byte("m"), MaxChecks: 5, TTL: time.Minute})
 		require.NoError(t, err)
-		_, err = guard.Reserve(ctx, otp.Reservation{Number: "warm", Token: "warm", Hold: time.Minute})
+		_, err = store.Check(ctx, otp.CheckRequest{ID: "warm", MAC: []byte("m"), Op: "warm"})
 		require.NoError(t, err)
-		require.NoError(t, guard.Settle(ctx, "warm", otp.SettleFailed))
+		require.NoError(t, store.Settle(ctx, "warm", otp.SettleFailed))
 	}
 	warm()
 	counters := []otp.Counter{
@@ -51,17 +40,29 @@ func TestOTPRoundTrips(t *testing.T) {
 		{Key: "b", Limit: 10, Window: 24 * time.Hour, Reason: otp.ReasonNumberDaily},
 		{Key: "c", Limit: 100, Window: time.Minute, Reason: otp.ReasonGlobal},
 	}
+	convs := []otp.Conversion{
+		{Key: "r", Base: 10, Factor: 2, Window: time.Hour, Reason: otp.ReasonRange},
+		{Key: "k", Base: 100, Factor: 1, Window: time.Hour, Reason: otp.ReasonCountry},
+	}
+	client := otp.Counter{Key: "cl", Limit: 30, Window: time.Hour, Reason: otp.ReasonChecks}
 	ops := []struct {
 		name string
 		op   func() error
 	}{
-		{"Put", func() error { return codes.Put(ctx, "n", make([]byte, 32), time.Minute) }},
-		{"Check", func() error { _, err := codes.Check(ctx, "n", make([]byte, 32), 5); return err }},
 		{"Reserve", func() error {
-			_, err := guard.Reserve(ctx, otp.Reservation{Number: "n", Token: "t", Cooldown: time.Minute, Hold: time.Minute, Counters: counters})
+			_, err := store.Reserve(ctx, otp.Reservation{ID: "v", Token: "t", Number: "n", MAC: make([]byte, 32), MaxChecks: 5,
+				TTL: time.Minute, Cooldown: time.Minute, Counters: counters, Conversions: convs})
 			return err
 		}},
-		{"Settle", func() error { return guard.Settle(ctx, "t", otp.SettlePlaced) }},
+		{"CheckWrong", func() error {
+			_, err := store.Check(ctx, otp.CheckRequest{ID: "v", MAC: []byte("x"), Op: "1", Client: client})
+			return err
+		}},
+		{"CheckValid", func() error {
+			_, err := store.Check(ctx, otp.CheckRequest{ID: "v", MAC: make([]byte, 32), Op: "2", Client: client})
+			return err
+		}},
+		{"Settle", func() error { return store.Settle(ctx, "t", otp.SettlePlaced) }},
 	}
 	for _, o := range ops {
 		before := rt.n.Load()
@@ -85,7 +86,7 @@ func TestTwoLifecyclesOneRedis(t *testing.T) {
 		lc, err := otp.New(otp.Config{
 			Client: client, Key: []byte("0123456789abcdef0123456789abcdef"),
 			DisplayNumber: "+8675528000088", PreTone: "pretone.wav",
-			Codes: st.CodeStore(), Guards: st.GuardStore(),
+			Store: st.OTPStore(),
 		})
 		require.NoError(t, err)
 		lcs = append(lcs, lc)
@@ -94,11 +95,20 @@ func TestTwoLifecyclesOneRedis(t *testing.T) {
 	defer cancel()
 	const phone = "+8613500000001"
 
-	sendErrs := concurrently(16, func(i int) error { _, err := lcs[i%2].Send(ctx, phone, ""); return err })
+	ids := make([]string, 16)
+	sendErrs := concurrently(16, func(i int) error {
+		sent, err := lcs[i%2].Send(ctx, phone, "")
+		if err == nil {
+			ids[i] = sent.ID
+		}
+		return err
+	})
 	var sent int
-	for _, err := range sendErrs {
+	var id string
+	for i, err := range sendErrs {
 		if err == nil {
 			sent++
+			id = ids[i]
 		} else {
 			assert.ErrorIs(t, err, otp.ErrRefused)
 		}
@@ -111,13 +121,16 @@ func TestTwoLifecyclesOneRedis(t *testing.T) {
 		wrong = "111111"
 	}
 
-	checkErrs := concurrently(20, func(i int) error { return lcs[i%2].Check(ctx, phone, wrong) })
+	checkErrs := concurrently(20, func(i int) error { return lcs[i%2].Check(ctx, id, wrong, "") })
 	counts := map[error]int{}
 	for _, err := range checkErrs {
+		if errors.Is(err, otp.ErrWrongCode) {
+			err = otp.ErrWrongCode
+		}
 		counts[err]++
 	}
 	assert.Equal(t, map[error]int{otp.ErrWrongCode: 5, otp.ErrTooManyChecks: 15}, counts)
-	assert.ErrorIs(t, lcs[0].Check(ctx, phone, code), otp.ErrTooManyChecks)
+	assert.ErrorIs(t, lcs[0].Check(ctx, id, code, ""), otp.ErrTooManyChecks)
 }
 
 // concurrently runs f(0..n-1) at once and returns their errors.
@@ -136,4 +149,151 @@ func concurrently(n int, f func(i int) error) []error {
 	close(start)
 	wg.Wait()
 	return errs
+}
+
+// faultyStore returns a Store on the test server behind a fault-injecting
+// proxy, with go-redis's default retries and a read timeout of 300 ms, and
+// the proxy. Every fault injected must be met by the end of the test.
+func faultyStore(t *testing.T) (*redisstore.Store, *redistest.Proxy) {
+	t.Helper()
+	redistestNeed(t)
+	p, err := redistest.NewProxy(redisSrv.Addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close() })
+	rdb := redis.NewClient(&redis.Options{Addr: p.Addr, ReadTimeout: faultReadTimeout, MaxRetries: 3})
+	t.Cleanup(func() { _ = rdb.Close() })
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	st := redisstore.New(rdb, redisstore.WithPrefix("test:"+hex.EncodeToString(b[:])+":"))
+	t.Cleanup(func() {
+		if n := p.Pending(); n != 0 {
+			t.Errorf("%d injected faults were never met", n)
+		}
+	})
+	return st, p
+}
+
+const faultReadTimeout = 300 * time.Millisecond
+
+// isScript matches the commands that run the stores' scripts.
+func isScript(args []string) bool { return args[0] == "EVALSHA" || args[0] == "EVAL" }
+
+// fault turns a storetest fault into the proxy's.
+func fault(f storetest.Fault) redistest.Fault {
+	switch f {
+	case storetest.ReplyDropped:
+		return redistest.Fault{Kind: redistest.DropReply}
+	case storetest.ReplyLate:
+		return redistest.Fault{Kind: redistest.DelayReply, Delay: 3 * faultReadTimeout}
+	case storetest.ResetBefore:
+		return redistest.Fault{Kind: redistest.ResetBefore}
+	default:
+		return redistest.Fault{Kind: redistest.ResetAfter}
+	}
+}
+
+// TestOTPStoreConformance runs the conformance suite, its fault cases
+// included, on a Store behind the fault-injecting proxy (which forwards
+// everything but the faults injected).
+func TestOTPStoreConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunStoreTests(t, func(t *testing.T) storetest.Harness {
+		st, p := faultyStore(t)
+		return storetest.Harness{Store: st.OTPStore(), Inject: func(f storetest.Fault) { p.Inject(isScript, fault(f)) }}
+	})
+}
+
+// TestLifecycleUnderFaults: a Lifecycle on Redis behind the proxy, whose
+// every store step meets each fault in turn: no lost or late reply
+// refuses a send by its own reservation, turns a right code into a
+// refusal or counts a guess twice. It also counts the commands of a
+// send (one to reserve and store the code, one to lift the hold after
+// the call) and of a check (one).
+func TestLifecycleUnderFaults(t *testing.T) {
+	t.Parallel()
+	for _, f := range storetest.Faults {
+		t.Run(f.String(), func(t *testing.T) {
+			t.Parallel()
+			st, p := faultyStore(t)
+			srv := voicetest.Start(t)
+			client, err := srv.NewClient()
+			require.NoError(t, err)
+			lc, err := otp.New(otp.Config{
+				Client: client, Key: []byte("0123456789abcdef0123456789abcdef"),
+				DisplayNumber: "+8675528000088", PreTone: "pretone.wav", Store: st.OTPStore(),
+			})
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+
+			// Load the scripts, then count.
+			warm, err := lc.Send(ctx, "+8613500000009", "")
+			require.NoError(t, err)
+			require.NoError(t, lc.Check(ctx, warm.ID, srv.Calls()[0].VerifyCode, ""))
+			p.ResetLog()
+			sent, err := lc.Send(ctx, "+8613500000001", "203.0.113.7")
+			require.NoError(t, err)
+			assert.Equal(t, []string{"EVALSHA", "EVALSHA"}, names(p.Commands()), "a send: reserve (and store the code), then lift the hold")
+			code := srv.Calls()[1].VerifyCode
+
+			p.ResetLog()
+			p.Inject(isScript, fault(f))
+			err = lc.Check(ctx, sent.ID, wrong(code), "203.0.113.7")
+			var w *otp.WrongCodeError
+			require.ErrorAs(t, err, &w)
+			assert.Equal(t, otp.DefaultMaxChecks-1, w.AttemptsLeft, "the guess is counted once")
+			assert.Equal(t, 2, count(p.Commands(), "EVALSHA"), "the check met the fault, and go-redis sent it again")
+			p.ResetLog()
+			err = lc.Check(ctx, sent.ID, wrong(code), "203.0.113.7")
+			require.ErrorAs(t, err, &w)
+			assert.Equal(t, otp.DefaultMaxChecks-2, w.AttemptsLeft, "counted once")
+			assert.Len(t, p.Commands(), 1, "a check is one command")
+			p.Inject(isScript, fault(f))
+			require.NoError(t, lc.Check(ctx, sent.ID, code, "203.0.113.7"), "the right code stays right")
+
+			// A send whose reservation meets the fault is not refused
+			// by itself, and its code works.
+			p.Inject(isScript, fault(f))
+			sent, err = lc.Send(ctx, "+8613500000002", "203.0.113.7")
+			require.NoError(t, err)
+			require.NoError(t, lc.Check(ctx, sent.ID, srv.Calls()[2].VerifyCode, ""))
+			assert.Len(t, srv.Calls(), 3, "one call per send")
+		})
+	}
+}
+
+func names(cmds [][]string) []string {
+	var n []string
+	for _, c := range cmds {
+		n = append(n, c[0])
+	}
+	return n
+}
+
+func count(cmds [][]string, name string) int {
+	n := 0
+	for _, c := range cmds {
+		if c[0] == name {
+			n++
+		}
+	}
+	return n
+}
+
+func wrong(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+// TestGuardScenarios: the toll-fraud pattern on Redis (the hour-long
+// legitimate mix needs a store on the test's clock; it runs in package
+// otp on the memory store).
+func TestGuardScenarios(t *testing.T) {
+	t.Parallel()
+	storetest.RunGuardScenarios(t, false, func(t *testing.T, _ func() time.Time) otp.Store {
+		st, _ := newStore(t)
+		return st.OTPStore()
+	})
 }

@@ -1,11 +1,11 @@
 // Package redisstore keeps the SDK's shared state on Redis, so that
 // several instances of an application (behind a load balancer, or one
 // after another across restarts) act as one: the verification-code
-// lifecycle's stores ([otp.CodeStore] and [otp.GuardStore]) and the
+// lifecycle's store ([otp.Store]) and the
 // notification receiver's CDR de-duplication and correlation stores.
 //
 //	st, err := redisstore.Open("redis://localhost:6379/0")
-//	lc, err := otp.New(otp.Config{..., Codes: st.CodeStore(), Guards: st.GuardStore()})
+//	lc, err := otp.New(otp.Config{..., Store: st.OTPStore()})
 //
 // Every operation is one round trip and atomic: a Lua script run with
 // EVALSHA (the first use of a script on a server costs one more round

@@ -1,17 +1,23 @@
 // Package storetest is the conformance suite of the SDK's stores: every
-// implementation of [otp.CodeStore], [otp.GuardStore],
-// [voicecall.DedupStore] and [voicecall.CorrelationStore] must pass the
-// matching Run...Tests function. Call it from a test of your own
-// implementation with a constructor that returns a fresh, empty store
-// for each subtest:
+// implementation of [otp.Store], [voicecall.DedupStore] and
+// [voicecall.CorrelationStore] must pass the matching Run...Tests
+// function. Call it from a test of your own implementation with a
+// constructor that returns a fresh, empty store for each subtest:
 //
-//	func TestMyCodeStore(t *testing.T) {
-//		storetest.RunCodeStoreTests(t, func(t *testing.T) otp.CodeStore { return newMyStore(t) })
+//	func TestMyStore(t *testing.T) {
+//		storetest.RunStoreTests(t, func(t *testing.T) storetest.Harness {
+//			return storetest.Harness{Store: newMyStore(t)}
+//		})
 //	}
 //
-// The suites check the contract, atomicity under concurrent use included,
-// against the store's own clock: TTL tests use windows of a few hundred
-// milliseconds and wait for expiry in bounded loops.
+// The suites check the contract, atomicity under concurrent use and
+// repetition included, against the store's own clock: TTL tests use
+// windows of a few hundred milliseconds and wait for expiry in bounded
+// loops. A store on a network fills Harness.Inject with a fault-injecting
+// proxy (redisstore's tests use redistest.Proxy), and the otp suite then
+// runs every operation through a lost, late and reset reply.
+// [RunGuardScenarios] runs the otp guard's defaults through the
+// toll-fraud pattern and a legitimate mix.
 package storetest
 
 import (

@@ -16,22 +16,33 @@
 // API:
 //
 //	POST /codes        {"phone":"+8613500000001"}
-//	  202 {"status":"sent"}     the platform accepted the call
-//	  202 {"status":"pending"}  the outcome is unknown; the code works if the call was placed
-//	  400 invalid number, 403 destination outside the allow-list (-allow)
-//	  429 with Retry-After: the guard refused (cooldown, caps); nothing was sent
-//	  502 the platform rejected the call
-//	POST /codes/check  {"phone":"+8613500000001","code":"123456"}
-//	  200 {"valid":true}, 422 {"valid":false} wrong code,
-//	  429 checks exhausted (send a new code), 410 no code pending or expired
+//	  202 {"id":"…","status":"sent"}     the platform accepted the call
+//	  202 {"id":"…","status":"pending"}  the outcome is unknown; the code works if the call was placed
+//	  400 {"error":…,"reason":…}  invalid number
+//	  403 {"error":…,"reason":…}  destination refused by the number policy
+//	  429 {"error":…,"reason":…,"retryAfter":N} with Retry-After: the guard refused; nothing was sent
+//	  502 the platform refused the call, or it could not be sent
+//	POST /codes/check  {"id":"…","code":"123456"}
+//	  200 {"valid":true}
+//	  422 {"valid":false,"attemptsLeft":N}  wrong code (counted)
+//	  410 unknown, expired or used id (one answer for the three)
+//	  429 checks exhausted (send a new code), or too many checks from this client (with Retry-After)
+//	  400 malformed code (not the code's digits; not counted) or body
+//
+// The id is what the client keeps between the two requests: knowing a
+// phone number is not enough to check, or to learn whether a code is
+// pending. docs/VERIFICATION.md explains the guard and its defaults.
 //
 // The platform's notifications (status events and CDRs) are received
 // under -notify-path on the same listener (default /notify), or on
 // -notify-addr when set; they settle calls whose outcome was unknown and
 // let a failed call (busy, no answer, powered off) be retried at once.
 // Give the platform that URL on the console, or with -notify-url in every
-// call. The client key counted by -client-cap is the request's remote IP
-// address.
+// call. The client counted by -client-cap (and by its /24 or /64) is the
+// request's remote IP address; behind a reverse proxy, list the proxies'
+// networks with -trusted-proxies, and the client is then the address
+// their X-Forwarded-For names (read from the right, skipping trusted
+// addresses).
 //
 // It prints "listening on http://ADDR" on stderr once it accepts
 // connections and shuts down gracefully on SIGINT or SIGTERM. Exit
@@ -50,6 +61,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -92,9 +104,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		notifyAddr = fs.String("notify-addr", "", "separate address for the platform's notifications (default: the main listener)")
 		notifyPath = fs.String("notify-path", "/notify", "path of the notification receiver")
 		notifyURL  = fs.String("notify-url", "", "URL sent as statusUrl and feeUrl in every call (default: the console's)")
-		allow      = fs.String("allow", strings.Join(otp.DefaultAllowedPrefixes, ","), "comma-separated destination prefixes allowed")
-		clientCap  = fs.Int("client-cap", 10, "codes per client IP per hour (0: no cap)")
+		clientCap  = fs.Int("client-cap", otp.DefaultPerClient, "codes per client IP per hour (0: no cap)")
 		cooldown   = fs.Duration("cooldown", otp.DefaultCooldown, "least time between two codes to one number")
+		trusted    = fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none, the remote address is the client)")
+		recordOnly = fs.Bool("record-only", false, "the guard reports what it would refuse (in the log) without refusing")
 	)
 	fs.StringVar(&cfg.DisplayNumber, "display", "", "display number (displayNbr), e.g. +8675528000088")
 	fs.StringVar(&cfg.PreTone, "pretone", "", "approved audio file played before the code")
@@ -137,14 +150,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usage("VOICECALL_OTP_KEY must be at least %d characters", otp.MinKeyLen)
 	}
 	cfg.StatusURL, cfg.FeeURL = *notifyURL, *notifyURL
-	cfg.Guard.AllowedPrefixes = strings.Split(*allow, ",")
-	cfg.Guard.PerClient = *clientCap
+	proxies, err := parsePrefixes(*trusted)
+	if err != nil {
+		return usage("-trusted-proxies: %v", err)
+	}
+	if *clientCap <= 0 {
+		cfg.Guard.PerClient = -1
+	} else {
+		cfg.Guard.PerClient = *clientCap
+	}
+	cfg.Guard.RecordOnly = *recordOnly
 	if *cooldown <= 0 {
 		cfg.Guard.Cooldown = -1
 	} else {
 		cfg.Guard.Cooldown = *cooldown
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	cfg.Hooks.Refused = func(_ context.Context, e otp.RefusedEvent) {
+		if e.RecordOnly {
+			// Not the range: with the last 4 digits other logs keep, it
+			// would make a whole number.
+			logger.Info("record-only: the guard would refuse", "reason", e.Detail, "country", e.Country)
+		}
+	}
 	hcfg := voicecall.HandlerConfig{Logger: logger}
 	if *redisURL != "" {
 		st, err := redisstore.Open(*redisURL, redisstore.WithPrefix(*prefix))
@@ -152,7 +180,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return usage("%v", err)
 		}
 		defer st.Close()
-		cfg.Codes, cfg.Guards = st.CodeStore(), st.GuardStore()
+		cfg.Store = st.OTPStore()
 		hcfg.Dedup = st.DedupStore(0, 0) // a CDR re-pushed to another instance is handled once
 	}
 	lc, err := otp.New(cfg)
@@ -165,7 +193,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usage("%v", err)
 	}
 
-	api := &server{lc: lc, log: logger}
+	api := &server{lc: lc, log: logger, proxies: proxies}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /codes", api.send)
 	mux.HandleFunc("POST /codes/check", api.check)
@@ -229,12 +257,14 @@ func serve(ctx context.Context, servers []*http.Server, addrs []string, stderr i
 }
 
 type server struct {
-	lc  *otp.Lifecycle
-	log *slog.Logger
+	lc      *otp.Lifecycle
+	log     *slog.Logger
+	proxies []netip.Prefix // trusted reverse proxies
 }
 
 type codeRequest struct {
 	Phone string `json:"phone"`
+	ID    string `json:"id"`
 	Code  string `json:"code"`
 }
 
@@ -252,23 +282,27 @@ func (s *server) send(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	clientKey, _, _ := net.SplitHostPort(r.RemoteAddr)
-	sent, err := s.lc.Send(r.Context(), req.Phone, clientKey)
-	var refused *otp.RefusedError
-	var apiErr *voicecall.APIError
+	sent, err := s.lc.Send(r.Context(), req.Phone, s.client(r))
+	var (
+		refused *otp.RefusedError
+		dest    *otp.DestinationError
+		apiErr  *voicecall.APIError
+	)
 	switch {
 	case err == nil && sent.Outcome == voicecall.OutcomeUnknown:
-		reply(w, http.StatusAccepted, map[string]any{"status": "pending", "expiresAt": sent.ExpiresAt.UTC().Format(time.RFC3339)})
+		reply(w, http.StatusAccepted, map[string]any{"id": sent.ID, "status": "pending", "expiresAt": sent.ExpiresAt.UTC().Format(time.RFC3339)})
 	case err == nil:
-		reply(w, http.StatusAccepted, map[string]any{"status": "sent", "expiresAt": sent.ExpiresAt.UTC().Format(time.RFC3339)})
+		reply(w, http.StatusAccepted, map[string]any{"id": sent.ID, "status": "sent", "expiresAt": sent.ExpiresAt.UTC().Format(time.RFC3339)})
+	case errors.As(err, &dest) && errors.Is(err, otp.ErrDestinationNotAllowed):
+		reply(w, http.StatusForbidden, map[string]any{"error": "destination not allowed", "reason": dest.Reason})
+	case errors.As(err, &dest):
+		reply(w, http.StatusBadRequest, map[string]any{"error": "invalid phone number", "reason": dest.Reason})
 	case errors.Is(err, otp.ErrInvalidNumber):
-		reply(w, http.StatusBadRequest, map[string]any{"error": "invalid phone number"})
-	case errors.Is(err, otp.ErrDestinationNotAllowed):
-		reply(w, http.StatusForbidden, map[string]any{"error": "destination not allowed"})
+		reply(w, http.StatusBadRequest, map[string]any{"error": "invalid phone number", "reason": "not a telephone number"})
 	case errors.As(err, &refused):
 		secs := otp.RetryAfterSeconds(refused.RetryAfter)
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-		reply(w, http.StatusTooManyRequests, map[string]any{"error": "too many codes: " + refused.Reason.String(), "retryAfter": secs})
+		reply(w, http.StatusTooManyRequests, map[string]any{"error": "too many codes", "reason": refused.Reason.String(), "retryAfter": secs})
 	case errors.As(err, &apiErr):
 		s.log.Warn("platform rejected the call", "resultcode", string(apiErr.Code), "resultdesc", apiErr.Description)
 		reply(w, http.StatusBadGateway, map[string]any{"error": "the platform rejected the call", "resultcode": string(apiErr.Code)})
@@ -293,21 +327,82 @@ func (s *server) check(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	switch err := s.lc.Check(r.Context(), req.Phone, req.Code); {
+	err := s.lc.Check(r.Context(), req.ID, req.Code, s.client(r))
+	var (
+		wrong   *otp.WrongCodeError
+		refused *otp.RefusedError
+	)
+	switch {
 	case err == nil:
 		reply(w, http.StatusOK, map[string]any{"valid": true})
-	case errors.Is(err, otp.ErrWrongCode):
-		reply(w, http.StatusUnprocessableEntity, map[string]any{"valid": false})
+	case errors.As(err, &wrong):
+		reply(w, http.StatusUnprocessableEntity, map[string]any{"valid": false, "attemptsLeft": wrong.AttemptsLeft})
+	case errors.Is(err, otp.ErrMalformedCode):
+		reply(w, http.StatusBadRequest, map[string]any{"valid": false, "error": "malformed code: must be the code's digits"})
 	case errors.Is(err, otp.ErrTooManyChecks):
 		reply(w, http.StatusTooManyRequests, map[string]any{"valid": false, "error": "too many checks: ask for a new code"})
+	case errors.As(err, &refused):
+		secs := otp.RetryAfterSeconds(refused.RetryAfter)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		reply(w, http.StatusTooManyRequests, map[string]any{"valid": false, "error": "too many checks from this client", "retryAfter": secs})
 	case errors.Is(err, otp.ErrNoCode):
-		reply(w, http.StatusGone, map[string]any{"valid": false, "error": "no code pending, or it expired"})
-	case errors.Is(err, otp.ErrInvalidNumber):
-		reply(w, http.StatusBadRequest, map[string]any{"valid": false, "error": "invalid phone number"})
+		reply(w, http.StatusGone, map[string]any{"valid": false, "error": "unknown, expired or used verification"})
 	default:
 		s.log.Error("check failed", "err", err)
 		reply(w, http.StatusInternalServerError, map[string]any{"error": "internal error"})
 	}
+}
+
+// client returns the address of the client of r: the remote address,
+// or, when that is a trusted proxy, the last address of
+// X-Forwarded-For that is not a trusted proxy (the one the nearest
+// trusted proxy saw; anything left of it may be forged by the client).
+func (s *server) client(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(addr) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return host // a malformed hop: trust nothing further left
+		}
+		if !s.trusted(a) {
+			return a.Unmap().String()
+		}
+	}
+	return host
+}
+
+func (s *server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// parsePrefixes parses a comma-separated list of CIDRs ("" for none).
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var ps []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("invalid CIDR %q", f)
+		}
+		ps = append(ps, p.Masked())
+	}
+	return ps, nil
 }
 
 func reply(w http.ResponseWriter, status int, body map[string]any) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -160,8 +161,16 @@ func sendCode(t *testing.T, base, phone string) answer {
 	return post(t, base, "/codes", `{"phone":"`+phone+`"}`)
 }
 
-func checkCode(t *testing.T, base, phone, code string) answer {
-	return post(t, base, "/codes/check", `{"phone":"`+phone+`","code":"`+code+`"}`)
+func checkCode(t *testing.T, base, id, code string) answer {
+	return post(t, base, "/codes/check", `{"id":"`+id+`","code":"`+code+`"}`)
+}
+
+// id returns the verification id of a 202 answer.
+func (a answer) id(t *testing.T) string {
+	t.Helper()
+	id, _ := a.body["id"].(string)
+	require.Len(t, id, 22, "a verification id: %v", a.body)
+	return id
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -202,30 +211,38 @@ func TestSendAndCheck(t *testing.T) {
 	a := sendCode(t, base, phone)
 	require.Equal(t, http.StatusAccepted, a.status, a.body)
 	assert.Equal(t, "sent", a.body["status"])
+	id := a.id(t)
 	require.Len(t, p.srv.Calls(), 1, "one call placed")
 	code := p.lastCode(t, phone)
 
 	a = sendCode(t, base, phone)
 	assert.Equal(t, http.StatusTooManyRequests, a.status)
 	assert.Equal(t, "60", a.retryAfter)
+	assert.Equal(t, "cooldown", a.body["reason"])
 	assert.Len(t, p.srv.Requests(), 1, "nothing sent within the cooldown")
 
-	a = checkCode(t, base, phone, wrongCode(code))
+	a = checkCode(t, base, id, wrongCode(code))
 	assert.Equal(t, http.StatusUnprocessableEntity, a.status)
-	assert.Equal(t, false, a.body["valid"])
-	a = checkCode(t, base, phone, code)
+	assert.Equal(t, map[string]any{"valid": false, "attemptsLeft": 4.0}, a.body)
+	a = checkCode(t, base, id, code[:5])
+	assert.Equal(t, http.StatusBadRequest, a.status, "a malformed code")
+	a = checkCode(t, base, id, code)
 	assert.Equal(t, http.StatusOK, a.status)
-	assert.Equal(t, true, a.body["valid"])
-	a = checkCode(t, base, phone, code)
+	assert.Equal(t, map[string]any{"valid": true}, a.body)
+	a = checkCode(t, base, id, code)
 	assert.Equal(t, http.StatusGone, a.status, "a code works once")
 
 	const other = "+8613500000002"
-	require.Equal(t, http.StatusAccepted, sendCode(t, base, other).status)
+	a = sendCode(t, base, other)
+	require.Equal(t, http.StatusAccepted, a.status)
+	id = a.id(t)
 	code = p.lastCode(t, other)
-	for range 5 {
-		assert.Equal(t, http.StatusUnprocessableEntity, checkCode(t, base, other, wrongCode(code)).status)
+	for i := range 5 {
+		a := checkCode(t, base, id, wrongCode(code))
+		assert.Equal(t, http.StatusUnprocessableEntity, a.status)
+		assert.Equal(t, float64(4-i), a.body["attemptsLeft"])
 	}
-	assert.Equal(t, http.StatusTooManyRequests, checkCode(t, base, other, code).status, "five wrong, then the right code")
+	assert.Equal(t, http.StatusTooManyRequests, checkCode(t, base, id, code).status, "five wrong, then the right code")
 }
 
 func TestStatuses(t *testing.T) {
@@ -239,11 +256,20 @@ func TestStatuses(t *testing.T) {
 		{"InvalidNumber", "/codes", `{"phone":"+86abc"}`, http.StatusBadRequest},
 		{"NoNumber", "/codes", `{}`, http.StatusBadRequest},
 		{"NotJSON", "/codes", `phone=+8613500000001`, http.StatusBadRequest},
-		{"OutsideAllowList", "/codes", `{"phone":"+14155550100"}`, http.StatusForbidden},
-		{"CheckWithoutCode", "/codes/check", `{"phone":"+8613500000009","code":"123456"}`, http.StatusGone},
-		{"CheckInvalidNumber", "/codes/check", `{"phone":"13500000009","code":"123456"}`, http.StatusBadRequest},
+		{"TooShort", "/codes", `{"phone":"+861"}`, http.StatusBadRequest},
+		{"TrunkZero", "/codes", `{"phone":"+8600135000000"}`, http.StatusBadRequest},
+		{"TwentySevenZeros", "/codes", `{"phone":"+86000000000000000000000000000"}`, http.StatusBadRequest},
+		{"PremiumRate", "/codes", `{"phone":"+8690012345678"}`, http.StatusForbidden},
+		{"OtherCountry", "/codes", `{"phone":"+14155550100"}`, http.StatusForbidden},
+		{"CheckUnknownID", "/codes/check", `{"id":"AAAAAAAAAAAAAAAAAAAAAA","code":"123456"}`, http.StatusGone},
+		{"CheckNoID", "/codes/check", `{"phone":"+8613500000009","code":"123456"}`, http.StatusGone},
+		{"CheckMalformedCode", "/codes/check", `{"id":"AAAAAAAAAAAAAAAAAAAAAA","code":"12345a"}`, http.StatusBadRequest},
 	} {
-		assert.Equal(t, tc.want, post(t, base, tc.path, tc.body).status, tc.name)
+		a := post(t, base, tc.path, tc.body)
+		assert.Equal(t, tc.want, a.status, tc.name)
+		if tc.path == "/codes" && tc.name != "NotJSON" {
+			assert.NotEmpty(t, a.body["reason"], "%s: the reason is given", tc.name)
+		}
 	}
 	assert.Empty(t, p.srv.Requests(), "nothing sent")
 
@@ -258,7 +284,7 @@ func TestStatuses(t *testing.T) {
 	a = sendCode(t, base, phone)
 	assert.Equal(t, http.StatusAccepted, a.status)
 	assert.Equal(t, "pending", a.body["status"])
-	assert.Equal(t, http.StatusOK, checkCode(t, base, phone, p.lastCode(t, phone)).status, "the code of a call placed despite the unknown outcome works")
+	assert.Equal(t, http.StatusOK, checkCode(t, base, a.id(t), p.lastCode(t, phone)).status, "the code of a call placed despite the unknown outcome works")
 
 	resp, err := http.Get(base + "/codes")
 	require.NoError(t, err)
@@ -318,28 +344,36 @@ func TestTwoInstancesOneRedis(t *testing.T) {
 	a := p.start(t, "-redis", redisSrv.URL, "-redis-prefix", prefix)
 	b := p.start(t, "-redis", redisSrv.URL, "-redis-prefix", prefix)
 	phones := []string{"+8613600000001", "+8613600000002", "+8613600000003", "+8613600000004", "+8613600000005"}
-	for _, phone := range phones {
+	var id string
+	for n, phone := range phones {
 		start := make(chan struct{})
-		got := make([]int, 2)
+		got := make([]answer, 2)
 		var wg sync.WaitGroup
 		for i, base := range []string{a, b} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				<-start
-				got[i] = sendCode(t, base, phone).status
+				got[i] = sendCode(t, base, phone)
 			}()
 		}
 		close(start)
 		wg.Wait()
-		assert.ElementsMatch(t, []int{http.StatusAccepted, http.StatusTooManyRequests}, got, phone)
+		assert.ElementsMatch(t, []int{http.StatusAccepted, http.StatusTooManyRequests}, []int{got[0].status, got[1].status}, phone)
+		if n == 0 {
+			for _, g := range got {
+				if g.status == http.StatusAccepted {
+					id = g.id(t)
+				}
+			}
+		}
 	}
 	assert.Len(t, p.srv.Calls(), len(phones), "exactly one call per number")
 
 	code := p.lastCode(t, phones[0])
-	assert.Equal(t, http.StatusUnprocessableEntity, checkCode(t, a, phones[0], wrongCode(code)).status)
-	assert.Equal(t, http.StatusOK, checkCode(t, b, phones[0], code).status, "checked on the other instance")
-	assert.Equal(t, http.StatusGone, checkCode(t, a, phones[0], code).status, "used once across instances")
+	assert.Equal(t, http.StatusUnprocessableEntity, checkCode(t, a, id, wrongCode(code)).status)
+	assert.Equal(t, http.StatusOK, checkCode(t, b, id, code).status, "checked on the other instance")
+	assert.Equal(t, http.StatusGone, checkCode(t, a, id, code).status, "used once across instances")
 
 	// Notifications reach instance a; instance b sees the cooldown lifted.
 	require.Equal(t, http.StatusAccepted, sendCode(t, b, busy).status)
@@ -381,6 +415,7 @@ func TestUsage(t *testing.T) {
 		{"NoDisplay", []string{"-pretone", "p.wav"}, p.getenv, exitUsage},
 		{"BadFlag", []string{"-nope"}, p.getenv, exitUsage},
 		{"Extra", []string{"-display", "+8675528000088", "-pretone", "p.wav", "extra"}, p.getenv, exitUsage},
+		{"BadTrustedProxies", []string{"-display", "+8675528000088", "-pretone", "p.wav", "-trusted-proxies", "10.0.0.0/33"}, p.getenv, exitUsage},
 		{"RedisWithoutKey", []string{"-display", "+8675528000088", "-pretone", "p.wav", "-redis", "redis://127.0.0.1:1/0"}, noKey, exitUsage},
 		{"ShortKey", []string{"-display", "+8675528000088", "-pretone", "p.wav"}, shortKey, exitUsage},
 		{"BadRedisURL", []string{"-display", "+8675528000088", "-pretone", "p.wav", "-redis", "http://u:secretpw@x"}, p.getenv, exitUsage},
@@ -391,4 +426,124 @@ func TestUsage(t *testing.T) {
 		assert.NotContains(t, stderr.String(), "secretpw", tc.name)
 		assert.NotContains(t, stderr.String(), p.getenv("VOICECALL_APP_SECRET"), tc.name)
 	}
+}
+
+// TestStrangerCannotLockOut: someone who knows only the phone number
+// can neither learn whether a code is pending nor use up its owner's
+// attempts; unknown, used and made-up ids get one answer.
+func TestStrangerCannotLockOut(t *testing.T) {
+	t.Parallel()
+	p := newPlatform(t)
+	base := p.start(t)
+	const phone = "+8613500000007"
+	a := sendCode(t, base, phone)
+	require.Equal(t, http.StatusAccepted, a.status)
+	id := a.id(t)
+	code := p.lastCode(t, phone)
+
+	var stranger []answer
+	for i := range 10 {
+		stranger = append(stranger,
+			post(t, base, "/codes/check", `{"phone":"`+phone+`","code":"123456"}`),
+			checkCode(t, base, fmt.Sprintf("AAAAAAAAAAAAAAAAAAAA%02d", i), wrongCode(code)))
+	}
+	for _, s := range stranger {
+		assert.Equal(t, http.StatusGone, s.status)
+		assert.Equal(t, stranger[0].body, s.body, "one answer, whatever is pending")
+	}
+	assert.Equal(t, http.StatusOK, checkCode(t, base, id, code).status, "the owner's code still works")
+	used := checkCode(t, base, id, code)
+	assert.Equal(t, http.StatusGone, used.status)
+	assert.Equal(t, stranger[0].body, used.body, "a used id answers as an unknown one")
+}
+
+func TestClientAddress(t *testing.T) {
+	t.Parallel()
+	proxies, err := parsePrefixes("10.0.0.0/8, 2001:db8::/32")
+	require.NoError(t, err)
+	trusting := &server{proxies: proxies}
+	plain := &server{}
+	for _, tc := range []struct {
+		remote, xff string
+		plain, via  string
+	}{
+		{"203.0.113.7:5000", "", "203.0.113.7", "203.0.113.7"},
+		{"203.0.113.7:5000", "198.51.100.1", "203.0.113.7", "203.0.113.7"}, // not from a trusted proxy: XFF ignored
+		{"10.1.2.3:5000", "198.51.100.1", "10.1.2.3", "198.51.100.1"},
+		{"10.1.2.3:5000", "6.6.6.6, 198.51.100.1, 10.9.9.9", "10.1.2.3", "198.51.100.1"}, // the client cannot forge the left part
+		{"10.1.2.3:5000", "10.9.9.9", "10.1.2.3", "10.1.2.3"},
+		{"10.1.2.3:5000", "junk, 198.51.100.1", "10.1.2.3", "198.51.100.1"},
+		{"10.1.2.3:5000", "198.51.100.1, junk", "10.1.2.3", "10.1.2.3"},
+		{"[2001:db8::1]:5000", "2001:db8:1::5, 2a00::1", "2001:db8::1", "2a00::1"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/codes", nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		assert.Equal(t, tc.plain, plain.client(r), "without trusted proxies: %s %q", tc.remote, tc.xff)
+		assert.Equal(t, tc.via, trusting.client(r), "%s %q", tc.remote, tc.xff)
+	}
+	_, err = parsePrefixes("10.0.0.0/8,nope")
+	assert.ErrorContains(t, err, `invalid CIDR "nope"`)
+}
+
+// TestTwoInstancesFaultyRedis tries the service from outside as the issue
+// did: two instances sharing one Redis through a fault-injecting proxy. A
+// lost reply or a reset never refuses a send by its own reservation,
+// counts a guess twice or turns a right code into a refusal; and the
+// toll-fraud pattern (38 addresses x 10 numbers of one range, through a
+// trusted proxy's X-Forwarded-For) places at most 10 calls.
+func TestTwoInstancesFaultyRedis(t *testing.T) {
+	t.Parallel()
+	redistest.Need(t, redisErr)
+	proxy, err := redistest.NewProxy(redisSrv.Addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = proxy.Close() })
+	p := newPlatform(t, voicetest.WithTimeScale(0))
+	prefix := "otpserver-faults:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+	args := []string{"-redis", proxy.URL, "-redis-prefix", prefix, "-trusted-proxies", "127.0.0.0/8"}
+	a := p.start(t, args...)
+	b := p.start(t, args...)
+	script := func(args []string) bool { return args[0] == "EVALSHA" || args[0] == "EVAL" }
+
+	// Load the scripts.
+	warm := sendCode(t, a, "+8613900000001")
+	require.Equal(t, http.StatusAccepted, warm.status, warm.body)
+	require.Equal(t, http.StatusOK, checkCode(t, a, warm.id(t), p.lastCode(t, "+8613900000001")).status)
+
+	for _, kind := range []redistest.FaultKind{redistest.DropReply, redistest.ResetAfter, redistest.ResetBefore} {
+		phone := "+86139000001" + strconv.Itoa(10+int(kind))
+		proxy.Inject(script, redistest.Fault{Kind: kind})
+		sent := sendCode(t, a, phone)
+		require.Equal(t, http.StatusAccepted, sent.status, "%s: %v", kind, sent.body)
+		id := sent.id(t)
+		code := p.lastCode(t, phone)
+
+		proxy.Inject(script, redistest.Fault{Kind: kind})
+		wrong := checkCode(t, b, id, wrongCode(code))
+		assert.Equal(t, http.StatusUnprocessableEntity, wrong.status, kind)
+		assert.Equal(t, 4.0, wrong.body["attemptsLeft"], "%s: the guess counted once", kind)
+		proxy.Inject(script, redistest.Fault{Kind: kind})
+		assert.Equal(t, http.StatusOK, checkCode(t, a, id, code).status, "%s: the right code stays right", kind)
+	}
+	assert.Zero(t, proxy.Pending(), "every fault was met")
+
+	calls := len(p.srv.Calls())
+	for i := range 38 {
+		xff := fmt.Sprintf("198.%d.%d.7", 18+i/200, i%200)
+		for n := range 10 {
+			body := `{"phone":"` + fmt.Sprintf("+861681234%d%03d", i%10, i*10+n) + `"}`
+			req, err := http.NewRequest(http.MethodPost, []string{a, b}[n%2]+"/codes", strings.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("X-Forwarded-For", xff)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Contains(t, []int{http.StatusAccepted, http.StatusTooManyRequests}, resp.StatusCode)
+		}
+	}
+	placed := len(p.srv.Calls()) - calls
+	assert.LessOrEqual(t, placed, 10, "the toll-fraud pattern")
+	assert.Positive(t, placed)
 }
