@@ -130,9 +130,14 @@ const (
 	// The Handler answers 503 so that the platform pushes the batch again
 	// later, when the record is done or its claim has been released.
 	ClaimBusy
+	// ClaimFull: the store holds as many records as its bound allows and
+	// could not claim this one. Nothing is held for it; the Handler
+	// answers 503 so that the platform pushes the batch again later,
+	// when the store has room.
+	ClaimFull
 )
 
-// String returns "acquired", "done" or "busy".
+// String returns "acquired", "done", "busy" or "full".
 func (c ClaimResult) String() string {
 	switch c {
 	case ClaimAcquired:
@@ -141,6 +146,8 @@ func (c ClaimResult) String() string {
 		return "done"
 	case ClaimBusy:
 		return "busy"
+	case ClaimFull:
+		return "full"
 	}
 	return "ClaimResult(" + strconv.Itoa(int(c)) + ")"
 }
@@ -156,6 +163,10 @@ func (c ClaimResult) String() string {
 // The [Handler] calls Claim once per batch with its distinct keys,
 // calls OnFee for the acquired ones, then Commit once with the handled
 // keys and Release once with the failed ones.
+//
+// A store with a bound may answer ClaimFull for a key it has no room
+// for (the redisstore module's does); the Handler then answers 503, so
+// that nothing is acknowledged that was not handled.
 //
 // [MemoryDedup] serves one process. When several receiver instances
 // share the feeUrl (behind a load balancer, or after a restart), give
