@@ -92,9 +92,14 @@ func (c *CorrelationStore) Observe(ctx context.Context, s voicecall.CallSighting
 	if _, err := rand.Read(op[:]); err != nil {
 		return voicecall.CallSighting{}, errf("correlation observe: %w", err)
 	}
+	return c.observe(ctx, s, hex.EncodeToString(op[:]))
+}
+
+// observe runs Observe as operation op (16 hex digits).
+func (c *CorrelationStore) observe(ctx context.Context, s voicecall.CallSighting, op string) (voicecall.CallSighting, error) {
 	v, err := observeScript.Run(ctx, c.s.rdb, []string{c.key(s.UserData)},
 		s.SessionID, string(s.LastEvent), flag(s.Answered), flag(s.HasCDR), strconv.Itoa(int(s.StateCode)), flag(s.HasStateCode),
-		encodeTime(s.FirstSeen), encodeTime(s.LastSeen), ms(c.ttl), hex.EncodeToString(op[:])).StringSlice()
+		encodeTime(s.FirstSeen), encodeTime(s.LastSeen), ms(c.ttl), op).StringSlice()
 	if err != nil {
 		return voicecall.CallSighting{}, errf("correlation observe: %w", err)
 	}
