@@ -160,3 +160,34 @@ func TestDedupFull(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []voicecall.ClaimResult{voicecall.ClaimAcquired, voicecall.ClaimAcquired, voicecall.ClaimAcquired}, res)
 }
+
+// TestDedupSaltLost: when Redis loses the salt (a restart without
+// persistence, an eviction), a store that cached the old one notices
+// (its script refuses to run with another salt, changing nothing),
+// loads the new one and agrees with the other instances again.
+func TestDedupSaltLost(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	ctx := context.Background()
+	a := st.DedupStore(0, 0)
+	keys := randomKeys(t, 50)
+	res, err := a.Claim(ctx, keys[:1])
+	require.NoError(t, err)
+	require.Equal(t, []voicecall.ClaimResult{voicecall.ClaimAcquired}, res)
+
+	p, _ := prefixes.Load(st)
+	n, err := st.Client().Del(ctx, "{"+p.(string)+"dedup}:salt").Result()
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n, "the salt's key")
+	b := redisstoreSamePrefix(t, st).DedupStore(0, 0)
+	res, err = b.Claim(ctx, keys[1:])
+	require.NoError(t, err, "b stores a new salt")
+	for _, r := range res {
+		require.Equal(t, voicecall.ClaimAcquired, r)
+	}
+	res, err = a.Claim(ctx, keys[1:])
+	require.NoError(t, err, "a reloads the salt")
+	for _, r := range res {
+		require.Equal(t, voicecall.ClaimBusy, r, "a and b agree again")
+	}
+}
