@@ -171,13 +171,12 @@ func (c ClaimResult) String() string {
 // [MemoryDedup] serves one process. When several receiver instances
 // share the feeUrl (behind a load balancer, or after a restart), give
 // them one shared store (the redisstore module has one), or a re-push
-// that reaches another instance handles records again. Over Redis, for
-// example, per key in one pipeline or script:
-//
-//	Claim:   SET <key> busy NX PX <lease>  -> OK: ClaimAcquired
-//	         else GET <key>                -> "done": ClaimDone, else ClaimBusy
-//	Commit:  SET <key> done PX <ttl>       (ttl >= 8h)
-//	Release: DEL <key> if its value is still "busy" (a small Lua script)
+// that reaches another instance handles records again. A shared store's
+// operations must be safe to repeat, because a client library re-sends
+// a command whose reply was lost: a claim that marks a key "busy" must
+// record an operation ID in the mark, so that its re-sent run finds its
+// own mark and answers ClaimAcquired again instead of ClaimBusy (the
+// redisstore module's store does; its docs/REDIS.md explains how).
 //
 // The lease must be shorter than the platform's hour between re-pushes,
 // so that a claim left by a crashed instance has expired when the batch

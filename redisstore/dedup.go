@@ -138,6 +138,7 @@ func (d *DedupStore) MaxRecords() int { return d.shards * DedupShardRecords }
 // A value is "<expiry ms>" (done) or "<expiry ms>:<operation ID>"
 // (busy); an expired value counts as absent.
 var dedupPrelude = `
+redis.replicate_commands() -- Redis 5 and 6: write after TIME (Redis 7 always does)
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('VCSALT dedup salt changed') end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
