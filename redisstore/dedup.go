@@ -35,11 +35,11 @@ const DedupRecordBytes = 64
 // DedupStore is the Redis [voicecall.DedupStore]. Records live in a
 // fixed number of small hashes ("shards", each at most
 // [DedupShardRecords] records, so Redis keeps them as listpacks of about
-// 20 bytes a record): the field is the first 8 bytes of the record's
-// [voicecall.DedupKey], the value its expiry in Unix milliseconds ("done")
-// or its expiry and the claimant's operation ID ("busy"). A record's
-// shard is chosen by a hash keyed with a random salt kept in Redis, so
-// nobody outside can aim records at one shard. A hash expires when its
+// 20 bytes a record). A record's shard and field (8 bytes) come from a
+// hash of its [voicecall.DedupKey] keyed with a random salt kept in
+// Redis, so nobody outside can aim records at one shard; the value is
+// its expiry in Unix milliseconds ("done") or its expiry and the
+// claimant's operation ID ("busy"). A hash expires when its
 // last record does; expired records are removed when their shard is
 // full and one of them may have expired (the hash's field "" keeps a
 // lower bound of its records' expiries, so that a full shard is not
@@ -299,8 +299,9 @@ func (d *DedupStore) run(ctx context.Context, script *redis.Script, keys []voice
 		args := make([]any, 0, 1+len(head)+2*len(keys))
 		args = append(append(args, string(salt)), head...)
 		for i, k := range keys {
-			rkeys = append(rkeys, d.shardKey+strconv.Itoa(d.shard(salt, k)))
-			args = append(args, string(k[:8]))
+			shard, field := d.place(salt, k)
+			rkeys = append(rkeys, d.shardKey+strconv.Itoa(shard))
+			args = append(args, field)
 			if each != nil {
 				args = append(args, each(i)...)
 			}
@@ -314,13 +315,15 @@ func (d *DedupStore) run(ctx context.Context, script *redis.Script, keys []voice
 	return cmd
 }
 
-// shard returns k's shard: a hash of the salt and k.
-func (d *DedupStore) shard(salt []byte, k voicecall.DedupKey) int {
+// place returns k's shard and field: the first and second 8 bytes of
+// the SHA-256 of the salt and k.
+func (d *DedupStore) place(salt []byte, k voicecall.DedupKey) (shard int, field string) {
 	h := sha256.New()
 	h.Write(salt)
 	h.Write(k[:])
 	var sum [sha256.Size]byte
-	return int(binary.BigEndian.Uint64(h.Sum(sum[:0])) % uint64(d.shards))
+	h.Sum(sum[:0])
+	return int(binary.BigEndian.Uint64(sum[:8]) % uint64(d.shards)), string(sum[8:16])
 }
 
 // Claim implements [voicecall.DedupStore]. A record whose shard is full
