@@ -39,11 +39,10 @@ const DedupRecordBytes = 64
 // hash of its [voicecall.DedupKey] keyed with a random salt kept in
 // Redis, so nobody outside can aim records at one shard; the value is
 // its expiry in Unix milliseconds ("done") or its expiry and the
-// claimant's operation ID ("busy"). A hash expires when its
-// last record does; expired records are removed when their shard is
-// full and one of them may have expired (the hash's field "" keeps a
-// lower bound of its records' expiries, so that a full shard is not
-// scanned on every claim).
+// claimant's operation ID ("busy"). A hash expires a TTL after its last
+// write; expired records are removed when their shard is full and one
+// of them may have expired. Instances sharing a prefix must use the same
+// TTL, lease and bound.
 //
 // The store holds at most maxRecords records (rounded up to a multiple
 // of [DedupShardRecords]; see [WithMaxRecords]). When a record's shard
@@ -132,16 +131,26 @@ func (s *Store) DedupStore(ttl, lease time.Duration, opts ...DedupOption) *Dedup
 // MaxRecords returns the bound on the records the store holds.
 func (d *DedupStore) MaxRecords() int { return d.shards * DedupShardRecords }
 
-// The scripts share their start: KEYS[1] is the salt's key, ARGV[1] the
-// salt the keys were computed with (a script refuses to run with another
-// one, and changes nothing), and now is Redis's clock in milliseconds.
-// A value is "<expiry ms>" (done) or "<expiry ms>:<operation ID>"
-// (busy); an expired value counts as absent.
+// The scripts share their start: KEYS[1] is the salt's key, then each
+// record's shard; ARGV[1] is the salt the keys were computed with (a
+// script refuses to run with another one, and changes nothing), ARGV[2]
+// and ARGV[3] the ttl and the lease in milliseconds; now is Redis's clock
+// in milliseconds. A value is "<expiry ms>" (done) or "<expiry
+// ms>:<operation ID>" (busy); an expired value counts as absent.
+//
+// A shard expires ttl after its last write, so after each of its
+// records. Its field "", when present, is a lower bound of its records'
+// expiries, so that a full shard is scanned for expired records only
+// when one may have expired: a scan sets it to the earliest expiry it
+// leaves, or now + lease if that is earlier, and a record written later
+// expires no earlier than that (a claim's lease is its shortest life), so
+// writes need not update it.
 var dedupPrelude = `
 redis.replicate_commands() -- Redis 5 and 6: write after TIME (Redis 7 always does)
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('VCSALT dedup salt changed') end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
 local cap = ` + strconv.Itoa(DedupShardRecords) + `
 local function expiry(v)
   local c = string.find(v, ':', 1, true)
@@ -154,49 +163,43 @@ local function parse(v)
   if c then return 'busy', string.sub(v, c + 1) end
   return 'done'
 end
--- put sets field f of shard k to v, expiring at exp, ms from now.
-local function put(k, f, v, exp, ms)
+local function put(k, f, v)
   redis.call('HSET', k, f, v)
-  local low = tonumber(redis.call('HGET', k, '') or '')
-  if not low or exp < low then redis.call('HSET', k, '', exp) end
-  if redis.call('PTTL', k) < ms then redis.call('PEXPIRE', k, ms) end
-end
-local function count(k)
-  return redis.call('HLEN', k) - redis.call('HEXISTS', k, '')
+  redis.call('PEXPIRE', k, ttl)
 end
 -- room reports whether shard k can take one more record, removing the
 -- expired ones when it is full and one may have expired.
 local function room(k)
-  if count(k) < cap then return true end
+  local n = redis.call('HLEN', k)
+  if n < cap or n - redis.call('HEXISTS', k, '') < cap then return true end
   local low = tonumber(redis.call('HGET', k, '') or '')
   if low and low > now then return false end
-  local all, min = redis.call('HGETALL', k), nil
+  local all, min = redis.call('HGETALL', k), now + lease
   for i = 1, #all, 2 do
     if all[i] ~= '' then
       local exp = expiry(all[i + 1])
       if exp <= now then
         redis.call('HDEL', k, all[i])
-      elseif not min or exp < min then
+      elseif exp < min then
         min = exp
       end
     end
   end
-  if min then redis.call('HSET', k, '', min) else redis.call('HDEL', k, '') end
-  return count(k) < cap
+  redis.call('HSET', k, '', min)
+  return redis.call('HLEN', k) - 1 < cap
 end
 `
 
-// claimScript: KEYS = salt, then each record's shard; ARGV = salt, lease
-// ms, operation ID, then each record's field. Results: 1 acquired, 2
-// done, 3 busy, 4 full. A field held busy by this operation ID (the same
-// claim, re-sent) is acquired again; a field repeated in the batch is
-// busy the second time.
+// claimScript: ARGV[4] = the operation ID, then each record's field.
+// Results: 1 acquired, 2 done, 3 busy, 4 full. A field held busy by this
+// operation ID (the same claim, re-sent) is acquired again; a field
+// repeated in the batch is busy the second time.
 var claimScript = redis.NewScript(dedupPrelude + `
-local lease, op = tonumber(ARGV[2]), ARGV[3]
+local op = ARGV[4]
 local mark = tostring(now + lease) .. ':' .. op
 local out, seen = {}, {}
 for i = 2, #KEYS do
-  local k, f = KEYS[i], ARGV[i + 2]
+  local k, f = KEYS[i], ARGV[i + 3]
   local id = k .. '\n' .. f
   local v = redis.call('HGET', k, f)
   local st, owner = parse(v)
@@ -207,7 +210,7 @@ for i = 2, #KEYS do
   elseif st == 'busy' and owner ~= op then
     out[i - 1] = 3
   elseif st == 'busy' or v or room(k) then
-    if st ~= 'busy' then put(k, f, mark, now + lease, lease) end
+    if st ~= 'busy' then put(k, f, mark) end
     out[i - 1] = 1
   else
     out[i - 1] = 4
@@ -216,29 +219,26 @@ for i = 2, #KEYS do
 end
 return out`)
 
-// commitScript: KEYS = salt, then each record's shard; ARGV = salt, ttl
-// ms, then each record's field. It returns how many records found no
-// room (their shard full of others).
+// commitScript: ARGV[4...] = each record's field. It returns how many
+// records found no room (their shard full of others).
 var commitScript = redis.NewScript(dedupPrelude + `
-local ttl = tonumber(ARGV[2])
 local done = tostring(now + ttl)
 local lost = 0
 for i = 2, #KEYS do
-  local k, f = KEYS[i], ARGV[i + 1]
+  local k, f = KEYS[i], ARGV[i + 2]
   if redis.call('HEXISTS', k, f) == 1 or room(k) then
-    put(k, f, done, now + ttl, ttl)
+    put(k, f, done)
   else
     lost = lost + 1
   end
 end
 return lost`)
 
-// releaseScript: KEYS = salt, then each record's shard; ARGV = salt,
-// then each record's field and the operation ID of its claim. Only a
-// busy mark of that operation is deleted.
+// releaseScript: ARGV[4...] = each record's field and the operation ID
+// of its claim. Only a busy mark of that operation is deleted.
 var releaseScript = redis.NewScript(dedupPrelude + `
 for i = 2, #KEYS do
-  local k, f, op = KEYS[i], ARGV[2 * i - 2], ARGV[2 * i - 1]
+  local k, f, op = KEYS[i], ARGV[2 * i], ARGV[2 * i + 1]
   local st, owner = parse(redis.call('HGET', k, f))
   if st == 'busy' and owner == op then redis.call('HDEL', k, f) end
 end
@@ -282,8 +282,9 @@ func (d *DedupStore) forgetSalt() {
 	d.mu.Unlock()
 }
 
-// run runs script on keys' shards with ARGV = salt, head..., then
-// per-key values from each (nil: the key's field alone). A refused salt
+// run runs script on keys' shards with ARGV = salt, ttl, lease,
+// head..., then per-key values: the key's field, then each(i) (if each
+// is not nil). A refused salt
 // is reloaded and the script run once more.
 func (d *DedupStore) run(ctx context.Context, script *redis.Script, keys []voicecall.DedupKey, head []any, each func(i int) []any) *redis.Cmd {
 	var cmd *redis.Cmd
@@ -296,8 +297,8 @@ func (d *DedupStore) run(ctx context.Context, script *redis.Script, keys []voice
 		}
 		rkeys := make([]string, 1, 1+len(keys))
 		rkeys[0] = d.saltKey
-		args := make([]any, 0, 1+len(head)+2*len(keys))
-		args = append(append(args, string(salt)), head...)
+		args := make([]any, 0, 3+len(head)+2*len(keys))
+		args = append(append(args, string(salt), ms(d.ttl), ms(d.lease)), head...)
 		for i, k := range keys {
 			shard, field := d.place(salt, k)
 			rkeys = append(rkeys, d.shardKey+strconv.Itoa(shard))
@@ -337,7 +338,7 @@ func (d *DedupStore) Claim(ctx context.Context, keys []voicecall.DedupKey) ([]vo
 		return nil, errf("dedup claim: %w", err)
 	}
 	op := hex.EncodeToString(b[:])
-	v, err := d.run(ctx, claimScript, keys, []any{ms(d.lease), op}, nil).Int64Slice()
+	v, err := d.run(ctx, claimScript, keys, []any{op}, nil).Int64Slice()
 	if err == nil && len(v) != len(keys) {
 		err = errors.New("unexpected reply of " + strconv.Itoa(len(v)) + " results for " + strconv.Itoa(len(keys)) + " keys")
 	}
@@ -383,7 +384,7 @@ func (d *DedupStore) Commit(ctx context.Context, keys []voicecall.DedupKey) erro
 	if len(keys) == 0 {
 		return nil
 	}
-	lost, err := d.run(ctx, commitScript, keys, []any{ms(d.ttl)}, nil).Int64()
+	lost, err := d.run(ctx, commitScript, keys, nil, nil).Int64()
 	if err != nil {
 		return errf("dedup commit: %w", err)
 	}
