@@ -50,7 +50,7 @@ const DedupRecordBytes = 64
 // it, and the [voicecall.Handler] answers 503 so that the platform pushes
 // the batch again: nothing is acknowledged that was not handled. With
 // random keys the first shard fills when the store holds about three
-// quarters of its bound (measured: 100,401 records of 131,191).
+// quarters of its bound (measured: 98,201 records of 131,191).
 //
 // Each batch operation is one script, so one round trip per batch of up
 // to 50 records, and safe to repeat: a claim records an operation ID, so
