@@ -191,3 +191,24 @@ func TestDedupSaltLost(t *testing.T) {
 		require.Equal(t, voicecall.ClaimBusy, r, "a and b agree again")
 	}
 }
+
+// TestDedupHeldBounded: the claims a store remembers for Release (their
+// operation IDs) are dropped once their lease is over, so a caller that
+// never commits nor releases does not grow the process's memory.
+func TestDedupHeldBounded(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	ctx := context.Background()
+	d := st.DedupStore(time.Hour, time.Millisecond)
+	for range 84 { // 4,200 claims, more than the 4,096 kept before pruning
+		_, err := d.Claim(ctx, randomKeys(t, 50))
+		require.NoError(t, err)
+	}
+	// 84 round trips take more than the 1 ms lease: the claims before the
+	// last few are over.
+	assert.Less(t, d.Held(), 1000, "claims remembered after their lease")
+	keys := randomKeys(t, 50)
+	_, err := d.Claim(ctx, keys)
+	require.NoError(t, err)
+	require.NoError(t, d.Release(ctx, keys))
+}

@@ -14,3 +14,10 @@ func (c *CorrelationStore) ObserveAs(ctx context.Context, s voicecall.CallSighti
 	s.LastEvent = voicecall.EventType(boundedID(string(s.LastEvent)))
 	return c.observe(ctx, s, op)
 }
+
+// Held returns how many claims d remembers for Release.
+func (d *DedupStore) Held() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.held)
+}
