@@ -27,7 +27,7 @@ func wireCall(t *testing.T, answer string, call func(c *Client) error) []byte {
 		}
 		writeJSON(conn, 200, answer)
 	})
-	c, err := NewClient(srv.URL()+"/prefix/", "myAppKey", "myAppSecret", WithUserAgent("voicecall-test"))
+	c, err := NewClient(srv.URL()+"/", "myAppKey", "myAppSecret", WithUserAgent("voicecall-test"))
 	require.NoError(t, err)
 	pinClock(c, signTime)
 	require.NoError(t, call(c))

@@ -1,6 +1,7 @@
 package voicecall
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -43,9 +44,9 @@ type CallVerifyRequest struct {
 	// leading 0}{number}". The SDK does not normalise numbers.
 	CalleeNumber string
 
-	// LanguageType (languageType, required) is the language of the
-	// read-out, a positive integer: [LanguageChinese] (2) is the only
-	// documented value.
+	// LanguageType (languageType) is the language of the read-out, a
+	// positive integer: [LanguageChinese] (2) is the only documented
+	// value, and 0 (unset) sends 2.
 	LanguageType int
 
 	// PreTone (preTone, required) is the name of an approved Wave file
@@ -121,8 +122,8 @@ func (r *CallVerifyRequest) Validate() error {
 	var fs fieldErrors
 	fs.add("displayNbr", numberProblem(r.DisplayNumber, true))
 	fs.add("calleeNbr", numberProblem(r.CalleeNumber, true))
-	if r.LanguageType <= 0 {
-		fs.add("languageType", "must be a positive integer (2 for Chinese)")
+	if r.LanguageType < 0 {
+		fs.add("languageType", "must be a positive integer (2 for Chinese; 0 sends 2)")
 	}
 	fs.add("preTone", toneProblem(r.PreTone, true))
 	fs.add("verifyCode", verifyCodeProblem(r.VerifyCode))
@@ -169,7 +170,7 @@ func (r *CallVerifyRequest) wire(userData string) *callVerifyWire {
 	return &callVerifyWire{
 		DisplayNbr:     r.DisplayNumber,
 		CalleeNbr:      r.CalleeNumber,
-		LanguageType:   r.LanguageType,
+		LanguageType:   cmp.Or(r.LanguageType, LanguageChinese),
 		PreTone:        r.PreTone,
 		VerifyCode:     r.VerifyCode,
 		PosTone:        r.PostTone,

@@ -29,7 +29,7 @@ var signTime = time.Date(2018, 2, 12, 15, 30, 20, 0, time.UTC)
 func wireRequest(t *testing.T, req *CallVerifyRequest, opts ...Option) []byte {
 	t.Helper()
 	srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) { writeJSON(conn, 200, okAnswer) })
-	c, err := NewClient(srv.URL()+"/prefix/", "myAppKey", "myAppSecret", opts...)
+	c, err := NewClient(srv.URL()+"/", "myAppKey", "myAppSecret", opts...)
 	require.NoError(t, err)
 	pinClock(c, signTime)
 	_, err = c.CallVerify(context.Background(), req)
@@ -116,6 +116,13 @@ func TestCallVerifyBodyEncoding(t *testing.T) {
 	assert.Equal(t, "true", m["returnIdlePort"], "booleans are strings on the wire")
 	assert.Equal(t, float64(2), m["languageType"])
 
+	zero := fullRequest()
+	zero.LanguageType = 0
+	_, body, ok = bytes.Cut(wireRequest(t, zero), []byte("\r\n\r\n"))
+	require.True(t, ok)
+	require.NoError(t, json.Unmarshal(body, &m))
+	assert.Equal(t, float64(LanguageChinese), m["languageType"], "LanguageType 0 sends Chinese")
+
 	req := validRequest()
 	raw = wireRequest(t, req)
 	_, body, _ = bytes.Cut(raw, []byte("\r\n\r\n"))
@@ -148,7 +155,7 @@ func TestValidate(t *testing.T) {
 		{"callee too long", func(r *CallVerifyRequest) { r.CalleeNumber = "+" + strings.Repeat("1", 31) }, "calleeNbr"},
 		{"callee only plus", func(r *CallVerifyRequest) { r.CalleeNumber = "++++" }, "calleeNbr"},
 		{"callee full-width digits", func(r *CallVerifyRequest) { r.CalleeNumber = "+861３５00000001" }, "calleeNbr"},
-		{"language zero", func(r *CallVerifyRequest) { r.LanguageType = 0 }, "languageType"},
+		{"language zero means Chinese", func(r *CallVerifyRequest) { r.LanguageType = 0 }, ""},
 		{"language negative", func(r *CallVerifyRequest) { r.LanguageType = -2 }, "languageType"},
 		{"pretone missing", func(r *CallVerifyRequest) { r.PreTone = "" }, "preTone"},
 		{"pretone 128", func(r *CallVerifyRequest) { r.PreTone = long(124) + ".wav" }, ""},
@@ -206,7 +213,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidateReportsEveryField(t *testing.T) {
 	t.Parallel()
-	err := (&CallVerifyRequest{Times: PlayTimes(12), UserData: "{"}).Validate()
+	err := (&CallVerifyRequest{LanguageType: -1, Times: PlayTimes(12), UserData: "{"}).Validate()
 	assert.Equal(t, []string{"displayNbr", "calleeNbr", "languageType", "preTone", "verifyCode", "times", "userData"}, invalidFields(t, err, "CallVerify"))
 	assert.True(t, strings.HasPrefix(err.Error(), "voicecall: CallVerify: invalid displayNbr: is required; calleeNbr:"), err.Error())
 }

@@ -3,7 +3,6 @@ package voicecall
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,7 +33,6 @@ const DefaultTimeout = 10 * time.Second
 type Client struct {
 	baseURL         string // scheme, host and path prefix, without a trailing slash
 	host            string // host[:port] of the base URL, for hooks
-	basePath        string // path prefix of the base URL, for hooks
 	appKey          string
 	secret          func() string // a closure, so that no printing of the struct shows the secret
 	signer          *signer       // the X-AKSK values, with the secret
@@ -64,11 +62,13 @@ type config struct {
 	location   *time.Location
 	retry      RetryPolicy
 	hooks      ClientHooks
-	errs       []error
+	errs       []FieldError
 }
 
-func (c *config) fail(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf(format, args...))
+// fail records that option (named as the caller wrote it, such as
+// "WithTimeout") cannot apply, for NewClient's [*ValidationError].
+func (c *config) fail(option, problem string) {
+	c.errs = append(c.errs, FieldError{Field: option, Problem: problem})
 }
 
 // WithHTTPClient makes the client send requests with a copy of hc; hc
@@ -86,7 +86,7 @@ func (c *config) fail(format string, args ...any) {
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) {
 		if hc == nil {
-			c.fail("WithHTTPClient: nil *http.Client")
+			c.fail("WithHTTPClient", "must not be nil")
 			return
 		}
 		c.httpClient = hc
@@ -100,7 +100,7 @@ func WithHTTPClient(hc *http.Client) Option {
 func WithTLSConfig(cfg *tls.Config) Option {
 	return func(c *config) {
 		if cfg == nil {
-			c.fail("WithTLSConfig: nil *tls.Config")
+			c.fail("WithTLSConfig", "must not be nil")
 			return
 		}
 		c.tlsConfig = cfg
@@ -111,7 +111,7 @@ func WithTLSConfig(cfg *tls.Config) Option {
 func WithUserAgent(ua string) Option {
 	return func(c *config) {
 		if ua == "" || strings.ContainsAny(ua, "\r\n") {
-			c.fail("WithUserAgent: must be non-empty and on one line")
+			c.fail("WithUserAgent", "must be non-empty and on one line")
 			return
 		}
 		c.userAgent = ua
@@ -126,7 +126,7 @@ func WithUserAgent(ua string) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) {
 		if l == nil {
-			c.fail("WithLogger: nil *slog.Logger")
+			c.fail("WithLogger", "must not be nil")
 			return
 		}
 		c.logger = l
@@ -139,7 +139,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d < 0 {
-			c.fail("WithTimeout: negative duration")
+			c.fail("WithTimeout", "must not be negative")
 			return
 		}
 		c.timeout = d
@@ -152,7 +152,7 @@ func WithTimeout(d time.Duration) Option {
 func WithCreatedLocation(loc *time.Location) Option {
 	return func(c *config) {
 		if loc == nil {
-			c.fail("WithCreatedLocation: nil *time.Location")
+			c.fail("WithCreatedLocation", "must not be nil")
 			return
 		}
 		c.location = loc
@@ -167,7 +167,7 @@ func WithCreatedLocation(loc *time.Location) Option {
 func WithRetry(p RetryPolicy) Option {
 	return func(c *config) {
 		if p.MaxAttempts < 0 || p.MaxBackoff < 0 || p.BaseDelay < 0 {
-			c.fail("WithRetry: negative MaxAttempts, MaxBackoff or BaseDelay")
+			c.fail("WithRetry", "MaxAttempts, MaxBackoff and BaseDelay must not be negative")
 			return
 		}
 		c.retry = p
@@ -184,22 +184,27 @@ func WithHooks(h ClientHooks) Option { return func(c *config) { c.hooks = h } }
 // baseURL is the app access address from the console, for example
 // "https://rtccall.cn-north-1.myhuaweicloud.cn:443". It must be an
 // absolute https URL; http is accepted only for loopback hosts
-// (127.0.0.0/8, ::1, localhost) so that local fakes work. A path prefix
-// is kept: the API path is appended to it.
+// (127.0.0.0/8, ::1, localhost) so that local fakes work. It is the
+// address alone: a path (other than "/"), a query or a fragment is
+// refused, since each method appends its API's path (an address copied
+// with an API path would make every call fail with 1010006).
 //
-// An option that cannot apply (a nil value, [WithTLSConfig] together with
-// [WithHTTPClient]) makes NewClient fail; no option is silently ignored.
+// Every problem is reported in one [*ValidationError]: a bad baseURL,
+// appKey or appSecret (empty or blank) by its argument's name, and an
+// option that cannot apply (a nil value, [WithTLSConfig] together with
+// [WithHTTPClient], a negative duration) by the option's name, such as
+// "WithTimeout"; no option is silently ignored.
 func NewClient(baseURL, appKey, appSecret string, opts ...Option) (*Client, error) {
 	var fs fieldErrors
 	u, problem := parseBaseURL(baseURL)
 	fs.add("baseURL", problem)
 	switch {
-	case appKey == "":
+	case strings.TrimSpace(appKey) == "":
 		fs.add("appKey", "is required")
 	case strings.ContainsAny(appKey, "\"\r\n"):
 		fs.add("appKey", "must not contain quotes or line breaks")
 	}
-	if appSecret == "" {
+	if strings.TrimSpace(appSecret) == "" {
 		fs.add("appSecret", "is required")
 	}
 	if err := fs.err("NewClient"); err != nil {
@@ -209,16 +214,16 @@ func NewClient(baseURL, appKey, appSecret string, opts ...Option) (*Client, erro
 	cfg := config{timeout: DefaultTimeout, location: time.UTC, userAgent: "voicecall-go/" + Version}
 	for _, o := range opts {
 		if o == nil {
-			cfg.fail("nil Option")
+			cfg.fail("opts", "must not contain nil")
 			continue
 		}
 		o(&cfg)
 	}
 	if cfg.httpClient != nil && cfg.tlsConfig != nil {
-		cfg.fail("WithTLSConfig cannot apply to the transport of WithHTTPClient: configure TLS on that transport (see NewTransport)")
+		cfg.fail("WithTLSConfig", "cannot apply to the transport of WithHTTPClient: configure TLS on that transport (see NewTransport)")
 	}
 	if len(cfg.errs) > 0 {
-		return nil, errf("NewClient: %w", errors.Join(cfg.errs...))
+		return nil, newValidationError("NewClient", cfg.errs...)
 	}
 
 	var hc http.Client
@@ -230,9 +235,8 @@ func NewClient(baseURL, appKey, appSecret string, opts ...Option) (*Client, erro
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 	c := &Client{
-		baseURL:         strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"),
+		baseURL:         u.Scheme + "://" + u.Host,
 		host:            u.Host,
-		basePath:        strings.TrimRight(u.EscapedPath(), "/"),
 		appKey:          appKey,
 		secret:          func() string { return appSecret },
 		signer:          newSigner(appKey, appSecret, cfg.location),
@@ -264,8 +268,10 @@ func parseBaseURL(s string) (*url.URL, string) {
 		return nil, "must be an absolute URL such as https://rtccall.cn-north-1.myhuaweicloud.cn:443"
 	case u.User != nil:
 		return nil, "must not contain user information"
-	case u.RawQuery != "" || u.Fragment != "":
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return nil, "must not contain a query or fragment"
+	case u.Path != "" && u.Path != "/":
+		return nil, "must not contain a path: give the app access address alone, such as https://rtccall.cn-north-1.myhuaweicloud.cn:443 (each method adds its API's path)"
 	case u.Scheme == "https":
 	case u.Scheme == "http" && isLoopback(u.Hostname()):
 	case u.Scheme == "http":

@@ -24,10 +24,13 @@ func TestNewClientBaseURL(t *testing.T) {
 	}{
 		{"https://rtccall.cn-north-1.myhuaweicloud.cn:443", "https://rtccall.cn-north-1.myhuaweicloud.cn:443"},
 		{"https://rtccall.myhuaweicloud.cn/", "https://rtccall.myhuaweicloud.cn"},
-		{"https://example.com/sandbox/", "https://example.com/sandbox"},
+		{"https://example.com/sandbox/", ""},
+		{"https://example.com/rest/httpsessions/callVerify/v1.0", ""},
+		{"https://example.com?", ""},
+		{"https://example.com#f", ""},
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
 		{"http://127.9.9.9:1", "http://127.9.9.9:1"},
-		{"http://[::1]:8080/p", "http://[::1]:8080/p"},
+		{"http://[::1]:8080/", "http://[::1]:8080"},
 		{"http://localhost:8080", "http://localhost:8080"},
 		{"http://LOCALHOST", "http://LOCALHOST"},
 		{"http://rtccall.myhuaweicloud.cn", ""},
@@ -66,6 +69,10 @@ func TestNewClientCredentials(t *testing.T) {
 	require.ErrorAs(t, err, &verr)
 	assert.True(t, verr.Has("appKey"))
 	assert.True(t, verr.Has("appSecret"))
+	_, err = NewClient("https://example.com", " ", "\t")
+	require.ErrorAs(t, err, &verr)
+	assert.True(t, verr.Has("appKey"), "a blank app key")
+	assert.True(t, verr.Has("appSecret"), "a blank app secret")
 	_, err = NewClient("https://example.com", `a"b`, "s")
 	require.ErrorAs(t, err, &verr)
 	assert.True(t, verr.Has("appKey"))
@@ -186,9 +193,17 @@ func TestOptionsThatCannotApply(t *testing.T) {
 	for name, opts := range tests {
 		_, err := NewClient("https://example.com", "k", "s", opts...)
 		assert.ErrorContains(t, err, "voicecall: NewClient: ", name)
+		var verr *ValidationError
+		assert.ErrorAs(t, err, &verr, "%s: every option's error is a *ValidationError", name)
 	}
 	_, err := NewClient("https://example.com", "k", "s", WithHTTPClient(&http.Client{}), WithTLSConfig(&tls.Config{}))
-	assert.ErrorContains(t, err, "WithTLSConfig cannot apply")
+	assert.ErrorContains(t, err, "WithTLSConfig: cannot apply")
+	var verr *ValidationError
+	require.ErrorAs(t, err, &verr)
+	assert.True(t, verr.Has("WithTLSConfig"), "the error names the option")
+	_, err = NewClient("https://example.com", "k", "s", WithTimeout(-1))
+	require.ErrorAs(t, err, &verr)
+	assert.Equal(t, []string{"WithTimeout"}, invalidFields(t, err, "NewClient"))
 	c, err := NewClient("https://example.com", "k", "s", WithTLSConfig(&tls.Config{ServerName: "x"}))
 	require.NoError(t, err)
 	assert.Equal(t, "x", c.hc.Transport.(*http.Transport).TLSClientConfig.ServerName, "WithTLSConfig reaches the default transport")

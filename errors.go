@@ -243,7 +243,9 @@ func (e *RequestError) Is(target error) bool {
 
 // FieldError is one problem with one field.
 type FieldError struct {
-	// Field is the field's name as it is on the wire, e.g. "calleeNbr".
+	// Field is the field's name as it is on the wire, e.g. "calleeNbr";
+	// for [NewClient], the argument's or the option's name, e.g.
+	// "baseURL" or "WithTimeout".
 	Field string
 	// Problem says what is wrong, without repeating the value (which may
 	// be a phone number or a verification code).

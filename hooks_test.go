@@ -63,16 +63,16 @@ func TestClientHooks(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) { writeJSON(conn, 200, okAnswer) })
 	var rec hookRecorder
-	c, err := NewClient(srv.URL()+"/prefix", "k", "s", WithHooks(rec.hooks()))
+	c, err := NewClient(srv.URL(), "k", "s", WithHooks(rec.hooks()))
 	require.NoError(t, err)
 	_, err = c.CallVerify(context.Background(), validRequest())
 	require.NoError(t, err)
 
 	host := strings.TrimPrefix(srv.URL(), "http://")
 	require.Len(t, rec.starts, 1)
-	assert.Equal(t, CallStartInfo{Operation: "CallVerify", Method: http.MethodPost, Host: host, Path: "/prefix" + CallVerifyPath}, rec.starts[0])
+	assert.Equal(t, CallStartInfo{Operation: "CallVerify", Method: http.MethodPost, Host: host, Path: CallVerifyPath}, rec.starts[0])
 	require.Len(t, rec.aStarts, 1)
-	assert.Equal(t, AttemptStartInfo{Operation: "CallVerify", Attempt: 1, Method: http.MethodPost, Host: host, Path: "/prefix" + CallVerifyPath}, rec.aStarts[0])
+	assert.Equal(t, AttemptStartInfo{Operation: "CallVerify", Attempt: 1, Method: http.MethodPost, Host: host, Path: CallVerifyPath}, rec.aStarts[0])
 	require.Len(t, rec.aEnds, 1)
 	a := rec.aEnds[0]
 	assert.Equal(t, 200, a.StatusCode)

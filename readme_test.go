@@ -1,8 +1,13 @@
 package voicecall_test
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/voicecall-go/voicecall/internal/readmecheck"
 )
@@ -87,7 +92,64 @@ var _, _, _, _, _ = serverKey, clientIP, typed, spool, newMyStore
 // nested module (vcotel., redisstore.) are compiled by that module's
 // tests.
 func TestREADMESnippets(t *testing.T) {
-	readmecheck.Check(t, "README.md", "README.md has Go snippets", func(code string) bool {
+	readmecheck.Check(t, readmecheck.Docs("."), "README.md and docs/ have Go snippets", func(code string) bool {
 		return !strings.Contains(code, "vcotel.") && !strings.Contains(code, "redisstore.")
 	}, readmePrelude, readmeImports)
+}
+
+// TestREADMEInstall runs the go commands of the README's "Install" block
+// in a new module beside a stand-in for the clone (this repository), then
+// builds a program that uses the SDK: the install steps must work as
+// written, while no version is published.
+func TestREADMEInstall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go mod tidy and go build")
+	}
+	t.Parallel()
+	md, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, install, ok := strings.Cut(string(md), "\n## Install\n")
+	require.True(t, ok, "README.md has an Install section")
+	install, _, _ = strings.Cut(install, "\n## ")
+	_, block, ok := strings.Cut(install, "```sh\n")
+	require.True(t, ok, "the Install section has a sh block")
+	block, _, _ = strings.Cut(block, "```")
+	var cmds []string
+	for _, line := range strings.Split(block, "\n") {
+		if strings.HasPrefix(line, "go ") {
+			cmds = append(cmds, line)
+		}
+	}
+	require.NotEmpty(t, cmds, "the Install block has go commands")
+
+	root, err := filepath.Abs(".")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app")
+	require.NoError(t, os.Symlink(root, filepath.Join(dir, "voicecall")), "the clone, beside the app")
+	require.NoError(t, os.Mkdir(app, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(app, "main.go"), []byte(`package main
+
+import "github.com/voicecall-go/voicecall"
+
+func main() {
+	_, err := voicecall.NewClient("https://rtccall.cn-north-1.myhuaweicloud.cn:443", "key", "secret")
+	if err != nil {
+		panic(err)
+	}
+}
+`), 0o644))
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir = app
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s:\n%s", strings.Join(args, " "), out)
+	}
+	run("go", "mod", "init", "example.com/app")
+	for _, c := range cmds {
+		run(strings.Fields(c)...)
+	}
+	run("go", "build", "-o", os.DevNull, ".")
 }

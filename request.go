@@ -87,7 +87,7 @@ func (c *Client) do(ctx context.Context, ep *endpoint, query url.Values, body an
 		defer cancel()
 	}
 	if c.hooks.CallStart != nil {
-		ctx = hookContext(ctx, c.hooks.CallStart, CallStartInfo{Operation: ep.op, Method: ep.method, Host: c.host, Path: c.basePath + ep.path})
+		ctx = hookContext(ctx, c.hooks.CallStart, CallStartInfo{Operation: ep.op, Method: ep.method, Host: c.host, Path: ep.path})
 	}
 
 	cl := &callState{ep: ep, userData: userData, url: c.baseURL + ep.path, scrub: scrubber{secret: c.secret(), body: body}}
@@ -230,7 +230,7 @@ func (c *Client) attempt(ctx context.Context, cl *callState, out any) attemptRes
 	info := AttemptEndInfo{Operation: cl.ep.op, Attempt: n}
 	actx := ctx
 	if c.hooks.AttemptStart != nil {
-		actx = hookContext(ctx, c.hooks.AttemptStart, AttemptStartInfo{Operation: cl.ep.op, Attempt: n, Method: cl.ep.method, Host: c.host, Path: c.basePath + cl.ep.path})
+		actx = hookContext(ctx, c.hooks.AttemptStart, AttemptStartInfo{Operation: cl.ep.op, Attempt: n, Method: cl.ep.method, Host: c.host, Path: cl.ep.path})
 	}
 	res := c.send(actx, cl, out, start, &info)
 	if c.hooks.AttemptEnd != nil {

@@ -31,7 +31,7 @@ var (
 
 var _, _, _ = appKey, appSecret, onStatus
 `
-	readmecheck.Check(t, "../README.md", "README.md shows the module", func(code string) bool {
+	readmecheck.Check(t, readmecheck.Docs(".."), "README.md or docs/ shows the module", func(code string) bool {
 		return strings.Contains(code, "vcotel.")
 	}, prelude, imports)
 }

@@ -16,7 +16,7 @@ func TestREADMESnippets(t *testing.T) {
 		"redisstore": "github.com/voicecall-go/voicecall/redisstore",
 		"context":    "context",
 	}
-	readmecheck.Check(t, "../README.md", "README.md shows the module", func(code string) bool {
+	readmecheck.Check(t, readmecheck.Docs(".."), "README.md or docs/ shows the module", func(code string) bool {
 		return strings.Contains(code, "redisstore.")
 	}, "", imports)
 }

@@ -50,7 +50,7 @@ func route(path string) (API, string, bool) {
 // verifyCall builds the simulated call of an accepted callVerify request.
 func (s *Server) verifyCall(app App, b CallVerifyBody, start time.Time) *simCall {
 	s.mu.Lock()
-	sc := s.scenarioOfLocked(b.CalleeNbr)
+	sc := s.takeNextLocked(b.CalleeNbr)
 	s.mu.Unlock()
 	spec := scenarioSpecs[sc]
 	c := &Call{

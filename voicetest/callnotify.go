@@ -132,8 +132,11 @@ func (d *decoder) playInfo(raw json.RawMessage, at string) PlayInfo {
 // after the last item.
 func (s *Server) notifyCall(app App, b CallNotifyBody, start time.Time) *simCall {
 	s.mu.Lock()
-	sc := s.scenarioOfLocked(b.CalleeNbr)
+	sc := s.takeNextLocked(b.CalleeNbr)
 	presses, ok := s.digits[b.CalleeNbr]
+	if m, magic := s.magicLocked(b.CalleeNbr); !ok && magic && m.Digits != "" {
+		presses, ok = []string{m.Digits}, true
+	}
 	if !ok {
 		presses = s.digits[""]
 	}

@@ -161,7 +161,21 @@ func (s *Server) scenarioOfLocked(number string) Scenario {
 	if sc, ok := s.callee[number]; ok {
 		return sc
 	}
+	if m, ok := s.magicLocked(number); ok && m.Scenario != "" {
+		return m.Scenario
+	}
 	return s.scenario
+}
+
+// takeNextLocked returns the scenario of a call to callee: the one set
+// with [Server.SetNextScenario], used up, or else the number's; s.mu must
+// be held.
+func (s *Server) takeNextLocked(callee string) Scenario {
+	if sc := s.next; sc != "" {
+		s.next = ""
+		return sc
+	}
+	return s.scenarioOfLocked(callee)
 }
 
 // startCall reports the call to the hook and plays it.
@@ -244,11 +258,15 @@ func (s *Server) play(sim *simCall) {
 				info.PartyType = end.partyType
 			}
 		}
+		ev := CallEvent{Type: st.event, Time: c.Start.Add(st.at), Caller: st.caller, Called: st.called, StateCode: info.StateCode}
+		s.mu.Lock()
 		if st.digits != nil {
-			s.mu.Lock()
 			c.Digits = append(c.Digits, *st.digits)
-			s.mu.Unlock()
+			ev.Digits = *st.digits
 		}
+		c.Events = append(c.Events, ev)
+		s.notifyLocked()
+		s.mu.Unlock()
 		if c.StatusURL != "" {
 			s.pushStatus(sim.app, c.StatusURL, statusWire{EventType: st.event, StatusInfo: info})
 		}

@@ -79,7 +79,7 @@ func decodeCallbackBody(raw []byte) (CallbackBody, string, string) {
 // (stateCode 8010), or when a leg fails.
 func (s *Server) callbackCall(app App, b CallbackBody, start time.Time) *simCall {
 	s.mu.Lock()
-	scA, scB := s.scenarioOfLocked(b.CallerNbr), s.scenarioOfLocked(b.CalleeNbr)
+	scA, scB := s.scenarioOfLocked(b.CallerNbr), s.takeNextLocked(b.CalleeNbr)
 	s.mu.Unlock()
 	specA, specB := scenarioSpecs[scA], scenarioSpecs[scB]
 	c := &Call{

@@ -154,6 +154,20 @@
 // [Server.WaitCall] and [Server.WaitDelivery] wait, with a context, until
 // one matches a predicate, so that tests never sleep.
 //
+// # Control over HTTP
+//
+// [Server.Repush] pushes a recorded notification again and [Server.Reset]
+// forgets what was recorded and set. With [WithControlAPI] the server also
+// serves, under /_sandbox/ (a prefix the platform does not use), all of
+// this over HTTP in JSON for tests in any language (calls with their
+// verification code and timeline, requests with their verdict, deliveries
+// with the receiver's answer, recordings; scenarios, faults, re-push,
+// reset; health and readiness), and a web console that shows it live.
+// With [WithMagicNumbers], calls to the numbers of [MagicNumbers] go a
+// given way (busy, no answer, a key press...) without any control.
+// The sandbox program (examples/sandbox) turns both on; the repository's
+// docs/SANDBOX.md documents every endpoint.
+//
 // # Memory
 //
 // The server keeps at most the [DefaultMaxRecords] (1000) most recent

@@ -130,6 +130,7 @@ type faultRule struct {
 	fault  Fault
 	left   int // requests left; <0 for unlimited
 	callee string
+	api    API
 	match  func(Request) bool
 }
 
@@ -148,7 +149,7 @@ func (s *Server) FailNextOn(api API, n int, f Fault) error {
 	if n < 1 {
 		return fmt.Errorf("voicetest: FailNextOn: n must be at least 1")
 	}
-	return s.addFault(faultRule{fault: f, left: n, match: func(r Request) bool { return r.API == api }})
+	return s.addFault(faultRule{fault: f, left: n, api: api})
 }
 
 // FailCallee makes every request whose calleeNbr is callee (see
@@ -193,6 +194,9 @@ func (s *Server) takeFault(req Request) (Fault, bool) {
 	s.mu.Unlock()
 	for _, r := range rules {
 		if r.callee != "" && r.callee != req.Callee() {
+			continue
+		}
+		if r.api != "" && r.api != req.API {
 			continue
 		}
 		if r.match != nil && !r.match(req) {

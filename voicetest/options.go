@@ -121,6 +121,8 @@ type config struct {
 	clock              func() time.Time
 	hooks              Hooks
 	maxRecords         int
+	magic              bool
+	control            bool
 	digits             map[string][]string
 	recordDownloadURLs bool
 }

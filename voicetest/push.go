@@ -80,7 +80,7 @@ func (s *Server) pushStatus(app App, url string, ev statusWire) {
 	if err != nil {
 		return // cannot happen: plain strings and ints
 	}
-	s.post(app, KindStatus, ev.EventType, url, []string{ev.StatusInfo.SessionID}, body, 1)
+	s.post(app, Delivery{Kind: KindStatus, EventType: ev.EventType, URL: url, SessionIDs: []string{ev.StatusInfo.SessionID}, Body: body, Attempt: 1})
 }
 
 // feeKey groups CDRs that may share a push: same receiver, same app, same
@@ -147,7 +147,7 @@ func (s *Server) flushAfter(key feeKey, g *feeGroup) {
 		if attempt > 1 && !s.sleep(s.cfg.feeInterval) {
 			return
 		}
-		if d := s.post(g.app, KindFee, voicecall.EventFee, key.url, sessions, body, attempt); d.OK() {
+		if d := s.post(g.app, Delivery{Kind: KindFee, EventType: voicecall.EventFee, URL: key.url, SessionIDs: sessions, Body: body, Attempt: attempt}); d.OK() {
 			return
 		}
 		if s.ctx.Err() != nil {
@@ -156,12 +156,14 @@ func (s *Server) flushAfter(key feeKey, g *feeGroup) {
 	}
 }
 
-// post makes one push attempt and records it.
-func (s *Server) post(app App, kind Kind, eventType voicecall.EventType, url string, sessions []string, body []byte, attempt int) Delivery {
-	d := Delivery{Kind: kind, EventType: eventType, URL: url, SessionIDs: sessions, Attempt: attempt, Body: body, Time: time.Now()}
+// post makes one push attempt of d (Kind, EventType, URL, SessionIDs,
+// Body, Attempt and RepushOf set) for app and records it.
+func (s *Server) post(app App, d Delivery) Delivery {
+	url := d.URL
+	d.AppKey, d.Time = app.Key, time.Now()
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.pushTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(d.Body))
 	if err == nil {
 		req.Header.Set("Content-Type", voicecall.ContentType)
 		req.Header.Set("User-Agent", "voicetest")
@@ -181,10 +183,12 @@ func (s *Server) post(app App, kind Kind, eventType voicecall.EventType, url str
 		var resp *http.Response
 		if resp, err = s.push.Do(req); err == nil {
 			d.StatusCode = resp.StatusCode
+			d.Answer, _ = io.ReadAll(io.LimitReader(resp.Body, MaxDeliveryAnswer))
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxPushAnswer))
 			_ = resp.Body.Close()
 		}
 	}
+	d.Latency = time.Since(d.Time)
 	d.Err = err
 	s.mu.Lock()
 	s.deliverySeq++

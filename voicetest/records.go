@@ -154,6 +154,27 @@ type Call struct {
 	Ended bool
 	// StateCode is the disconnect's stateCode, valid once Ended.
 	StateCode voicecall.StateCode
+	// Events is the call's timeline so far: one entry per status event
+	// (callout, alerting, answer, collectInfo, disconnect), in order,
+	// whether or not it was pushed (a call without a status URL has its
+	// timeline too).
+	Events []CallEvent
+}
+
+// CallEvent is one status event of a call's timeline.
+type CallEvent struct {
+	Type voicecall.EventType
+	// Time is the event's time on the simulated timeline, as in the
+	// notification's timestamp.
+	Time time.Time
+	// Caller and Called are the numbers of the event (for a voice
+	// callback, the leg it is about).
+	Caller string
+	Called string
+	// StateCode is set for the disconnect.
+	StateCode *voicecall.StateCode
+	// Digits are the keys of a collectInfo event.
+	Digits string
 }
 
 // String describes the call with the callee masked and without the code.
@@ -198,7 +219,22 @@ type Delivery struct {
 	Err        error
 	// Time is when the push was attempted (wall clock).
 	Time time.Time
+	// Latency is how long the receiver took to answer (or the push to
+	// fail).
+	Latency time.Duration
+	// Answer is the start of the receiver's answer body (at most
+	// [MaxDeliveryAnswer] bytes).
+	Answer []byte
+	// AppKey is the app the notification is for.
+	AppKey string
+	// RepushOf is the Seq of the delivery this one repeats
+	// ([Server.Repush]), 0 for a push the platform made by itself.
+	RepushOf int
 }
+
+// MaxDeliveryAnswer bounds the part of a receiver's answer a [Delivery]
+// keeps.
+const MaxDeliveryAnswer = 1024
 
 // OK reports whether the receiver answered HTTP 200, the only answer the
 // platform counts as a success.
@@ -243,6 +279,7 @@ func (s *Server) callsLocked() []Call {
 	for i, c := range s.calls {
 		out[i] = *c
 		out[i].Digits = slices.Clone(c.Digits)
+		out[i].Events = slices.Clone(c.Events)
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -66,6 +67,7 @@ type Server struct {
 	nonces      map[string]time.Time // app key + nonce -> when it may be used again
 	noncePrune  int
 	scenario    Scenario
+	next        Scenario // the next call's scenario, once ("" for none)
 	callee      map[string]Scenario
 	digits      map[string][]string // callee -> scripted key presses
 	live        map[string]*simCall // calls in progress, by session id
@@ -77,6 +79,7 @@ type Server struct {
 	sessionSeq  int
 	deliverySeq int
 	feeGroups   map[feeKey]*feeGroup
+	control     http.Handler // nil without WithControlAPI
 }
 
 // NewServer starts a server configured by opts. With no option it listens
@@ -137,6 +140,9 @@ func NewServer(opts ...Option) (*Server, error) {
 	}
 	for k, v := range cfg.callee {
 		s.callee[k] = v
+	}
+	if cfg.control {
+		s.control = s.controlMux()
 	}
 	s.push = newPushClient(cfg.pushClient, cfg.pushTimeout, cfg.remotePushes)
 
@@ -248,6 +254,21 @@ func (s *Server) SetScenario(callee string, sc Scenario) error {
 	return nil
 }
 
+// SetNextScenario makes the next call placed, to any number, go as sc,
+// once, whatever its number's scenario; for a voice callback it is the
+// callee's (B's) scenario. Setting it again replaces it; "" removes it.
+// A request that passes every check uses it up (even one then refused
+// because every port is busy); a refused or faulted one does not.
+func (s *Server) SetNextScenario(sc Scenario) error {
+	if sc != "" && !sc.valid() {
+		return fmt.Errorf("voicetest: unknown scenario %q", string(sc))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next = sc
+	return nil
+}
+
 func (s *Server) now() time.Time { return s.cfg.clock() }
 
 // spawnLocked runs f on a goroutine that Close waits for; s.mu must be
@@ -308,6 +329,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.wg.Done()
+	if s.control != nil && strings.HasPrefix(r.URL.Path, ControlPrefix) {
+		s.control.ServeHTTP(w, r)
+		return
+	}
 
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	if err != nil {

@@ -11,8 +11,8 @@
 //
 //	go run ./examples/callstop -session 1202_566_0_20161228102743@callenabler.home1.com
 //
-// It prints nothing on success and exits 0; the call's disconnect event
-// (stateCode 8017) follows. Exit status 1: the platform refused, which
+// On success it prints "stop requested for session ID" on stdout and
+// exits 0; the call's disconnect event (stateCode 8017) follows. Exit status 1: the platform refused, which
 // is what it answers for a call that has already ended. 2: bad usage,
 // nothing was sent. 3: the outcome is unknown (the SDK resends a stop,
 // which cannot place a call, before giving up). It never prints the
@@ -33,7 +33,7 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("callstop", "callstop -session ID [-timeout D]",
 		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the app that placed the call)", stderr)
 	var req voicecall.CallStopRequest
@@ -53,5 +53,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, _, stde
 	if _, err := client.CallStop(ctx, &req); err != nil {
 		return cli.Failed("callstop", err, "(a call that has ended cannot be stopped)", stderr)
 	}
+	fmt.Fprintf(stdout, "stop requested for session %s (the disconnect event, stateCode 8017, follows)\n", req.SessionID)
 	return cli.ExitOK
 }

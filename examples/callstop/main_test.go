@@ -23,8 +23,8 @@ func runMain(t *testing.T, args []string, getenv func(string) string) (int, stri
 	return clitest.Run(t, run, args, getenv, secret)
 }
 
-// TestStopLiveThenEnded: exit 0 on a live session (nothing printed), 1
-// once it has ended.
+// TestStopLiveThenEnded: exit 0 on a live session (saying so on
+// stdout), 1 once it has ended.
 func TestStopLiveThenEnded(t *testing.T) {
 	t.Parallel()
 	app := voicetest.App{Key: "callbackKey", Secret: secret}
@@ -39,7 +39,7 @@ func TestStopLiveThenEnded(t *testing.T) {
 
 	code, out, errOut := runMain(t, []string{"-session", resp.SessionID, "-timeout", "5s"}, env(srv))
 	assert.Equal(t, 0, code, errOut)
-	assert.Empty(t, out, "nothing printed on success")
+	assert.Equal(t, "stop requested for session "+resp.SessionID+" (the disconnect event, stateCode 8017, follows)\n", out, "success is said")
 	assert.Empty(t, errOut)
 	call, err := srv.WaitCall(ctx, func(c voicetest.Call) bool { return c.SessionID == resp.SessionID && c.Ended })
 	require.NoError(t, err)

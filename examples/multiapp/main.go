@@ -27,7 +27,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -80,8 +79,8 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("multiapp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("multiapp", "multiapp -display NUMBER -callee NUMBER -code DIGITS -pretone FILE -voice FILE [-timeout D]",
+		"VOICECALL_BASE_URL, and VOICECALL_<APP>_APP_KEY and VOICECALL_<APP>_APP_SECRET for each app (<APP>: VERIFY, NOTIFY, CALLBACK)", stderr)
 	display := fs.String("display", "", "display number, e.g. +8675528000088")
 	callee := fs.String("callee", "", "callee number, e.g. +8613500000001")
 	code := fs.String("code", "", "verification code, 1-8 digits")

@@ -18,6 +18,15 @@
 // request's statusUrl and feeUrl, or to -status-url and -fee-url (the
 // "console" URLs). See php/README.md for the PHP sample.
 //
+// It also serves, under /_sandbox/, an inspection and control API
+// (/_sandbox/v1/: the calls placed with the code read out and their
+// timeline, the requests with their verdict, every push with the
+// receiver's answer; scenarios, faults, re-push, reset; health and
+// readiness) and a web console (http://ADDR/_sandbox/) that shows calls
+// live. Calls to the magic numbers of voicetest.MagicNumbers go a given
+// way (busy, no answer, a key press...) unless -magic-numbers=false.
+// docs/SANDBOX.md documents both.
+//
 // With -tls it serves HTTPS (on 127.0.0.1:8443 unless -addr is given)
 // with a certificate it generates for the names and addresses of
 // -tls-hosts, signed by an ephemeral CA whose certificate it writes to
@@ -66,6 +75,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	remote := fs.Bool("remote-pushes", false, "also push notifications to non-loopback hosts (default: loopback receivers only)")
 	tf := addTLSFlags(fs)
 	maxRecords := fs.Int("max-records", voicetest.DefaultMaxRecords, "requests, calls and notifications kept in memory (each)")
+	magic := fs.Bool("magic-numbers", true, "calls to the magic numbers (see docs/SANDBOX.md) go the way their table says")
 	digits := fs.String("digits", "", "keys every callee presses when a voice notification collects digits (default "+voicetest.DefaultDigits+")")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -108,6 +118,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		voicetest.WithTimeScale(*timeScale),
 		voicetest.WithPushSigning(layout, nil),
 		voicetest.WithMaxRecords(*maxRecords),
+		voicetest.WithControlAPI(),
 		voicetest.WithHooks(voicetest.Hooks{
 			Request: func(r voicetest.Request) { printf("request  %s", r) },
 			Call: func(c voicetest.Call) {
@@ -126,6 +137,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				printf("download %s %s -> http %d, credentials: %s", d.Method, d.Path, d.Status, creds)
 			},
 		}),
+	}
+	if *magic {
+		opts = append(opts, voicetest.WithMagicNumbers())
 	}
 	if *remote {
 		opts = append(opts, voicetest.WithRemotePushes())
@@ -164,6 +178,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		printf("%s%s", p[:5], baseURL+p[5:])
 	}
 	printf("recordings are downloaded from %s; calls go as %q", srv.DownloadURL, sc)
+	printf("console  %s%s", baseURL, voicetest.ControlPrefix)
+	printf("control  %s%sv1/ (calls, deliveries, requests, faults...; see docs/SANDBOX.md)", baseURL, voicetest.ControlPrefix)
+	if *magic {
+		printf("magic numbers on: see %s%sv1/scenarios", baseURL, voicetest.ControlPrefix)
+	}
 
 	<-ctx.Done()
 	printf("shutting down")

@@ -3,9 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -183,4 +187,98 @@ func TestSandboxServesEveryAPI(t *testing.T) {
 	next(t, ch, "shutting down", &seen)
 	require.NoError(t, <-done)
 	assert.NotContains(t, strings.Join(seen, "\n"), "token=", "download tokens are not printed")
+}
+
+// TestSandboxControlAPI: the sandbox serves the inspection API, the
+// console and the magic numbers; a PHP or Node.js test suite reads the
+// code that Huawei's PHP sample had read out.
+func TestSandboxControlAPI(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, ch := lines(t)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-time-scale", "0"}, out)
+	}()
+	var seen []string
+	l := next(t, ch, "listening on http://", &seen)
+	base := l[strings.Index(l, "http://"):]
+	next(t, ch, "console  "+base+"/_sandbox/", &seen)
+	next(t, ch, "control  "+base+"/_sandbox/v1/", &seen)
+	next(t, ch, "magic numbers on", &seen)
+
+	get := func(path string, v any) int {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		if v != nil {
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+		}
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusOK, get("/_sandbox/v1/healthz", nil))
+	require.Equal(t, http.StatusOK, get("/_sandbox/v1/readyz", nil))
+	require.Equal(t, http.StatusOK, get("/_sandbox/", nil))
+
+	client, err := voicecall.NewClient(base, voicetest.DefaultAppKey, voicetest.DefaultAppSecret)
+	require.NoError(t, err)
+	resp, err := client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088", CalleeNumber: "+8613512345678", LanguageType: 2,
+		PreTone: "pretone.wav", VerifyCode: "918273",
+	})
+	require.NoError(t, err)
+	var calls struct {
+		Calls []struct {
+			SessionID  string `json:"sessionId"`
+			VerifyCode string `json:"verifyCode"`
+		}
+	}
+	require.Equal(t, http.StatusOK, get("/_sandbox/v1/calls?number=%2B8613512345678", &calls))
+	require.Len(t, calls.Calls, 1)
+	assert.Equal(t, resp.SessionID, calls.Calls[0].SessionID)
+	assert.Equal(t, "918273", calls.Calls[0].VerifyCode)
+
+	busy, err := client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
+		DisplayNumber: "+8675528000088", CalleeNumber: "+8610000008102", LanguageType: 2,
+		PreTone: "pretone.wav", VerifyCode: "1111",
+	})
+	require.NoError(t, err)
+	next(t, ch, "call     "+busy.SessionID+" ended: stateCode 8102", &seen)
+
+	// Other languages: Huawei's PHP sample places a call with code 1234,
+	// and PHP and Node.js scripts read it back from the API.
+	runTool := func(tool string, args ...string) string {
+		t.Helper()
+		path, err := exec.LookPath(tool)
+		if err != nil {
+			t.Logf("%s is not installed: not run", tool)
+			return ""
+		}
+		tctx, tcancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer tcancel()
+		cmd := exec.CommandContext(tctx, path, args...)
+		cmd.Env = append(os.Environ(), "SANDBOX_URL="+base)
+		b, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", b)
+		return strings.TrimSpace(string(b))
+	}
+	if out := runTool("php", filepath.Join("php", "voiceVerificationCode.php")); out != "" {
+		assert.Contains(t, out, `"resultcode":"0"`)
+		assert.Equal(t, "1234", runTool("php", filepath.Join("php", "readcode.php"), "+8613500000001"))
+	}
+	if out := runTool("node", filepath.Join("node", "callverify.mjs"), "+8613500000002", "5678"); out != "" {
+		assert.Contains(t, out, `"resultcode":"0"`)
+		assert.Equal(t, "5678", runTool("node", filepath.Join("node", "readcode.mjs"), "+8613500000002"))
+		if _, err := exec.LookPath("php"); err == nil {
+			assert.Equal(t, "1234", runTool("node", filepath.Join("node", "readcode.mjs"), "+8613500000001"))
+		}
+	}
+
+	cancel()
+	next(t, ch, "shutting down", &seen)
+	require.NoError(t, <-done)
+	all := strings.Join(seen, "\n")
+	assert.NotContains(t, all, "918273", "the code is never printed")
+	assert.NotContains(t, all, "+8613512345678", "phone numbers are masked")
 }

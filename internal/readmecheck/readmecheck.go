@@ -1,8 +1,8 @@
-// Package readmecheck compiles the Go snippets of a Markdown file, so
-// that the README's examples cannot rot. The README's tests use it:
-// readme_test.go in the root package, and otel/readme_test.go and
-// redisstore/readme_test.go for the blocks that use those modules, each
-// through [Check].
+// Package readmecheck compiles the Go snippets of Markdown files, so
+// that the examples of the README and of docs/ cannot rot. The
+// documentation tests use it: readme_test.go in the root package, and
+// otel/readme_test.go and redisstore/readme_test.go for the blocks that
+// use those modules, each through [Check] on [Docs].
 //
 // Each ```go block is compiled as one file of a package of its own:
 //
@@ -37,8 +37,18 @@ import (
 
 // Block is one ```go block of a Markdown file.
 type Block struct {
+	File string // the Markdown file, for messages ("" reads as README)
 	Line int    // line of its first line of code, from 1
 	Code string // its text, without the fences
+}
+
+// where names the block's place for messages: "README.md line 12".
+func (b Block) where() string {
+	f := b.File
+	if f == "" {
+		f = "README"
+	}
+	return fmt.Sprintf("%s line %d", f, b.Line)
 }
 
 // Blocks returns the ```go blocks of md, in order.
@@ -89,7 +99,7 @@ func Source(blk Block, pkg string, table map[string]string) (string, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", src, parser.SkipObjectResolution)
 	if err != nil {
-		return "", fmt.Errorf("README line %d: %w", blk.Line, err)
+		return "", fmt.Errorf("%s: %w", blk.where(), err)
 	}
 	declared := map[string]bool{}
 	ast.Inspect(f, func(n ast.Node) bool {
@@ -154,7 +164,7 @@ func definedNames(blk Block) (string, error) {
 	src := "package p\n\nfunc _() {\n" + blk.Code + "}\n"
 	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
 	if err != nil {
-		return "", fmt.Errorf("README line %d: %w", blk.Line, err)
+		return "", fmt.Errorf("%s: %w", blk.where(), err)
 	}
 	var b strings.Builder
 	use := func(id *ast.Ident) {
@@ -213,7 +223,7 @@ func Build(moduleDir, dir string, blocks []Block, prelude string, table map[stri
 		if err := os.Mkdir(pdir, 0o755); err != nil {
 			return err
 		}
-		header := fmt.Sprintf("// README.md line %d\n", blk.Line)
+		header := "// " + blk.where() + "\n"
 		if err := os.WriteFile(filepath.Join(pdir, "snippet.go"), []byte(header+src), 0o644); err != nil {
 			return err
 		}
@@ -237,17 +247,25 @@ func Build(moduleDir, dir string, blocks []Block, prelude string, table map[stri
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build of the README's snippets: %w\n%s", err, out.String())
+		return fmt.Errorf("go build of the documentation's snippets: %w\n%s", err, out.String())
 	}
 	return nil
 }
 
-// Check is a module's README test: it compiles, with [Build] in the
-// module of the current directory, the ```go blocks of the Markdown file
-// readme for which keep reports true, and fails t when there are none
-// (what names what the blocks should show) or when they do not compile.
-// It skips with -short (it runs go build) and without a go command.
-func Check(t *testing.T, readme, what string, keep func(code string) bool, prelude string, table map[string]string) {
+// Docs returns the Markdown files of the repository whose root is root:
+// README.md and every docs/*.md.
+func Docs(root string) []string {
+	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md")) // the pattern is valid
+	return append([]string{filepath.Join(root, "README.md")}, files...)
+}
+
+// Check is a module's documentation test: it compiles, with [Build] in
+// the module of the current directory, the ```go blocks of the Markdown
+// files for which keep reports true, and fails t when there are none in
+// all (what names what the blocks should show) or when they do not
+// compile. It skips with -short (it runs go build) and without a go
+// command.
+func Check(t *testing.T, files []string, what string, keep func(code string) bool, prelude string, table map[string]string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs go build")
@@ -256,18 +274,21 @@ func Check(t *testing.T, readme, what string, keep func(code string) bool, prelu
 		t.Skip("no go command")
 	}
 	t.Parallel()
-	md, err := os.ReadFile(readme)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var blocks []Block
-	for _, b := range Blocks(md) {
-		if keep(b.Code) {
-			blocks = append(blocks, b)
+	for _, file := range files {
+		md, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range Blocks(md) {
+			if keep(b.Code) {
+				b.File = filepath.Base(file)
+				blocks = append(blocks, b)
+			}
 		}
 	}
 	if len(blocks) == 0 {
-		t.Fatalf("%s: no Go blocks: %s", readme, what)
+		t.Fatalf("%v: no Go blocks: %s", files, what)
 	}
 	if err := Build(".", "testdata", blocks, prelude, table); err != nil {
 		t.Fatal(err)

@@ -44,6 +44,9 @@ func TestSource(t *testing.T) {
 	_, err := Source(Block{Line: 7, Code: "a := \n"}, "p", table)
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "README line 7"), err.Error())
+	_, err = Source(Block{File: "NOTIFICATIONS.md", Line: 9, Code: "a := \n"}, "p", table)
+	require.Error(t, err)
+	assert.True(t, strings.Contains(err.Error(), "NOTIFICATIONS.md line 9"), err.Error())
 }
 
 func TestDefinedNamesCountAsUsed(t *testing.T) {
