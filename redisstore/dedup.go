@@ -29,8 +29,9 @@ const DedupShardRecords = 127
 
 // DedupRecordBytes is the documented bound on the Redis memory a
 // [DedupStore] uses per record held, hashes and key overhead included,
-// once it holds 100,000 records or more (a store with fewer records
-// shares each hash's fixed cost among fewer). Measured: 34.7 B a record
+// once it holds a tenth of its bound or more (100,000 records for the
+// default bound; an emptier store shares each hash's fixed cost among
+// fewer records). Measured: 34.7 B a record
 // at 100,000 records, 21.6 B when full; docs/REDIS.md gives the method.
 const DedupRecordBytes = 64
 
