@@ -130,9 +130,14 @@ const (
 	// The Handler answers 503 so that the platform pushes the batch again
 	// later, when the record is done or its claim has been released.
 	ClaimBusy
+	// ClaimFull: the store holds as many records as its bound allows and
+	// could not claim this one. Nothing is held for it; the Handler
+	// answers 503 so that the platform pushes the batch again later,
+	// when the store has room.
+	ClaimFull
 )
 
-// String returns "acquired", "done" or "busy".
+// String returns "acquired", "done", "busy" or "full".
 func (c ClaimResult) String() string {
 	switch c {
 	case ClaimAcquired:
@@ -141,6 +146,8 @@ func (c ClaimResult) String() string {
 		return "done"
 	case ClaimBusy:
 		return "busy"
+	case ClaimFull:
+		return "full"
 	}
 	return "ClaimResult(" + strconv.Itoa(int(c)) + ")"
 }
@@ -157,16 +164,19 @@ func (c ClaimResult) String() string {
 // calls OnFee for the acquired ones, then Commit once with the handled
 // keys and Release once with the failed ones.
 //
+// A store with a bound may answer ClaimFull for a key it has no room
+// for (the redisstore module's does); the Handler then answers 503, so
+// that nothing is acknowledged that was not handled.
+//
 // [MemoryDedup] serves one process. When several receiver instances
 // share the feeUrl (behind a load balancer, or after a restart), give
 // them one shared store (the redisstore module has one), or a re-push
-// that reaches another instance handles records again. Over Redis, for
-// example, per key in one pipeline or script:
-//
-//	Claim:   SET <key> busy NX PX <lease>  -> OK: ClaimAcquired
-//	         else GET <key>                -> "done": ClaimDone, else ClaimBusy
-//	Commit:  SET <key> done PX <ttl>       (ttl >= 8h)
-//	Release: DEL <key> if its value is still "busy" (a small Lua script)
+// that reaches another instance handles records again. A shared store's
+// operations must be safe to repeat, because a client library re-sends
+// a command whose reply was lost: a claim that marks a key "busy" must
+// record an operation ID in the mark, so that its re-sent run finds its
+// own mark and answers ClaimAcquired again instead of ClaimBusy (the
+// redisstore module's store does; its docs/REDIS.md explains how).
 //
 // The lease must be shorter than the platform's hour between re-pushes,
 // so that a claim left by a crashed instance has expired when the batch

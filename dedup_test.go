@@ -97,6 +97,7 @@ func TestMemoryDedup(t *testing.T) {
 	assert.Equal(t, "acquired", ClaimAcquired.String())
 	assert.Equal(t, "done", ClaimDone.String())
 	assert.Equal(t, "busy", ClaimBusy.String())
+	assert.Equal(t, "full", ClaimFull.String())
 	assert.Equal(t, "ClaimResult(0)", ClaimResult(0).String())
 }
 

@@ -526,6 +526,10 @@ func (h *Handler) dispatchFees(ctx context.Context, recs []FeeRecord, o *outcome
 			h.logRecord(ctx, slog.LevelWarn, "voicecall: CDR is being handled by another delivery; answering 503 so that the platform re-pushes the batch", rec, nil)
 			fail(http.StatusServiceUnavailable)
 			continue
+		case ClaimFull:
+			h.logRecord(ctx, slog.LevelError, "voicecall: dedup store full; answering 503 so that the platform re-pushes the batch", rec, nil)
+			fail(http.StatusServiceUnavailable)
+			continue
 		default:
 			h.logRecord(ctx, slog.LevelError, "voicecall: dedup store returned an invalid claim result", rec, nil)
 			fail(http.StatusServiceUnavailable)

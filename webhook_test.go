@@ -444,6 +444,11 @@ func TestHandlerDedupStoreFailures(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, ContentType, body).Code)
 	assert.Zero(t, calls)
 
+	store.result = ClaimFull
+	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, ContentType, body).Code, "a store full answers 503, so that the platform pushes again")
+	assert.Zero(t, calls, "a record the store could not claim is not handled")
+	assert.Contains(t, logs.String(), "dedup store full")
+
 	store.result, store.extra = ClaimAcquired, 1
 	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, ContentType, body).Code, "a result count that does not match is a store failure")
 	assert.Zero(t, calls)

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -16,7 +17,10 @@ import (
 // CorrelationStore is the Redis [voicecall.CorrelationStore]: one hash
 // per call, keyed by a hash of its userData, merged by a script that
 // applies [voicecall.CallSighting.Merge]'s rules (the conformance suite
-// checks that it agrees with Merge). Get it from [Store.CorrelationStore].
+// checks that it agrees with Merge). Each Observe is one script touching
+// one key, and safe to repeat: it carries an operation ID that the hash
+// remembers, so a run re-sent by go-redis after a lost or late reply
+// changes nothing. Get it from [Store.CorrelationStore].
 type CorrelationStore struct {
 	s   *Store
 	ttl time.Duration
@@ -35,8 +39,13 @@ func (s *Store) CorrelationStore(ttl time.Duration) *CorrelationStore {
 }
 
 // observeScript: KEYS = the call's hash; ARGV = sid, ev, ans, cdr, sc,
-// hsc, fs, ls, ttl ms. Times are 20-digit Unix nanoseconds, "" when
-// unknown.
+// hsc, fs, ls, ttl ms, operation ID (16 hex digits). Times are 20-digit
+// Unix nanoseconds, "" when unknown. The hash keeps the IDs of its last
+// four operations in "ops": an operation found there (a run re-sent by
+// go-redis after a lost or late reply) changes nothing and returns the
+// state as it is, so that it has the effect of one run even when another
+// Observe came in between (merging the same sighting twice is harmless,
+// but a re-sent sighting of an older session would replace a newer one).
 var observeScript = redis.NewScript(`
 local rank = {callout = 1, alerting = 2, answer = 3, collectInfo = 4, disconnect = 5, fee = 6}
 local function rk(e) return rank[e] or 0 end
@@ -46,7 +55,14 @@ local function before(a, b)
   return tonumber(string.sub(a, 11)) < tonumber(string.sub(b, 11))
 end
 local sid, ev, ans, cdr, sc, hsc, fs, ls = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local old = redis.call('HMGET', KEYS[1], 'sid', 'ev', 'ans', 'cdr', 'sc', 'hsc', 'fs', 'ls')
+local old = redis.call('HMGET', KEYS[1], 'sid', 'ev', 'ans', 'cdr', 'sc', 'hsc', 'fs', 'ls', 'ops')
+local op, ops = ARGV[10], old[9] or ''
+for i = 1, #ops, 16 do
+  if string.sub(ops, i, i + 15) == op then
+    return {old[1], old[2], old[3], old[4], old[5], old[6], old[7], old[8]}
+  end
+end
+ops = string.sub(op .. ops, 1, 64)
 if old[1] and old[1] == sid then
   if not (rk(ev) > rk(old[2])) then ev = old[2] end
   if old[3] == '1' then ans = '1' end
@@ -57,7 +73,7 @@ if old[1] and old[1] == sid then
   local ols = old[8]
   if not (ls ~= '' and (ols == '' or before(ols, ls))) then ls = ols end
 end
-redis.call('HSET', KEYS[1], 'sid', sid, 'ev', ev, 'ans', ans, 'cdr', cdr, 'sc', sc, 'hsc', hsc, 'fs', fs, 'ls', ls)
+redis.call('HSET', KEYS[1], 'sid', sid, 'ev', ev, 'ans', ans, 'cdr', cdr, 'sc', sc, 'hsc', hsc, 'fs', fs, 'ls', ls, 'ops', ops)
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 return {sid, ev, ans, cdr, sc, hsc, fs, ls}`)
 
@@ -72,9 +88,18 @@ func (c *CorrelationStore) key(userData string) string {
 func (c *CorrelationStore) Observe(ctx context.Context, s voicecall.CallSighting) (voicecall.CallSighting, error) {
 	s.SessionID = boundedID(s.SessionID)
 	s.LastEvent = voicecall.EventType(boundedID(string(s.LastEvent)))
+	var op [8]byte
+	if _, err := rand.Read(op[:]); err != nil {
+		return voicecall.CallSighting{}, errf("correlation observe: %w", err)
+	}
+	return c.observe(ctx, s, hex.EncodeToString(op[:]))
+}
+
+// observe runs Observe as operation op (16 hex digits).
+func (c *CorrelationStore) observe(ctx context.Context, s voicecall.CallSighting, op string) (voicecall.CallSighting, error) {
 	v, err := observeScript.Run(ctx, c.s.rdb, []string{c.key(s.UserData)},
 		s.SessionID, string(s.LastEvent), flag(s.Answered), flag(s.HasCDR), strconv.Itoa(int(s.StateCode)), flag(s.HasStateCode),
-		encodeTime(s.FirstSeen), encodeTime(s.LastSeen), ms(c.ttl)).StringSlice()
+		encodeTime(s.FirstSeen), encodeTime(s.LastSeen), ms(c.ttl), op).StringSlice()
 	if err != nil {
 		return voicecall.CallSighting{}, errf("correlation observe: %w", err)
 	}

@@ -23,26 +23,30 @@ func randKeys(t *testing.T, n int) []voicecall.DedupKey {
 	return ks
 }
 
+// claim claims keys in s and fails t unless the results are want.
+func claim(t *testing.T, s voicecall.DedupStore, keys []voicecall.DedupKey, want ...voicecall.ClaimResult) {
+	t.Helper()
+	got, err := s.Claim(context.Background(), keys)
+	must(t, err)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("Claim = %v, want %v", got, want)
+	}
+}
+
+// all returns n times r.
+func all(n int, r voicecall.ClaimResult) []voicecall.ClaimResult {
+	out := make([]voicecall.ClaimResult, n)
+	for i := range out {
+		out[i] = r
+	}
+	return out
+}
+
 // RunDedupStoreTests runs the conformance suite of
 // [voicecall.DedupStore]: newStore must return a fresh, empty store that
 // remembers handled keys for ttl (and whose claims last at most ttl).
 func RunDedupStoreTests(t *testing.T, newStore func(t *testing.T, ttl time.Duration) voicecall.DedupStore) {
 	ctx := context.Background()
-	claim := func(t *testing.T, s voicecall.DedupStore, keys []voicecall.DedupKey, want ...voicecall.ClaimResult) {
-		t.Helper()
-		got, err := s.Claim(ctx, keys)
-		must(t, err)
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("Claim = %v, want %v", got, want)
-		}
-	}
-	all := func(n int, r voicecall.ClaimResult) []voicecall.ClaimResult {
-		out := make([]voicecall.ClaimResult, n)
-		for i := range out {
-			out[i] = r
-		}
-		return out
-	}
 
 	t.Run("ClaimCommitRelease", func(t *testing.T) {
 		t.Parallel()
@@ -181,6 +185,121 @@ func RunDedupStoreTests(t *testing.T, newStore func(t *testing.T, ttl time.Durat
 			if acquired[k] != 1 {
 				t.Errorf("key %d acquired %d times by %d concurrent claims, want once", i, acquired[k], n)
 			}
+		}
+	})
+}
+
+// BoundTestRecords is the bound [RunDedupStoreBoundTests] gives its
+// stores.
+const BoundTestRecords = 1024
+
+// RunDedupStoreBoundTests runs the conformance suite of a bounded
+// [voicecall.DedupStore]: newStore must return a fresh, empty store that
+// remembers handled keys for ttl and holds at most maxRecords records
+// (newStore is given [BoundTestRecords]; a store with a method
+// MaxRecords() int that rounds the bound up, by less than twice, is held
+// to what it returns). Past its bound a store may
+// refuse new keys ([voicecall.ClaimFull]: the Handler answers 503, and
+// the platform pushes again) or forget its oldest records (a re-push is
+// then handled again); either way nothing is lost: a key never committed
+// is never answered done, and the records handled last are remembered.
+func RunDedupStoreBoundTests(t *testing.T, newStore func(t *testing.T, ttl time.Duration, maxRecords int) voicecall.DedupStore) {
+	ctx := context.Background()
+	const bound = BoundTestRecords
+
+	// fill pushes 4 × max fresh keys through s in batches of 50, as the
+	// Handler does (claim, then commit what was acquired), and returns the
+	// keys committed, oldest first, and how many were refused.
+	fill := func(t *testing.T, s voicecall.DedupStore) (committed []voicecall.DedupKey, full int) {
+		t.Helper()
+		for range 4 * bound / 50 {
+			ks := randKeys(t, 50)
+			got, err := s.Claim(ctx, ks)
+			must(t, err)
+			if len(got) != len(ks) {
+				t.Fatalf("Claim of %d keys: %d results", len(ks), len(got))
+			}
+			var acquired, refused []voicecall.DedupKey
+			for i, r := range got {
+				switch r {
+				case voicecall.ClaimAcquired:
+					acquired = append(acquired, ks[i])
+				case voicecall.ClaimFull:
+					refused = append(refused, ks[i])
+				default:
+					t.Fatalf("a key never seen was answered %v", r)
+				}
+			}
+			must(t, s.Commit(ctx, acquired))
+			must(t, s.Release(ctx, refused)) // nothing held: harmless
+			committed = append(committed, acquired...)
+			full += len(refused)
+		}
+		return committed, full
+	}
+
+	t.Run("NothingLostPastTheBound", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t, time.Hour, bound)
+		committed, full := fill(t, s)
+		if len(committed) < bound/2 {
+			t.Fatalf("the store took %d keys of %d before refusing, want at least half its bound (%d)", len(committed), 4*bound, bound/2)
+		}
+		// The keys handled last are remembered.
+		recent := committed[len(committed)-bound/8:]
+		for i := 0; i < len(recent); i += 50 {
+			claim(t, s, recent[i:min(i+50, len(recent))], all(min(50, len(recent)-i), voicecall.ClaimDone)...)
+		}
+		// Keys never committed are not done.
+		got, err := s.Claim(ctx, randKeys(t, 50))
+		must(t, err)
+		for i, r := range got {
+			if r != voicecall.ClaimAcquired && r != voicecall.ClaimFull {
+				t.Fatalf("fresh key %d past the bound: %v, want acquired or full", i, r)
+			}
+		}
+		// The store remembers no more than its bound.
+		done := 0
+		for i := 0; i < len(committed); i += 50 {
+			batch := committed[i:min(i+50, len(committed))]
+			got, err := s.Claim(ctx, batch)
+			must(t, err)
+			for _, r := range got {
+				if r == voicecall.ClaimDone {
+					done++
+				}
+			}
+			must(t, s.Release(ctx, batch))
+		}
+		limit := bound
+		if m, ok := s.(interface{ MaxRecords() int }); ok {
+			limit = m.MaxRecords()
+			if limit < bound || limit >= 2*bound {
+				t.Fatalf("MaxRecords() = %d for a bound of %d", limit, bound)
+			}
+		}
+		if done > limit {
+			t.Fatalf("%d keys done in a store bounded at %d", done, limit)
+		}
+		t.Logf("%d keys pushed: %d committed, %d refused as full, %d remembered", 4*bound, len(committed), full, done)
+	})
+
+	t.Run("RoomAgainAfterTTL", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t, 200*time.Millisecond, bound)
+		fill(t, s)
+		ok := eventually(5*time.Second, func() bool {
+			got, err := s.Claim(ctx, randKeys(t, 50))
+			must(t, err)
+			for _, r := range got {
+				if r != voicecall.ClaimAcquired {
+					return false
+				}
+			}
+			return true
+		})
+		if !ok {
+			t.Fatal("a store filled with keys of a 200 ms TTL still refused new keys after 5 s")
 		}
 	})
 }

@@ -17,6 +17,13 @@ func TestMemoryDedup(t *testing.T) {
 	})
 }
 
+func TestMemoryDedupBound(t *testing.T) {
+	t.Parallel()
+	storetest.RunDedupStoreBoundTests(t, func(_ *testing.T, ttl time.Duration, maxRecords int) voicecall.DedupStore {
+		return voicecall.NewMemoryDedup(ttl, maxRecords)
+	})
+}
+
 func TestCorrelationIndex(t *testing.T) {
 	t.Parallel()
 	storetest.RunCorrelationStoreTests(t, func(_ *testing.T, ttl time.Duration) voicecall.CorrelationStore {
