@@ -3,10 +3,11 @@
 // [voicecall.HandlerHooks]) and lives in a module of its own, so that the
 // SDK itself depends on no OpenTelemetry package.
 //
-// One line wires each half:
+// One line wires each part:
 //
 //	client, err := voicecall.NewClient(baseURL, appKey, appSecret, vcotel.ClientOption())
 //	handler, err := voicecall.NewHandler(voicecall.HandlerConfig{OnStatus: ..., Hooks: vcotel.HandlerHooks()})
+//	lc, err := otp.New(otp.Config{..., Hooks: vcotel.OTPHooks()})
 //
 // With no option the global providers (otel.GetTracerProvider,
 // otel.GetMeterProvider) are used; [WithTracerProvider] and
@@ -47,6 +48,12 @@
 // seconds, with kind, event type and status code) and
 // voicecall.notification.records (counter of CDRs, with
 // voicecall.duplicate true or false).
+//
+// # Verification codes
+//
+// [OTPHooks] returns the [otp.Hooks] that count sends, refusals by
+// reason, checks by result, conversions and failures by country, and add
+// an event per step to the caller's span; see its documentation.
 //
 // Nothing recorded holds the app secret, a digest, a nonce, a
 // verification code or a full phone number: the hooks never receive

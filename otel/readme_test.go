@@ -16,6 +16,7 @@ func TestREADMESnippets(t *testing.T) {
 		"context":   "context",
 		"http":      "net/http",
 		"otel":      "go.opentelemetry.io/otel",
+		"otp":       "github.com/voicecall-go/voicecall/otp",
 	}
 	prelude := `import (
 	"context"
