@@ -24,3 +24,12 @@ func TestJournalConformance(t *testing.T) {
 		return newJournal(t, st, cfg)
 	})
 }
+
+// TestJournalConformanceCluster: the same suite on a 3-master Redis
+// Cluster (the journal's keys share the {journal} hash tag).
+func TestJournalConformanceCluster(t *testing.T) {
+	t.Parallel()
+	storetest.RunJournalTests(t, func(t *testing.T, cfg voicecall.JournalConfig) voicecall.Journal {
+		return newJournal(t, newClusterStore(t), cfg)
+	})
+}

@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 	redisSrv, redisErr = redistest.Start()
 	code := m.Run()
 	redisSrv.Close()
+	closeCluster()
 	os.Exit(code)
 }
 
