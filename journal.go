@@ -2,7 +2,6 @@ package voicecall
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -216,7 +215,9 @@ func JournalRecords(n *Notification, body []byte) ([]JournalRecord, error) {
 	case NotificationFee:
 		out := make([]JournalRecord, len(n.Fees))
 		for i := range n.Fees {
-			b, err := json.Marshal(Notification{Kind: NotificationFee, Fees: n.Fees[i : i+1], Extra: n.Extra})
+			// MarshalJSON directly: json.Marshal would check and compact
+			// its output again, as much work as writing it.
+			b, err := Notification{Kind: NotificationFee, Fees: n.Fees[i : i+1], Extra: n.Extra}.MarshalJSON()
 			if err != nil {
 				return nil, err
 			}

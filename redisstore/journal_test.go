@@ -177,3 +177,20 @@ func TestJournalGroupLost(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, es, 3, "the group is recreated and gets every entry appended since")
 }
+
+// TestBenchBatchesDistinct: the benchmark's batches are 50 new records
+// each, so that every push appends 50 entries.
+func TestBenchBatchesDistinct(t *testing.T) {
+	t.Parallel()
+	batch := benchBatches()
+	seen := map[voicecall.DedupKey]bool{}
+	for i := range 3 {
+		n, err := voicecall.ParseNotification(batch(i))
+		require.NoError(t, err)
+		require.Len(t, n.Fees, 50)
+		for _, f := range n.Fees {
+			seen[f.DedupKey()] = true
+		}
+	}
+	assert.Len(t, seen, 150)
+}
