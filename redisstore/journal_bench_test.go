@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/internal/cdrbatch"
@@ -62,4 +63,49 @@ func BenchmarkJournalHandler(b *testing.B) {
 		}
 		run(b, j)
 	})
+}
+
+// BenchmarkJournalHandlerPaired pushes the same new batch to a Handler
+// with the in-memory journal and to one with the Redis journal in each
+// iteration, in alternating order, each push timed alone, and reports
+// records per second of each and the ratio redis/memory of the time per
+// push, so that the machine's noise hits both alike.
+func BenchmarkJournalHandlerPaired(b *testing.B) {
+	big := voicecall.JournalConfig{MaxLen: 1 << 40, MaxBytes: 1 << 40}
+	mem, err := voicecall.NewMemoryJournal(big)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, _ := newStore(b)
+	rj, err := st.Journal(big)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var hs [2]http.Handler
+	for k, j := range []voicecall.Journal{mem, rj} {
+		if hs[k], err = voicecall.NewHandler(voicecall.HandlerConfig{Journal: j}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	batch := benchBatches()
+	var spent [2]time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		body := batch(i)
+		for n := range 2 {
+			k := (i + n) % 2
+			req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+			w := httptest.NewRecorder()
+			t0 := time.Now()
+			hs[k].ServeHTTP(w, req)
+			spent[k] += time.Since(t0)
+			if w.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	}
+	b.ReportMetric(float64(i*50)/spent[0].Seconds(), "records/s-memory")
+	b.ReportMetric(float64(i*50)/spent[1].Seconds(), "records/s-redis")
+	b.ReportMetric(float64(spent[1])/float64(spent[0]), "redis/memory")
 }
