@@ -1,8 +1,10 @@
 // Package redisstore keeps the SDK's shared state on Redis, so that
 // several instances of an application (behind a load balancer, or one
 // after another across restarts) act as one: the verification-code
-// lifecycle's stores ([otp.CodeStore] and [otp.GuardStore]) and the
-// notification receiver's CDR de-duplication and correlation stores.
+// lifecycle's stores ([otp.CodeStore] and [otp.GuardStore]), the
+// notification receiver's CDR de-duplication and correlation stores, and
+// the notification journal ([Journal], a Redis Stream with consumer
+// groups; its keys share one hash tag, so it also runs on Redis Cluster).
 //
 //	st, err := redisstore.Open("redis://localhost:6379/0")
 //	lc, err := otp.New(otp.Config{..., Codes: st.CodeStore(), Guards: st.GuardStore()})

@@ -1,9 +1,9 @@
 // Package storetest is the conformance suite of the SDK's stores: every
 // implementation of [otp.CodeStore], [otp.GuardStore],
-// [voicecall.DedupStore] and [voicecall.CorrelationStore] must pass the
-// matching Run...Tests function. Call it from a test of your own
-// implementation with a constructor that returns a fresh, empty store
-// for each subtest:
+// [voicecall.DedupStore], [voicecall.CorrelationStore] and
+// [voicecall.Journal] must pass the matching Run...Tests function. Call
+// it from a test of your own implementation with a constructor that
+// returns a fresh, empty store for each subtest:
 //
 //	func TestMyCodeStore(t *testing.T) {
 //		storetest.RunCodeStoreTests(t, func(t *testing.T) otp.CodeStore { return newMyStore(t) })
