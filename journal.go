@@ -263,8 +263,9 @@ func parseJournalID(s string) (journalID, bool) {
 // MemoryJournal is the in-memory [Journal] of one process: it keeps
 // nothing across a restart, so it serves tests and a single receiver
 // whose consumers run in the same process (the Handler then answers
-// 200 only once the record is in memory). Build it with
-// [NewMemoryJournal].
+// 200 only once the record is in memory). It remembers the keys of at
+// most 2 x MaxLen appended records (for MaxAge each) to keep copies out.
+// Build it with [NewMemoryJournal].
 type MemoryJournal struct {
 	cfg JournalConfig
 	now func() time.Time // test seam
