@@ -385,18 +385,24 @@ func (j *MemoryJournal) Append(ctx context.Context, recs []JournalRecord) error 
 	if len(fresh) == 0 {
 		return nil
 	}
-	floor, hasGroups := j.floor()
-	if hasGroups {
-		cut := journalID{ms: now.Add(-j.cfg.MaxAge).UnixMilli()}
-		if floor.less(cut) {
-			cut = floor
-		}
-		j.trimBelow(cut)
-		if int64(len(j.entries)+len(fresh)) > j.cfg.MaxLen || j.bytes+size > j.cfg.MaxBytes {
-			j.trimBelow(floor)
+	full := func() bool { return int64(len(j.entries)+len(fresh)) > j.cfg.MaxLen || j.bytes+size > j.cfg.MaxBytes }
+	cut := journalID{ms: now.Add(-j.cfg.MaxAge).UnixMilli()}
+	old := len(j.entries) > 0 && j.entries[0].Time.UnixMilli() < cut.ms
+	if old || full() { // only then is the floor worth computing
+		if floor, ok := j.floor(); ok {
+			if old {
+				limit := cut
+				if floor.less(cut) {
+					limit = floor
+				}
+				j.trimBelow(limit)
+			}
+			if full() {
+				j.trimBelow(floor)
+			}
 		}
 	}
-	if int64(len(j.entries)+len(fresh)) > j.cfg.MaxLen || j.bytes+size > j.cfg.MaxBytes {
+	if full() {
 		return ErrJournalFull
 	}
 	exp := now.Add(j.cfg.MaxAge)
