@@ -163,6 +163,17 @@ type HandlerConfig struct {
 	// Hooks, when set, are called for every push, refusals included; see
 	// [HandlerHooks].
 	Hooks *HandlerHooks
+
+	// Journal, when set, makes the Handler append every notification it
+	// accepts (each status event, each CDR, each unknown event; see
+	// [JournalRecords]) to the journal in one call per push, and answer
+	// 200 only once the append succeeded, 503 otherwise (a full journal
+	// included), so that nothing is acknowledged that is not stored. The
+	// application then consumes from the journal (see [Journal]) instead
+	// of inside the request: set none of OnStatus, OnDeadLetter, OnFee
+	// and OnUnknown with it. Dedup and DedupStatus are not used: the
+	// journal keeps a second copy of a record out by its key.
+	Journal Journal
 }
 
 // Handler receives the platform's notifications: call-status events and
@@ -206,6 +217,7 @@ type Handler struct {
 	limit        int64
 	log          *slog.Logger
 	verifier     *pushVerifier
+	journal      Journal
 	corr         CorrelationStore
 	hooks        HandlerHooks
 	now          func() time.Time // test seam for push verification
@@ -226,7 +238,11 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		limit:        cfg.MaxBodyBytes,
 		log:          cfg.Logger,
 		corr:         cfg.Correlations,
+		journal:      cfg.Journal,
 		now:          time.Now,
+	}
+	if h.journal != nil && (h.onStatus != nil || h.onDeadLetter != nil || h.onFee != nil || h.onUnknown != nil) {
+		return nil, errf("new handler: invalid Journal: set either Journal or the callbacks (OnStatus, OnDeadLetter, OnFee, OnUnknown), not both")
 	}
 	if cfg.Hooks != nil {
 		h.hooks = *cfg.Hooks
@@ -357,6 +373,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // dispatch calls the callbacks for n and returns the HTTP status to
 // answer.
 func (h *Handler) dispatch(ctx context.Context, n *Notification, body []byte, o *outcome) int {
+	if h.journal != nil {
+		return h.dispatchJournal(ctx, n, body, o)
+	}
 	switch n.Kind {
 	case NotificationStatus:
 		return h.dispatchStatus(ctx, n.Status, body, o)

@@ -1,18 +1,22 @@
 // Package redisstore keeps the SDK's shared state on Redis, so that
 // several instances of an application (behind a load balancer, or one
 // after another across restarts) act as one: the verification-code
-// lifecycle's store ([otp.Store]) and the
-// notification receiver's CDR de-duplication and correlation stores.
+// lifecycle's store ([otp.Store]), the notification receiver's CDR
+// de-duplication and correlation stores, and the notification journal
+// ([Journal], a Redis Stream with consumer groups; its keys share one
+// hash tag, so it also runs on Redis Cluster).
 //
 //	st, err := redisstore.Open("redis://localhost:6379/0")
 //	lc, err := otp.New(otp.Config{..., Store: st.OTPStore()})
 //
 // Every operation is one round trip and atomic: a Lua script run with
 // EVALSHA (the first use of a script on a server costs one more round
-// trip, to load it). Scripts touch several keys, some derived inside the
-// script, so the stores need a single Redis server (a primary with
-// replicas, or Sentinel), not Redis Cluster. TTLs are Redis's own
-// (PEXPIRE), so instances need no synchronised clocks.
+// trip, to load it). The journal, the de-duplication store and the
+// correlation store pass every key in KEYS with a hash tag and run on
+// Redis Cluster too; the otp store's scripts derive some keys inside the
+// script, so it needs a single Redis server (a primary with replicas, or
+// Sentinel). TTLs are Redis's own (PEXPIRE), so instances need no
+// synchronised clocks.
 //
 // Keys start with a prefix (default "voicecall:"); phone numbers and
 // codes never reach Redis, only the keyed hashes and MACs of package otp.

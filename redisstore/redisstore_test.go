@@ -23,9 +23,13 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("JOURNAL_REDIS") != "" { // a consumer process of TestJournalFaults
+		os.Exit(journalConsumerMain())
+	}
 	redisSrv, redisErr = redistest.Start()
 	code := m.Run()
 	redisSrv.Close()
+	closeCluster()
 	os.Exit(code)
 }
 

@@ -1,8 +1,9 @@
 // Package storetest is the conformance suite of the SDK's stores: every
-// implementation of [otp.Store], [voicecall.DedupStore] and
-// [voicecall.CorrelationStore] must pass the matching Run...Tests
-// function. Call it from a test of your own implementation with a
-// constructor that returns a fresh, empty store for each subtest:
+// implementation of [otp.Store], [voicecall.DedupStore],
+// [voicecall.CorrelationStore] and [voicecall.Journal] must pass the
+// matching Run...Tests function. Call it from a test of your own
+// implementation with a constructor that returns a fresh, empty store for
+// each subtest:
 //
 //	func TestMyStore(t *testing.T) {
 //		storetest.RunStoreTests(t, func(t *testing.T) storetest.Harness {
