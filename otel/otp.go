@@ -134,4 +134,3 @@ func OTPHooks(opts ...Option) otp.Hooks {
 		MaxAttempts: ended(EventOTPMaxAttempts, "max-attempts"),
 	}
 }
-
