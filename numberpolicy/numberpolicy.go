@@ -17,10 +17,10 @@
 //   - of a region in [Config].Countries (default CN);
 //   - of a type in [Config].AllowTypes (default [DefaultTypes]: fixed line,
 //     mobile, fixed line or mobile, toll-free and voicemail). Premium-rate,
-//     shared-cost, UAN, VoIP, personal and pager numbers are refused, as
-//     are numbers of no known type (invalid): toll fraud calls such
-//     numbers because part of what the caller pays goes to whoever holds
-//     them.
+//     shared-cost, UAN, VoIP, personal and pager numbers are refused by
+//     default, numbers of no known type always (they are invalid): toll
+//     fraud calls such numbers because part of what the caller pays goes
+//     to whoever holds them.
 //
 // A refusal is an [*otp.DestinationError] whose Err is
 // [otp.ErrInvalidNumber] (not a valid telephone number) or
