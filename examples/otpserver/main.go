@@ -29,6 +29,12 @@
 //	  429 checks exhausted (send a new code), or too many checks from this client (with Retry-After)
 //	  400 malformed code (not the code's digits; not counted) or body
 //
+// Numbers are checked with libphonenumber's metadata (the numberpolicy
+// module): valid numbers of the countries -countries lists (default CN),
+// premium-rate, shared-cost, UAN, VoIP, personal and pager numbers
+// refused; the 400 or 403 names the reason ("premium-rate number",
+// "too short for CN", "country FR not allowed").
+//
 // The id is what the client keeps between the two requests: knowing a
 // phone number is not enough to check, or to learn whether a code is
 // pending. docs/VERIFICATION.md explains the guard and its defaults.
@@ -70,6 +76,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/numberpolicy"
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/redisstore"
 )
@@ -108,6 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cooldown   = fs.Duration("cooldown", otp.DefaultCooldown, "least time between two codes to one number")
 		trusted    = fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none, the remote address is the client)")
 		recordOnly = fs.Bool("record-only", false, "the guard reports what it would refuse (in the log) without refusing")
+		countries  = fs.String("countries", "CN", "comma-separated ISO 3166-1 codes of the countries whose numbers may be called")
 	)
 	fs.StringVar(&cfg.DisplayNumber, "display", "", "display number (displayNbr), e.g. +8675528000088")
 	fs.StringVar(&cfg.PreTone, "pretone", "", "approved audio file played before the code")
@@ -160,6 +168,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.Guard.PerClient = *clientCap
 	}
 	cfg.Guard.RecordOnly = *recordOnly
+	numbers, err := numberpolicy.New(numberpolicy.Config{Countries: splitList(*countries)})
+	if err != nil {
+		return usage("-countries: %v", err)
+	}
+	cfg.Numbers = numbers
 	if *cooldown <= 0 {
 		cfg.Guard.Cooldown = -1
 	} else {
@@ -387,6 +400,17 @@ func (s *server) trusted(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// splitList splits a comma-separated list, dropping blanks ("" for none).
+func splitList(list string) []string {
+	var out []string
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // parsePrefixes parses a comma-separated list of CIDRs ("" for none).

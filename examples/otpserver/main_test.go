@@ -259,7 +259,8 @@ func TestStatuses(t *testing.T) {
 		{"TooShort", "/codes", `{"phone":"+861"}`, http.StatusBadRequest},
 		{"TrunkZero", "/codes", `{"phone":"+8600135000000"}`, http.StatusBadRequest},
 		{"TwentySevenZeros", "/codes", `{"phone":"+86000000000000000000000000000"}`, http.StatusBadRequest},
-		{"PremiumRate", "/codes", `{"phone":"+8690012345678"}`, http.StatusForbidden},
+		{"NoRange", "/codes", `{"phone":"+8690012345678"}`, http.StatusBadRequest}, // no Chinese range starts with 900
+		{"PremiumRate", "/codes", `{"phone":"+8616812345"}`, http.StatusForbidden}, // 168: voice-information services
 		{"OtherCountry", "/codes", `{"phone":"+14155550100"}`, http.StatusForbidden},
 		{"CheckUnknownID", "/codes/check", `{"id":"AAAAAAAAAAAAAAAAAAAAAA","code":"123456"}`, http.StatusGone},
 		{"CheckNoID", "/codes/check", `{"phone":"+8613500000009","code":"123456"}`, http.StatusGone},
@@ -272,9 +273,13 @@ func TestStatuses(t *testing.T) {
 		}
 	}
 	assert.Empty(t, p.srv.Requests(), "nothing sent")
+	a := post(t, base, "/codes", `{"phone":"+8616812345"}`)
+	assert.Equal(t, "premium-rate number", a.body["reason"], "the number policy's reason")
+	a = post(t, base, "/codes", `{"phone":"+8690012345678"}`)
+	assert.Equal(t, "matches no number range of CN", a.body["reason"])
 
 	require.NoError(t, p.srv.FailNext(1, voicetest.FailCode("1020165")))
-	a := sendCode(t, base, "+8613500000003")
+	a = sendCode(t, base, "+8613500000003")
 	assert.Equal(t, http.StatusBadGateway, a.status)
 	assert.Equal(t, "1020165", a.body["resultcode"])
 	assert.Equal(t, http.StatusAccepted, sendCode(t, base, "+8613500000003").status, "a rejected call starts no cooldown")
@@ -290,6 +295,19 @@ func TestStatuses(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+}
+
+// TestCountries: -countries replaces the default (CN) with its list.
+func TestCountries(t *testing.T) {
+	t.Parallel()
+	p := newPlatform(t)
+	base := p.start(t, "-countries", "HK")
+	a := sendCode(t, base, "+8613500000001")
+	assert.Equal(t, http.StatusForbidden, a.status)
+	assert.Equal(t, "country CN not allowed", a.body["reason"])
+	assert.Empty(t, p.srv.Requests(), "nothing sent")
+	a = sendCode(t, base, "+85251234567")
+	assert.Equal(t, http.StatusAccepted, a.status, a.body)
 }
 
 // TestFailedCallRetriesAtOnce: the notifications (on the same listener)
@@ -415,6 +433,7 @@ func TestUsage(t *testing.T) {
 		{"NoDisplay", []string{"-pretone", "p.wav"}, p.getenv, exitUsage},
 		{"BadFlag", []string{"-nope"}, p.getenv, exitUsage},
 		{"Extra", []string{"-display", "+8675528000088", "-pretone", "p.wav", "extra"}, p.getenv, exitUsage},
+		{"BadCountry", []string{"-display", "+8675528000088", "-pretone", "p.wav", "-countries", "CN,XX"}, p.getenv, exitUsage},
 		{"BadTrustedProxies", []string{"-display", "+8675528000088", "-pretone", "p.wav", "-trusted-proxies", "10.0.0.0/33"}, p.getenv, exitUsage},
 		{"RedisWithoutKey", []string{"-display", "+8675528000088", "-pretone", "p.wav", "-redis", "redis://127.0.0.1:1/0"}, noKey, exitUsage},
 		{"ShortKey", []string{"-display", "+8675528000088", "-pretone", "p.wav"}, shortKey, exitUsage},
@@ -533,7 +552,9 @@ func TestTwoInstancesFaultyRedis(t *testing.T) {
 	for i := range 38 {
 		xff := fmt.Sprintf("198.%d.%d.7", 18+i/200, i%200)
 		for n := range 10 {
-			body := `{"phone":"` + fmt.Sprintf("+861681234%d%03d", i%10, i*10+n) + `"}`
+			// One range of valid mobile numbers (those of the measured
+			// +86168 range are refused before the guard: no such numbers).
+			body := `{"phone":"` + fmt.Sprintf("+861391235%d%03d", i%10, i*10+n) + `"}`
 			req, err := http.NewRequest(http.MethodPost, []string{a, b}[n%2]+"/codes", strings.NewReader(body))
 			require.NoError(t, err)
 			req.Header.Set("X-Forwarded-For", xff)
