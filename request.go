@@ -268,6 +268,8 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time
 		req.Body = io.NopCloser(bytes.NewReader(cl.payload))
 		req.ContentLength = int64(len(cl.payload))
 		req.Header["Content-Type"] = contentTypeValues
+	} else {
+		req.Body = emptyBody{} // a GET: see emptyBody
 	}
 	// Shared read-only slices: neither the transport nor http.Client
 	// modifies a request's header values.
@@ -314,6 +316,23 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time
 	}
 	return res
 }
+
+// emptyBody is the body of a request that carries none (the GETs of
+// [Client.RecordingURL] and [Client.DownloadRecording]). Not nil and not
+// http.NoBody: Go's transports send again, on their own and unseen by
+// the retry policy, a request whose body is nil, NoBody or rewindable
+// (GetBody), when it is a GET or carries an Idempotency-Key: HTTP/1
+// after a kept-alive connection fails, HTTP/2 after a stream is reset or
+// refused or the connection goes away (one GET once reached a server
+// that resets every stream about 1,600 times in 2 s). A body they cannot
+// rewind makes them return the error instead, so every request on the
+// wire is an attempt the retry policy counted. On the wire nothing
+// changes for HTTP/1 (the transport finds the body empty and sends
+// none); HTTP/2 ends the request with an empty DATA frame.
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }
 
 // answerHead is the part of every platform answer that classification
 // reads.

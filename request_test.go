@@ -1,11 +1,12 @@
 package voicecall
 
 // The request path's tests: classification of every kind of answer, and
-// the client fault matrix (rows C1-C26 of docs/RELIABILITY.md). Every test counts what the server received: exactly one
+// the client fault matrix (rows C1-C35 of docs/RELIABILITY.md). Every test counts what the server received: exactly one
 // reception for a fault after the connection was obtained, at most one
 // before it.
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -1004,4 +1005,165 @@ func TestRedirectEndpoint(t *testing.T) {
 	assert.Empty(t, seen[0].Header.Get("Content-Type"))
 	assert.Contains(t, string(srv.Last()), "GET /get?fileName=a+b.wav HTTP/1.1")
 	assert.NotEmpty(t, seen[0].Header.Get(HeaderXAKSK))
+}
+
+// TestFaultHTTP2ResetGET (C31): the same server, with the GETs. Go's
+// HTTP/2 transport resends a body-less GET after a stream reset however
+// often the server resets it (the control); RecordingURL reaches the
+// server once per attempt of the retry policy, and DownloadRecording,
+// which makes one attempt, once.
+func TestFaultHTTP2ResetGET(t *testing.T) {
+	t.Parallel()
+	srv := newH2ResetServer(t)
+	control := srv.client()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+RecordingPath, nil)
+	require.NoError(t, err)
+	resp, err := control.Do(req)
+	cancel()
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.Error(t, err)
+	require.Greater(t, srv.received.Load(), int64(3), "the transport resends a body-less GET")
+	control.CloseIdleConnections()
+
+	t.Run("RecordingURL", func(t *testing.T) {
+		t.Parallel()
+		srv := newH2ResetServer(t)
+		hc := srv.client()
+		defer hc.CloseIdleConnections()
+		var attempts atomic.Int64
+		c, err := NewClient(srv.URL(), "k", "s", WithHTTPClient(hc), WithTimeout(2*time.Second),
+			WithHooks(ClientHooks{AttemptEnd: func(context.Context, AttemptEndInfo) { attempts.Add(1) }}))
+		require.NoError(t, err)
+		noSleep(c)
+		_, err = c.RecordingURL(context.Background(), &RecordingRequest{FileName: "a.wav", RecordDomain: "d"})
+		require.Error(t, err)
+		assert.Equal(t, OutcomeUnknown, OutcomeOf(err), "%v", err)
+		var reqErr *RequestError
+		require.ErrorAs(t, err, &reqErr)
+		assert.Equal(t, int64(reqErr.Attempts), attempts.Load())
+		assert.LessOrEqual(t, reqErr.Attempts, 3, "the default policy's MaxAttempts")
+		assert.Equal(t, int64(reqErr.Attempts), srv.received.Load(), "one reception per attempt")
+	})
+	t.Run("DownloadRecording", func(t *testing.T) {
+		t.Parallel()
+		srv := newH2ResetServer(t)
+		hc := srv.client()
+		defer hc.CloseIdleConnections()
+		c, err := NewClient("https://127.0.0.1:1", "k", "s", WithHTTPClient(hc))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err = c.DownloadRecording(ctx, srv.URL()+"/r.wav?token=t", io.Discard, 0)
+		require.Error(t, err)
+		assert.Equal(t, int64(1), srv.received.Load(), "one reception")
+	})
+}
+
+// closeReusedServer answers the first request on each connection and
+// keeps the connection open, then closes the connection without an
+// answer after reading any later request: the fault after which Go's
+// HTTP/1 transport sends a replayable request (a body-less GET) again on
+// a new connection.
+type closeReusedServer struct {
+	*rawServer
+	received atomic.Int64
+}
+
+func newCloseReusedServer(t *testing.T) *closeReusedServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &closeReusedServer{rawServer: &rawServer{ln: ln}}
+	acceptAll(ln, &s.wg, func(conn net.Conn) {
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(conn)
+		for i := 0; ; i++ {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			_, _ = io.Copy(io.Discard, req.Body)
+			s.received.Add(1)
+			if i > 0 {
+				return // closed without an answer
+			}
+			if strings.HasPrefix(req.URL.Path, RecordingPath) {
+				io.WriteString(conn, "HTTP/1.1 301 Moved Permanently\r\nLocation: https://obs.example.com/r.wav\r\nContent-Length: 0\r\n\r\n")
+			} else {
+				// No body: the transport puts the connection back in its
+				// pool before it returns the answer, so the next request
+				// finds it there.
+				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+			}
+		}
+	})
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TestFaultHTTP1CloseReusedGET (C32): a caller's keep-alive transport
+// against a server that closes every connection it has answered once
+// the next request arrives. Go's HTTP/1 transport resends a body-less
+// GET on a new connection (the control: 2 receptions for one request);
+// the SDK's GETs reach the server once per attempt it counted.
+func TestFaultHTTP1CloseReusedGET(t *testing.T) {
+	t.Parallel()
+	keepAlive := func() *http.Client {
+		tr := NewTransport(nil)
+		tr.DisableKeepAlives = false
+		return &http.Client{Transport: tr}
+	}
+	get := func(t *testing.T, hc *http.Client, url string) {
+		t.Helper()
+		resp, err := hc.Get(url)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+
+	srv := newCloseReusedServer(t)
+	control := keepAlive()
+	get(t, control, srv.URL()+"/f.wav")
+	get(t, control, srv.URL()+"/f.wav") // on the kept-alive connection, which the server closes
+	require.Equal(t, int64(3), srv.received.Load(), "the transport resends a body-less GET on a new connection")
+	control.CloseIdleConnections()
+
+	t.Run("RecordingURL", func(t *testing.T) {
+		t.Parallel()
+		srv := newCloseReusedServer(t)
+		hc := keepAlive()
+		defer hc.CloseIdleConnections()
+		var attempts atomic.Int64
+		c, err := NewClient(srv.URL(), "k", "s", WithHTTPClient(hc),
+			WithHooks(ClientHooks{AttemptEnd: func(context.Context, AttemptEndInfo) { attempts.Add(1) }}))
+		require.NoError(t, err)
+		noSleep(c)
+		rr := &RecordingRequest{FileName: "a.wav", RecordDomain: "d"}
+		_, err = c.RecordingURL(context.Background(), rr)
+		require.NoError(t, err)
+		require.Equal(t, int64(1), srv.received.Load())
+		attempts.Store(0)
+		// On the kept-alive connection: lost, then sent again by the
+		// retry policy (an idempotent operation) on a new connection.
+		_, err = c.RecordingURL(context.Background(), rr)
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), attempts.Load(), "the lost attempt and the retry")
+		assert.Equal(t, int64(1)+attempts.Load(), srv.received.Load(), "one reception per attempt")
+	})
+	t.Run("DownloadRecording", func(t *testing.T) {
+		t.Parallel()
+		srv := newCloseReusedServer(t)
+		hc := keepAlive()
+		defer hc.CloseIdleConnections()
+		c, err := NewClient("https://127.0.0.1:1", "k", "s", WithHTTPClient(hc))
+		require.NoError(t, err)
+		_, err = c.DownloadRecording(context.Background(), srv.URL()+"/r.wav", io.Discard, 0)
+		require.NoError(t, err)
+		_, err = c.DownloadRecording(context.Background(), srv.URL()+"/r.wav", io.Discard, 0)
+		require.Error(t, err, "the connection was lost after the request was sent")
+		assert.Equal(t, int64(2), srv.received.Load(), "one reception per download")
+	})
 }
