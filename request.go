@@ -289,6 +289,13 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time
 			// No connection, so not a byte of the request was written.
 			return attemptResult{err: newRequestError(cl, OutcomeRejected, 0, "", nil, err)}
 		}
+		if isClientCertificateRefusal(err) {
+			// In TLS 1.3 the client's side of the handshake ends before
+			// the server checks the client's certificate, so the request
+			// is written, and the server's refusal arrives instead of the
+			// answer: it never read the request.
+			return attemptResult{connected: true, err: newRequestError(cl, OutcomeRejected, 0, "", nil, fmt.Errorf("the server refused the TLS handshake: %w", err))}
+		}
 		return attemptResult{connected: true, err: newRequestError(cl, OutcomeUnknown, 0, "", nil, fmt.Errorf("no answer after the request was sent: %w", err))}
 	}
 	defer resp.Body.Close()

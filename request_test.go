@@ -185,6 +185,75 @@ func TestFaultUntrustedCertificate(t *testing.T) { // C6
 	assert.Equal(t, int64(1), n.Load())
 }
 
+// TestFaultPlainHTTPOnHTTPS (C33): an https base URL pointing at a
+// plain HTTP server is rejected after one attempt: no retry fixes it.
+func TestFaultPlainHTTPOnHTTPS(t *testing.T) {
+	t.Parallel()
+	var conns, handled atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { handled.Add(1) }))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, strings.Replace(srv.URL, "http://", "https://", 1))
+	noSleep(c)
+	_, err := c.CallVerify(context.Background(), validRequest())
+	var reqErr *RequestError
+	require.ErrorAs(t, err, &reqErr)
+	assert.Equal(t, OutcomeRejected, reqErr.Outcome, "%v", err)
+	assert.Equal(t, 1, reqErr.Attempts, "never retried")
+	assert.ErrorIs(t, err, http.ErrSchemeMismatch)
+	assert.Equal(t, "tls", errorClass(err))
+	assert.Equal(t, int64(1), conns.Load(), "one connection")
+	assert.Zero(t, handled.Load())
+}
+
+// TestFaultClientCertificateRequired (C34): a TLS 1.3 server that
+// requires a client certificate refuses the handshake after the client
+// has written its request (its side of the handshake is over); the
+// server never read the request, so the outcome is rejected, and no
+// retry fixes it.
+func TestFaultClientCertificateRequired(t *testing.T) {
+	t.Parallel()
+	var conns, handled atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { handled.Add(1) }))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert, MinVersion: tls.VersionTLS13}
+	srv.Config.ErrorLog = discardLogger()
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	for _, name := range []string{"CallVerify", "RecordingURL"} {
+		t.Run(name, func(t *testing.T) {
+			before := conns.Load()
+			c := newTestClient(t, srv.URL, WithTLSConfig(&tls.Config{RootCAs: pool}))
+			noSleep(c)
+			var err error
+			if name == "CallVerify" {
+				_, err = c.CallVerify(context.Background(), validRequest())
+			} else {
+				_, err = c.RecordingURL(context.Background(), &RecordingRequest{FileName: "a.wav", RecordDomain: "d"})
+			}
+			var reqErr *RequestError
+			require.ErrorAs(t, err, &reqErr)
+			assert.Equal(t, OutcomeRejected, reqErr.Outcome, "%v", err)
+			assert.Equal(t, 1, reqErr.Attempts, "never retried, even by an idempotent operation")
+			assert.Contains(t, err.Error(), "certificate required")
+			assert.Equal(t, "tls", errorClass(err))
+			assert.Equal(t, int64(1), conns.Load()-before, "one connection")
+		})
+	}
+	assert.Zero(t, handled.Load())
+}
+
 func TestFaultsAfterSending(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
