@@ -11,10 +11,11 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
 // MaxResponseBytes bounds how much of an answer is read; the platform's
@@ -523,7 +524,7 @@ type scrubber struct {
 }
 
 // snippet returns a bounded, sanitised copy of b with every recorded
-// value replaced by "[redacted]".
+// value replaced by "[redacted]", in whatever form b shows it.
 func (s *scrubber) snippet(b []byte) string {
 	if len(b) == 0 {
 		return ""
@@ -533,13 +534,7 @@ func (s *scrubber) snippet(b []byte) string {
 	if sb, ok := s.body.(sensitive); ok {
 		vs = append(vs, sb.sensitiveValues()...)
 	}
-	// Longest first, so that a value inside another (a code inside a
-	// number) cannot leave part of the longer one behind.
-	slices.SortFunc(vs, func(a, b string) int { return len(b) - len(a) })
-	for _, v := range vs {
-		if v != "" {
-			text = strings.ReplaceAll(text, v, "[redacted]")
-		}
-	}
-	return snippet([]byte(text))
+	// Also in the forms an echo may transform them into: escaped, digits
+	// spaced out, numbers in national format (see redact.Scrub).
+	return snippet([]byte(redact.Scrub(text, vs)))
 }

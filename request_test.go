@@ -732,6 +732,16 @@ func TestSecretHygiene(t *testing.T) {
 			page := fmt.Sprintf("<html>%v %s %s</html>", r.Header, body, url.QueryEscape(string(body)))
 			fmt.Fprintf(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(page), page)
 		},
+		// The same echo transformed: the callee in national format, the
+		// code's digits spaced or dashed, the digest, nonce and secret
+		// percent-, HTML- or JSON-escaped.
+		"echo transformed": func(c net.Conn, r *http.Request, body []byte) {
+			writeJSON(c, 400, `{"resultcode":"1010002","resultdesc":`+jsonString(transformedEcho(r, body, secret))+`}`)
+		},
+		"echo transformed html": func(c net.Conn, r *http.Request, body []byte) {
+			page := "<html>" + transformedEcho(r, body, secret) + "</html>"
+			fmt.Fprintf(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(page), page)
+		},
 	}
 	var errs []string
 	var sent []string // X-AKSK values the servers received
@@ -775,17 +785,61 @@ func TestSecretHygiene(t *testing.T) {
 	out := logs.String() + "\n" + strings.Join(errs, "\n")
 	require.Contains(t, out, "outcome unknown", "the failure paths were driven")
 	require.Contains(t, out, `"level":"DEBUG"`, "debug records were written")
-	forbidden := []string{secret, code, callee, display, callee[1:], display[1:]}
+	forbidden := []string{secret, code, callee, display, callee[1:], display[1:], callee[3:], display[3:],
+		spaced(code, " "), spaced(code, "-"), url.QueryEscape(secret), htmlEscapeAll(secret)}
 	require.NotEmpty(t, sent)
 	for _, v := range sent {
 		tok, err := ParseToken(v)
 		require.NoError(t, err)
-		forbidden = append(forbidden, v, tok.PasswordDigest, tok.Nonce)
+		forbidden = append(forbidden, v, tok.PasswordDigest, tok.Nonce, url.QueryEscape(tok.PasswordDigest), htmlEscapeAll(tok.PasswordDigest))
 	}
 	for _, f := range forbidden {
 		assert.NotContains(t, out, f)
 	}
 	assert.Contains(t, out, "**********5678", "numbers are masked to their last four digits")
+	assert.Contains(t, out, "national [redacted]", "the transformed echo was driven")
+}
+
+// transformedEcho is what a proxy might echo of r in forms other than
+// the values as sent (see TestSecretHygiene).
+func transformedEcho(r *http.Request, reqBody []byte, secret string) string {
+	tok, _ := ParseToken(r.Header.Get(HeaderXAKSK))
+	var body struct {
+		CalleeNbr  string `json:"calleeNbr"`
+		VerifyCode string `json:"verifyCode"`
+	}
+	_ = json.Unmarshal(reqBody, &body)
+	return strings.Join([]string{
+		"national " + strings.TrimPrefix(body.CalleeNbr, "+86"),
+		"spaced " + spaced(strings.TrimPrefix(body.CalleeNbr, "+86"), " "),
+		"code " + spaced(body.VerifyCode, " ") + " / " + spaced(body.VerifyCode, "-"),
+		"digest " + url.QueryEscape(tok.PasswordDigest) + " " + htmlEscapeAll(tok.PasswordDigest),
+		"nonce " + url.QueryEscape(tok.Nonce) + " " + htmlEscapeAll(tok.Nonce),
+		"secret " + url.QueryEscape(secret) + " " + htmlEscapeAll(secret),
+	}, "; ")
+}
+
+// spaced returns s's characters joined by sep.
+func spaced(s, sep string) string { return strings.Join(strings.Split(s, ""), sep) }
+
+// htmlEscapeAll writes every character that is not a letter or a digit
+// as an HTML numeric reference, as some escapers do.
+func htmlEscapeAll(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x80 && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			b.WriteRune(r)
+		} else {
+			fmt.Fprintf(&b, "&#%d;", r)
+		}
+	}
+	return b.String()
+}
+
+// jsonString is s as a JSON string.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // classifyCallVerify classifies an answer as CallVerify's request path
