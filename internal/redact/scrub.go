@@ -1,9 +1,9 @@
 package redact
 
 import (
-	"bytes"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -28,13 +28,14 @@ const Redacted = "[redacted]"
 // Empty values are ignored. Scrub costs a few passes over text; it is
 // meant for error paths and bounded text.
 func Scrub(text string, values []string) string {
-	var exact [][]byte
-	var digits []string
+	var buf [16]string
+	digits := buf[:0] // the digit values, and the national forms of numbers
+	any := false
 	for _, v := range values {
 		if v == "" {
 			continue
 		}
-		exact = append(exact, []byte(v))
+		any = true
 		if d, ok := digitsOf(v); ok {
 			digits = append(digits, d)
 			if len(d) >= 10 {
@@ -44,22 +45,18 @@ func Scrub(text string, values []string) string {
 			}
 		}
 	}
-	if len(exact) == 0 {
+	if !any {
 		return text
 	}
 	var spans []span
-	v := identity(text)
+	v := view{s: text}
 	for pass := 0; ; pass++ {
-		spans = v.exactMatches(exact, spans)
+		spans = v.exactMatches(values, spans)
 		spans = v.digitMatches(digits, spans)
-		if pass == maxDecodePasses {
+		if pass == maxDecodePasses || !hasEscape(v.s) {
 			break
 		}
-		next, changed := v.decode()
-		if !changed {
-			break
-		}
-		v = next
+		v = v.decode()
 	}
 	return replaceSpans(text, spans)
 }
@@ -87,30 +84,31 @@ func digitsOf(v string) (string, bool) {
 // span is a byte range [start, end) of the original text.
 type span struct{ start, end int }
 
-// view is the text with some layers of escapes decoded: b[i] came from
-// the original text's bytes [start[i], end[i]).
+// view is the text with some layers of escapes decoded: s[i] came from
+// the original text's bytes [start[i], end[i]); start and end are nil
+// for the original text itself.
 type view struct {
-	b          []byte
+	s          string
 	start, end []int
 }
 
-func identity(text string) view {
-	v := view{b: []byte(text), start: make([]int, len(text)), end: make([]int, len(text))}
-	for i := range text {
-		v.start[i], v.end[i] = i, i+1
+// span returns the original range of v.s[i:j].
+func (v *view) span(i, j int) span {
+	if v.start == nil {
+		return span{i, j}
 	}
-	return v
+	return span{v.start[i], v.end[j-1]}
 }
-
-// span returns the original range of v.b[i:j].
-func (v *view) span(i, j int) span { return span{v.start[i], v.end[j-1]} }
 
 // exactMatches appends the original ranges of every occurrence of the
 // values in v.
-func (v *view) exactMatches(values [][]byte, spans []span) []span {
+func (v *view) exactMatches(values []string, spans []span) []span {
 	for _, val := range values {
-		for off := 0; off < len(v.b); {
-			k := bytes.Index(v.b[off:], val)
+		if val == "" {
+			continue
+		}
+		for off := 0; off < len(v.s); {
+			k := strings.Index(v.s[off:], val)
 			if k < 0 {
 				break
 			}
@@ -144,12 +142,27 @@ func (v *view) digitMatches(values []string, spans []span) []span {
 	if len(values) == 0 {
 		return spans
 	}
-	var run []byte // the digits of the current run
+	var buf [64]byte
+	run := buf[:0] // the digits of the current run
 	first, last := -1, -1
-	flush := func() {
+	for i := 0; i <= len(v.s); i++ {
+		if i < len(v.s) {
+			c := v.s[i]
+			if c >= '0' && c <= '9' {
+				if first < 0 {
+					first = i
+				}
+				run = append(run, c)
+				last = i
+				continue
+			}
+			if first < 0 || isDigitSeparator(c) && i-last <= maxDigitGap {
+				continue // no run, or one that may go on
+			}
+		}
 		if first >= 0 {
 			for _, d := range values {
-				if bytes.Contains(run, []byte(d)) {
+				if strings.Contains(string(run), d) {
 					spans = append(spans, v.span(first, last+1))
 					break
 				}
@@ -157,48 +170,35 @@ func (v *view) digitMatches(values []string, spans []span) []span {
 		}
 		run, first, last = run[:0], -1, -1
 	}
-	for i := 0; i < len(v.b); i++ {
-		c := v.b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if first < 0 {
-				first = i
-			}
-			run = append(run, c)
-			last = i
-		case first >= 0 && isDigitSeparator(c) && i-last <= maxDigitGap:
-			// may continue the run
-		default:
-			if first >= 0 {
-				flush()
-			}
-		}
-	}
-	flush()
 	return spans
 }
 
+// hasEscape reports whether s may hold an escape decode would decode.
+func hasEscape(s string) bool {
+	return strings.ContainsAny(s, "%&\\")
+}
+
 // decode returns v with one layer of escapes decoded: %XX, &#NN;,
-// &#xHH;, a few named HTML entities and JSON's \uXXXX and \/. changed is
-// false when v had none.
-func (v *view) decode() (out view, changed bool) {
-	out = view{b: make([]byte, 0, len(v.b)), start: make([]int, 0, len(v.b)), end: make([]int, 0, len(v.b))}
-	var buf [utf8.UTFMax]byte
-	for i := 0; i < len(v.b); {
-		p, n := v.b[i:i+1], 1
-		if r, k := unescape(v.b[i:]); k > 0 {
-			p, n = buf[:utf8.EncodeRune(buf[:], r)], k
-			changed = true
+// &#xHH;, a few named HTML entities and JSON's \uXXXX and \/.
+func (v *view) decode() view {
+	b := make([]byte, 0, len(v.s))
+	out := view{start: make([]int, 0, len(v.s)), end: make([]int, 0, len(v.s))}
+	var rb [utf8.UTFMax]byte
+	for i := 0; i < len(v.s); {
+		p, n := v.s[i:i+1], 1
+		if r, k := unescape(v.s[i:]); k > 0 {
+			p, n = string(rb[:utf8.EncodeRune(rb[:], r)]), k
 		}
 		s := v.span(i, i+n)
-		for _, c := range p {
-			out.b = append(out.b, c)
+		for j := 0; j < len(p); j++ {
+			b = append(b, p[j])
 			out.start = append(out.start, s.start)
 			out.end = append(out.end, s.end)
 		}
 		i += n
 	}
-	return out, changed
+	out.s = string(b)
+	return out
 }
 
 // htmlEntities are the named entities decode knows: those an escaper
@@ -211,29 +211,29 @@ var htmlEntities = map[string]rune{
 
 // unescape decodes the escape at the start of b, if there is one, and
 // returns the rune and the escape's length (0 when b starts with none).
-func unescape(b []byte) (rune, int) {
+func unescape(b string) (rune, int) {
 	switch {
 	case len(b) >= 3 && b[0] == '%' && isHex(b[1]) && isHex(b[2]):
 		// One byte: a multi-byte character decodes to its bytes one by
 		// one, each a rune below 0x100 only if ASCII.
-		x, _ := strconv.ParseUint(string(b[1:3]), 16, 8)
+		x, _ := strconv.ParseUint(b[1:3], 16, 8)
 		if x >= utf8.RuneSelf {
 			return 0, 0 // leave non-ASCII percent escapes alone
 		}
 		return rune(x), 3
 	case len(b) >= 6 && b[0] == '\\' && b[1] == 'u' && isHex(b[2]) && isHex(b[3]) && isHex(b[4]) && isHex(b[5]):
-		x, _ := strconv.ParseUint(string(b[2:6]), 16, 32)
+		x, _ := strconv.ParseUint(b[2:6], 16, 32)
 		if r := rune(x); utf8.ValidRune(r) {
 			return r, 6
 		}
 	case len(b) >= 2 && b[0] == '\\' && b[1] == '/':
 		return '/', 2
 	case len(b) >= 3 && b[0] == '&':
-		end := bytes.IndexByte(b[:min(len(b), 12)], ';')
+		end := strings.IndexByte(b[:min(len(b), 12)], ';')
 		if end < 2 {
 			return 0, 0
 		}
-		name := string(b[1:end])
+		name := b[1:end]
 		if name[0] == '#' {
 			num, base := name[1:], 10
 			if len(num) > 0 && (num[0] == 'x' || num[0] == 'X') {
@@ -263,7 +263,7 @@ func replaceSpans(text string, spans []span) string {
 		return text
 	}
 	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
-	var out []byte
+	out := make([]byte, 0, len(text))
 	pos := 0
 	cur := spans[0]
 	for _, s := range spans[1:] {
