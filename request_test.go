@@ -1,7 +1,7 @@
 package voicecall
 
 // The request path's tests: classification of every kind of answer, and
-// the client fault matrix (rows C1-C35 of docs/RELIABILITY.md). Every test counts what the server received: exactly one
+// the client fault matrix (rows C1-C34 of docs/RELIABILITY.md). Every test counts what the server received: exactly one
 // reception for a fault after the connection was obtained, at most one
 // before it.
 
