@@ -15,7 +15,7 @@ const Redacted = "[redacted]"
 // proxy's error page, a gateway's answer) before it goes into an error
 // or a log. Besides the values as given, it finds them:
 //
-//   - percent-, HTML- and JSON-escaped, once or twice ("+" as "%2B",
+//   - percent-, HTML- and JSON-escaped, up to three layers deep ("+" as "%2B",
 //     "%252B", "&#43;", "&#x2b;", "&plus;" or "\u002b");
 //   - for a value made of digits (a code, or a number with or without
 //     its "+"), with spaces or punctuation between the digits
