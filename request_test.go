@@ -1179,7 +1179,7 @@ func TestFaultHTTP2ResetGET(t *testing.T) {
 		resp.Body.Close()
 	}
 	require.Error(t, err)
-	require.Greater(t, srv.received.Load(), int64(3), "the transport resends a body-less GET")
+	require.Greater(t, srv.received.Load(), int64(1), "the transport resends a body-less GET")
 	control.CloseIdleConnections()
 
 	t.Run("RecordingURL", func(t *testing.T) {
