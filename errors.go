@@ -178,8 +178,9 @@ type RequestError struct {
 	// Op is the operation, e.g. "CallVerify".
 	Op string
 	// Outcome is OutcomeRejected when the request provably never left
-	// this process (or was refused before processing, like a redirect),
-	// and OutcomeUnknown otherwise.
+	// this process (or was refused before processing, like a redirect or
+	// a TLS handshake refused for want of a client certificate), and
+	// OutcomeUnknown otherwise.
 	Outcome Outcome
 	// Attempts is the number of HTTP attempts made (see [RetryPolicy] for
 	// when there is more than one).

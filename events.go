@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -225,9 +224,14 @@ const parseOp = "parse notification"
 //     constants ("FEE" is [EventFee], "Disconnect" is [EventDisconnect]).
 //   - Member names are matched exactly first, as the platform's names
 //     are case-sensitive; a member spelled with other letter case is read
-//     only when the exact name is absent (and only one other spelling is
-//     present). A differently-cased duplicate never overwrites the exact
-//     member; it is kept in Extra.
+//     when the exact name is absent. In the envelope a differently-cased
+//     duplicate never overwrites the exact member; it is kept in Extra.
+//     Inside statusInfo or a record, a member repeated under the same
+//     name or in another letter case ("sessionId" twice, or "sessionId"
+//     and "SESSIONID", modelled or not) is an error naming it, e.g.
+//     "feeLst[2].sessionId": the platform never sends one, and a forger
+//     could show a signature checker or a de-duplication store one value
+//     and the application another.
 //   - A status event is parsed whatever statusInfo holds: a missing
 //     statusInfo or sessionId leaves those fields empty.
 //   - A fee event's feeLst is an array of records (a single object is
@@ -383,12 +387,9 @@ func parsePlain(body []byte) (Notification, bool) {
 	}
 }
 
-// Exact member names parsePlain accepts, by object.
-var (
-	plainEnvelopeNames = exactSet(envelopeMembers[:])
-	plainStatusNames   = exactSet(statusMembers[:])
-	plainFeeNames      = exactSet(feeNames)
-)
+// Exact member names parsePlain accepts in the envelope (those of
+// statusInfo and the records it finds with statusIndex and feeIndex).
+var plainEnvelopeNames = exactSet(envelopeMembers[:])
 
 func exactSet(names []string) map[string]bool {
 	m := make(map[string]bool, len(names))
@@ -414,6 +415,7 @@ func plainKeys(body []byte) bool {
 	expectKey := false
 	var lastKey []byte
 	var seen [len(envelopeMembers)]bool
+	var seenInObject uint64 // the modelled members seen in the current statusInfo or record, by position
 	for i := 0; i < len(body); i++ {
 		top := 0
 		if depth > 0 {
@@ -445,14 +447,16 @@ func plainKeys(body []byte) bool {
 						seen[k] = true
 					}
 				}
-			case inStatus:
-				if !plainStatusNames[string(str)] {
-					return false
+			case inStatus, inRecord:
+				names, index := statusMembers[:], statusIndex
+				if top == inRecord {
+					names, index = feeNames, feeIndex
 				}
-			case inRecord:
-				if !plainFeeNames[string(str)] {
-					return false
+				k, ok := index[string(str)]
+				if !ok || names[k] != string(str) || seenInObject&(1<<k) != 0 {
+					return false // not a modelled name, or repeated: parseLenient decides
 				}
+				seenInObject |= 1 << k
 			}
 		case '{':
 			switch {
@@ -460,8 +464,10 @@ func plainKeys(body []byte) bool {
 				stack[0] = inEnvelope
 			case top == inEnvelope && string(lastKey) == "statusInfo":
 				stack[depth] = inStatus
+				seenInObject = 0
 			case top == inFeeList:
 				stack[depth] = inRecord
+				seenInObject = 0
 			default:
 				return false
 			}
@@ -642,6 +648,9 @@ func (ev *StatusEvent) read(raw json.RawMessage) error {
 		keepRaw(&ev.Extra, "statusInfo", raw)
 		return nil
 	}
+	if err := checkRepeated(m, countMembers(raw, 1), raw, "statusInfo", statusMembers[:], statusIndex); err != nil {
+		return err
+	}
 	var vals [len(statusMembers)]json.RawMessage
 	ev.Extra, _ = pickMembers(m, statusMembers[:], statusIndex, vals[:])
 	strs := [...]*string{&ev.RawTimestamp, &ev.UserData, &ev.SessionID, &ev.Caller, &ev.Called, nil, &ev.StateDesc, (*string)(&ev.PartyType), &ev.DigitInfo, &ev.DisplayCallerNum}
@@ -675,12 +684,130 @@ var envelopeMembers = [...]string{"eventType", "statusInfo", "feeLst"}
 // checkEnvelopeKeys rejects a body whose top-level object holds one of
 // envelopeMembers more than once under exactly its name (after
 // unescaping): encoding/json would silently keep the last. Other
-// repeated members are harmless and let through. It runs on a body that encoding/json has
-// already accepted as valid JSON, so it only tracks strings and nesting.
-// When the body holds no backslash (no escapes: the usual case), nested
-// values are skipped bracket to bracket with vectorized byte searches.
+// repeated members of the envelope are harmless and let through (inside
+// statusInfo and the records, checkRepeated refuses them all).
+// It runs on a body that encoding/json has already accepted as valid
+// JSON.
 func checkEnvelopeKeys(body []byte) error {
 	var count [len(envelopeMembers)]int
+	var err error
+	walkMemberNames(body, 1, func(name []byte) bool {
+		for k, m := range envelopeMembers {
+			if string(name) == m {
+				if count[k]++; count[k] > 1 {
+					err = parseError(m, "appears more than once")
+					return false
+				}
+			}
+		}
+		return true
+	})
+	return err
+}
+
+// Repeated members inside statusInfo or a record are refused: two
+// members under the same name (encoding/json would keep the last
+// silently) or under names equal without regard to letter case (the
+// parser reads a member under any case). The platform never sends one; a
+// forger might, to show a checker one value and the application another.
+// The error names the member: its modelled spelling, or for a member the
+// SDK does not model one of its spellings, sanitised.
+
+// repeatedProblem is the problem of a repeated member's error.
+const repeatedProblem = "appears more than once (member names are compared without regard to letter case)"
+
+// checkRepeated checks one object: m is its decoded members, n the number
+// of members its text holds (more than len(m) when a name is repeated
+// exactly), obj its text, path its name in errors.
+func checkRepeated(m map[string]json.RawMessage, n int, obj []byte, path string, names []string, index map[string]int) error {
+	if n > len(m) {
+		if name := exactRepeated(obj); name != "" {
+			return parseError(path+"."+memberField(name, names, index), repeatedProblem)
+		}
+	}
+	if name := caseRepeated(m, names, index); name != "" {
+		return parseError(path+"."+memberField(name, names, index), repeatedProblem)
+	}
+	return nil
+}
+
+// memberField is how an error names the member name: its modelled
+// spelling, or the name sanitised.
+func memberField(name string, names []string, index map[string]int) string {
+	if i, ok := index[strings.ToLower(name)]; ok {
+		return names[i]
+	}
+	return redact.Text(name, 64)
+}
+
+// exactRepeated returns a member name that the object obj holds twice
+// exactly (after unescaping), or "". Only called once a count showed
+// one.
+func exactRepeated(obj []byte) string {
+	seen := map[string]bool{}
+	repeated := ""
+	walkMemberNames(obj, 1, func(name []byte) bool {
+		if seen[string(name)] {
+			repeated = string(name)
+			return false
+		}
+		seen[string(name)] = true
+		return true
+	})
+	return repeated
+}
+
+// caseRepeated returns a name of m that equals another of m's names
+// without regard to letter case (the smallest such name, so that the
+// answer does not depend on map order), or "". Names spelled exactly as
+// modelled cost nothing.
+func caseRepeated(m map[string]json.RawMessage, names []string, index map[string]int) string {
+	var others map[string]string // lower-case form -> smallest spelling, of the names not modelled exactly
+	found := ""
+	report := func(k string) {
+		if found == "" || k < found {
+			found = k
+		}
+	}
+	for k := range m {
+		if i, ok := index[k]; ok && names[i] == k {
+			continue
+		}
+		lower := strings.ToLower(k)
+		if i, ok := index[lower]; ok {
+			if _, exact := m[names[i]]; exact {
+				report(names[i])
+				continue
+			}
+		}
+		if other, ok := others[lower]; ok {
+			report(min(k, other))
+			others[lower] = min(k, other)
+			continue
+		}
+		if others == nil {
+			others = map[string]string{}
+		}
+		others[lower] = k
+	}
+	return found
+}
+
+// countMembers returns how many member names the objects at nesting
+// level of body (1: body itself, 2: the objects of the array body) hold.
+func countMembers(body []byte, level int) int {
+	n := 0
+	walkMemberNames(body, level, func([]byte) bool { n++; return true })
+	return n
+}
+
+// walkMemberNames calls f with the name (unescaped) of each member of
+// the objects at nesting level of body, valid JSON (1: body itself, an
+// object; 2: the objects of body, an array of objects and nulls), in
+// order, until f returns false. It only tracks strings and nesting; when
+// body holds no backslash (no escapes: the usual case), values nested
+// deeper are skipped bracket to bracket with vectorized byte searches.
+func walkMemberNames(body []byte, level int, f func(name []byte) bool) {
 	noEscapes := bytes.IndexByte(body, '\\') < 0
 	depth := 0
 	expectKey := false
@@ -689,23 +816,23 @@ func checkEnvelopeKeys(body []byte) error {
 		if c != '"' {
 			switch c {
 			case '{', '[':
-				if depth == 1 && noEscapes {
+				if depth == level && noEscapes {
 					i = skipContainer(body, i)
 					continue
 				}
 				depth++
-				expectKey = depth == 1 && c == '{'
+				expectKey = depth == level && c == '{'
 			case '}', ']':
 				depth--
 			case ',':
-				expectKey = depth == 1
+				expectKey = depth == level
 			}
 			continue
 		}
 		start := i + 1
 		end := stringEnd(body, start)
 		i = end
-		if depth != 1 || !expectKey {
+		if depth != level || !expectKey {
 			continue
 		}
 		expectKey = false
@@ -716,15 +843,10 @@ func checkEnvelopeKeys(body []byte) error {
 				name = []byte(s)
 			}
 		}
-		for k, m := range envelopeMembers {
-			if string(name) == m {
-				if count[k]++; count[k] > 1 {
-					return parseError(m, "appears more than once")
-				}
-			}
+		if !f(name) {
+			return
 		}
 	}
-	return nil
 }
 
 // stringEnd returns the index of the quote that closes the JSON string
@@ -899,11 +1021,12 @@ func formatPlatformTime(raw string, t time.Time) string {
 // inverse of [ParseNotification]: times are written as their raw text
 // when it is set, else in "yyyy-MM-dd HH:mm:ss" UTC; Extra members are
 // written after the modelled ones (an Extra member named like a modelled
-// one replaces it; beside one named like it in another letter case, the
-// modelled member is written even when empty, so that it is the one
-// parsed again); an unknown event is written as its Raw body. It
-// fails for a status event of a non-status type or without Status, and
-// an unknown event without a valid JSON body. Test servers
+// one replaces it); an unknown event is written as its Raw body. It
+// fails for a status event of a non-status type or without Status, an
+// unknown event without a valid JSON body, and a statusInfo or record
+// whose Extra holds a member named like a modelled one, or like another
+// Extra member, in another letter case (the parser refuses such a
+// record). Test servers
 // can use it to push notifications.
 func (n Notification) MarshalJSON() ([]byte, error) {
 	const op = "marshal notification"
@@ -931,18 +1054,18 @@ func (n Notification) MarshalJSON() ([]byte, error) {
 			c := int(ev.StateCode)
 			w.StateCode = &c
 		}
-		info, err := marshalWithExtra(w, ev.Extra)
+		info, err := marshalWithExtra(w, ev.Extra, "statusInfo", statusMembers[:], statusIndex)
 		if err != nil {
 			return nil, err
 		}
 		return marshalWithExtra(struct {
 			EventType  string          `json:"eventType"`
 			StatusInfo json.RawMessage `json:"statusInfo"`
-		}{string(ev.Type), info}, n.Extra)
+		}{string(ev.Type), info}, n.Extra, "", nil, nil)
 	case NotificationFee:
 		recs := make([]json.RawMessage, len(n.Fees))
 		for i := range n.Fees {
-			b, err := marshalWithExtra(n.Fees[i].wire(), n.Fees[i].Extra)
+			b, err := marshalWithExtra(n.Fees[i].wire(), n.Fees[i].Extra, "feeLst["+strconv.Itoa(i)+"]", feeNames, feeIndex)
 			if err != nil {
 				return nil, err
 			}
@@ -951,7 +1074,7 @@ func (n Notification) MarshalJSON() ([]byte, error) {
 		return marshalWithExtra(struct {
 			EventType string            `json:"eventType"`
 			FeeLst    []json.RawMessage `json:"feeLst"`
-		}{string(EventFee), recs}, n.Extra)
+		}{string(EventFee), recs}, n.Extra, "", nil, nil)
 	case NotificationUnknown:
 		if n.Unknown == nil || !json.Valid(n.Unknown.Raw) {
 			return nil, newValidationError(op, FieldError{Field: "body", Problem: "unknown event without a valid JSON body"})
@@ -963,11 +1086,27 @@ func (n Notification) MarshalJSON() ([]byte, error) {
 
 // marshalWithExtra marshals v, a struct, to a JSON object and merges the
 // extra members in (name order; an extra member replaces a modelled one
-// of the same name).
-func marshalWithExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
+// of the same name). For a record (statusInfo or a fee record: path is
+// its name in errors, names and index its modelled members), an extra
+// member named like a modelled one or another extra member in another
+// letter case is an error.
+func marshalWithExtra(v any, extra map[string]json.RawMessage, path string, names []string, index map[string]int) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil || len(extra) == 0 {
 		return b, err
+	}
+	if path != "" {
+		m := make(map[string]json.RawMessage, len(names)+len(extra))
+		for _, n := range names {
+			m[n] = nil
+		}
+		for k, raw := range extra {
+			m[k] = raw
+		}
+		if name := caseRepeated(m, names, index); name != "" {
+			return nil, newValidationError("marshal notification", FieldError{Field: path + "." + memberField(name, names, index),
+				Problem: "extra member named like another in another letter case (the parser refuses such a record)"})
+		}
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -979,33 +1118,7 @@ func marshalWithExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
 		}
 		m[k] = raw
 	}
-	writeShadowedMembers(m, v, extra)
 	return json.Marshal(m) // encoding/json writes map keys sorted
-}
-
-// writeShadowedMembers writes, in m, each modelled member of v (a struct)
-// that omitempty left out while extra holds a member named like it in
-// another letter case. The parser keeps such a member in Extra only
-// because the exact name was there too (the exact name wins); without
-// it, parsing the output again would take the other spelling as the
-// modelled member.
-func writeShadowedMembers(m map[string]json.RawMessage, v any, extra map[string]json.RawMessage) {
-	t := reflect.TypeOf(v)
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if _, ok := m[name]; ok || name == "" || name == "-" {
-			continue
-		}
-		lower := strings.ToLower(name)
-		for k := range extra {
-			if k != name && strings.ToLower(k) == lower {
-				zero, _ := json.Marshal(reflect.Zero(f.Type).Interface())
-				m[name] = zero
-				break
-			}
-		}
-	}
 }
 
 // wireStatus is statusInfo as written by MarshalJSON.

@@ -2,9 +2,12 @@ package voicecall
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +74,10 @@ func TestParseNotificationFixtures(t *testing.T) {
 		{file: "bad_missing_eventtype.json", errField: "eventType"},
 		{file: "bad_eventtype_number.json", errField: "eventType"},
 		{file: "bad_fee_missing_feelst.json", errField: "feeLst"},
+		{file: "bad_fee_case_duplicate.json", errField: "feeLst[0].sessionId"},
+		{file: "bad_status_repeated_member.json", errField: "statusInfo.sessionId"},
+		{file: "bad_fee_repeated_member_case.json", errField: "feeLst[1].userData"},
+		{file: "bad_fee_repeated_member_escaped.json", errField: "feeLst[0].sessionId"},
 
 		// Findings of the receiver review: each of these was refused or
 		// dropped, and is now delivered.
@@ -81,7 +88,6 @@ func TestParseNotificationFixtures(t *testing.T) {
 		{file: "fee_unreadable_int.json", kind: NotificationFee, event: EventFee, sessions: sessionsOf(t, "fee_unreadable_int.json")},
 		{file: "fee_eventtype_upper.json", kind: NotificationFee, event: EventFee, sessions: []string{seedSessionID}},
 		{file: "fee_string_int.json", kind: NotificationFee, event: EventFee, sessions: []string{"1201_900_4294967295_20190124030500@callenabler245.huaweicaas.com"}},
-		{file: "fee_case_duplicate.json", kind: NotificationFee, event: EventFee, sessions: []string{"REAL"}},
 		{file: "status_no_session.json", kind: NotificationStatus, event: EventAnswer, sessions: []string{""}},
 		{file: "status_no_statusinfo.json", kind: NotificationStatus, event: EventDisconnect, sessions: []string{""}},
 		{file: "status_statecode_bool.json", kind: NotificationStatus, event: EventDisconnect, sessions: []string{"s1"}},
@@ -189,18 +195,9 @@ func TestParseFindings(t *testing.T) {
 	n, err = ParseNotification(readNotification(t, "fee_51.json"))
 	require.NoError(t, err)
 	assert.Len(t, n.Fees, 51)
-	// 5. Exact-case names win; the other spelling is kept in Extra.
-	n, err = ParseNotification([]byte(`{"eventType":"callout","statusInfo":{"sessionId":"REAL","SessionId":"OTHER"}}`))
-	require.NoError(t, err)
-	assert.Equal(t, "REAL", n.Status.SessionID)
-	assert.JSONEq(t, `"OTHER"`, string(n.Status.Extra["SessionId"]))
-	n, err = ParseNotification([]byte(`{"eventType":"callout","statusInfo":{"SessionId":"OTHER","sessionId":"REAL"}}`))
-	require.NoError(t, err)
-	assert.Equal(t, "REAL", n.Status.SessionID, "whatever the order")
-	n, err = ParseNotification(readNotification(t, "fee_case_duplicate.json"))
-	require.NoError(t, err)
-	assert.Equal(t, "REAL", n.Fees[0].SessionID)
-	assert.JSONEq(t, `{"a":1}`, string(n.Fees[0].Extra["newField"]), "unmodelled members are kept")
+	// 5. In the envelope, the exact-case name wins and the other
+	// spelling is kept in Extra (inside a record, a member repeated in
+	// any case is refused: TestParseRepeatedMember).
 	n, err = ParseNotification([]byte(`{"eventType":"callout","EventType":"fee","statusInfo":{"sessionId":"s"}}`))
 	require.NoError(t, err)
 	assert.Equal(t, EventCallout, n.Type(), "the exact eventType wins")
@@ -209,11 +206,6 @@ func TestParseFindings(t *testing.T) {
 	n, err = ParseNotification([]byte(`{"EventType":"fee","FEELST":[{"SESSIONID":"s"}]}`))
 	require.NoError(t, err)
 	assert.Equal(t, "s", n.Fees[0].SessionID)
-	// Two other spellings and no exact one: not guessed, kept.
-	n, err = ParseNotification([]byte(`{"eventType":"callout","statusInfo":{"SessionId":"a","SESSIONID":"b"}}`))
-	require.NoError(t, err)
-	assert.Empty(t, n.Status.SessionID)
-	assert.Len(t, n.Status.Extra, 2)
 	// Unmodelled members of known events are kept raw, at every level.
 	n, err = ParseNotification([]byte(`{"eventType":"answer","traceId":"t1","statusInfo":{"sessionId":"s","newThing":[1,2]}}`))
 	require.NoError(t, err)
@@ -491,26 +483,75 @@ func TestMarshalRoundTrip(t *testing.T) {
 	}
 }
 
-// TestMarshalCaseVariants: a member named like a modelled one in another
-// letter case is kept in Extra when the exact name is there too, even
-// empty; the marshalled body still holds the exact name, so that the
-// round trip keeps the same member modelled.
+// TestParseRepeatedMember: a member repeated inside statusInfo or a
+// record, under the same name or in another letter case, modelled or
+// not, is refused with an error naming it (the handler answers 400); the
+// platform never sends one. Unrelated members that merely look alike are
+// not.
+func TestParseRepeatedMember(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ body, field string }{
+		{`{"eventType":"callout","statusInfo":{"sessionId":"a","sessionId":"b"}}`, "statusInfo.sessionId"},
+		{`{"eventType":"callout","statusInfo":{"sessionId":"REAL","SessionId":"OTHER"}}`, "statusInfo.sessionId"},
+		{`{"eventType":"callout","statusInfo":{"SessionId":"OTHER","sessionId":"REAL"}}`, "statusInfo.sessionId"},
+		{`{"eventType":"callout","statusInfo":{"SessionId":"a","SESSIONID":"b"}}`, "statusInfo.sessionId"},
+		{`{"eventType":"callout","statusInfo":{"sessionId":"","SESSIONID":"s1"}}`, "statusInfo.sessionId"},
+		{`{"eventType":"callout","statusInfo":{"sessionId":"a","session\u0049d":"b"}}`, "statusInfo.sessionId"},
+		{`{"eventType":"callout","statusInfo":{"sessionId":"a","sessionId":"a"}}`, "statusInfo.sessionId"},
+		{`{"eventType":"disconnect","statusInfo":{"sessionId":"s","stateCode":null,"StateCode":5}}`, "statusInfo.stateCode"},
+		{`{"eventType":"answer","statusInfo":{"sessionId":"s","traceId":"x","TRACEID":"y"}}`, "statusInfo.TRACEID"},
+		{`{"eventType":"fee","feeLst":[{"sessionId":"a","sessionId":"b"}]}`, "feeLst[0].sessionId"},
+		{`{"eventType":"fee","feeLst":[{"sessionId":"s1"},null,{"sessionId":"s","userData":"","USERDATA":"u"}]}`, "feeLst[2].userData"},
+		{`{"eventType":"fee","feeLst":{"sessionId":"s","callEndTime":"x","callendtime":"y"}}`, "feeLst[0].callEndTime"},
+		{`{"eventType":"fee","feeLst":[{"sessionId":"s","x":{"a":1},"x":{"a":2}}]}`, "feeLst[0].x"},
+	} {
+		_, err := ParseNotification([]byte(tt.body))
+		var verr *ValidationError
+		require.ErrorAs(t, err, &verr, tt.body)
+		require.Len(t, verr.Fields, 1, tt.body)
+		assert.Equal(t, tt.field, verr.Fields[0].Field, tt.body)
+		assert.Contains(t, verr.Fields[0].Problem, "more than once", tt.body)
+	}
+	// The same name at different levels, or in two records, is no repetition.
+	for _, body := range []string{
+		`{"eventType":"callout","sessionId":"x","statusInfo":{"sessionId":"s","nested":{"sessionId":"t","SESSIONID":"u"}}}`,
+		`{"eventType":"fee","feeLst":[{"sessionId":"a"},{"sessionId":"b","SessionIdX":"c"}]}`,
+	} {
+		_, err := ParseNotification([]byte(body))
+		assert.NoError(t, err, body)
+	}
+	// And through the handler: 400, the handler's function not called.
+	called := false
+	h, err := NewHandler(HandlerConfig{OnStatus: func(context.Context, *StatusEvent) error { called = true; return nil }})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/notify", strings.NewReader(`{"eventType":"callout","statusInfo":{"sessionId":"a","SESSIONID":"b"}}`)))
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Contains(t, rec.Body.String(), "statusInfo.sessionId")
+	assert.False(t, called)
+}
+
+// TestMarshalCaseVariants: MarshalJSON refuses a statusInfo or record
+// whose Extra holds a member named like a modelled one, or like another
+// Extra member, in another letter case: the parser would refuse the
+// body it wrote. A member of the same name replaces the modelled one.
 func TestMarshalCaseVariants(t *testing.T) {
 	t.Parallel()
-	for _, body := range []string{
-		`{"eventType":"callout","statusInfo":{"sessionId":"","SESSIONID":"s1"}}`,
-		`{"eventType":"callout","statusInfo":{"sessionId":"","SessionId":"a","SESSIONID":"b"}}`,
-		`{"eventType":"disconnect","statusInfo":{"sessionId":"s","stateCode":null,"StateCode":5}}`,
-		`{"eventType":"fee","feeLst":[{"sessionId":"s","userData":"","USERDATA":"u"}]}`,
+	raw := json.RawMessage(`"x"`)
+	for i, n := range []Notification{
+		{Kind: NotificationStatus, Status: &StatusEvent{Type: EventCallout, Extra: map[string]json.RawMessage{"SESSIONID": raw}}},
+		{Kind: NotificationStatus, Status: &StatusEvent{Type: EventCallout, SessionID: "s", Extra: map[string]json.RawMessage{"a": raw, "A": raw}}},
+		{Kind: NotificationFee, Fees: []FeeRecord{{SessionID: "s"}, {SessionID: "s", Extra: map[string]json.RawMessage{"USERDATA": raw}}}},
 	} {
-		n1, err := ParseNotification([]byte(body))
-		require.NoError(t, err, body)
-		wire, err := json.Marshal(n1)
-		require.NoError(t, err, body)
-		n2, err := ParseNotification(wire)
-		require.NoError(t, err, string(wire))
-		assert.Equal(t, n1, n2, "%s -> %s", body, wire)
+		_, err := n.MarshalJSON()
+		var verr *ValidationError
+		require.ErrorAs(t, err, &verr, "case %d", i)
+		assert.Contains(t, verr.Fields[0].Problem, "letter case", "case %d", i)
 	}
+	n := Notification{Kind: NotificationStatus, Status: &StatusEvent{Type: EventCallout, SessionID: "s", Extra: map[string]json.RawMessage{"sessionId": raw}}}
+	wire, err := n.MarshalJSON()
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"eventType":"callout","statusInfo":{"sessionId":"x"}}`, string(wire))
 }
 
 // TestMarshalBuilt checks MarshalJSON on values built by hand, as a test
@@ -638,8 +679,9 @@ func FuzzParseNotification(f *testing.F) {
 // other spelling of sessionId competes. Bodies whose envelope repeats
 // eventType or feeLst (exactly, or under other letter cases) are left
 // out, and so are bodies that are not valid UTF-8 (encoding/json
-// replaces the bad bytes): refusing them, or taking the exact spelling, is
-// the documented strictness.
+// replaces the bad bytes) and records that repeat a member (in any
+// letter case): refusing them, or taking the exact spelling, is the
+// documented strictness.
 func checkNoRecordLost(t *testing.T, body []byte, n Notification, err error) {
 	t.Helper()
 	if !utf8.Valid(body) {
@@ -670,6 +712,10 @@ func checkNoRecordLost(t *testing.T, body []byte, n Notification, err error) {
 		if r != nil {
 			want++
 		}
+	}
+	var verr *ValidationError
+	if errors.As(err, &verr) && len(verr.Fields) == 1 && verr.Fields[0].Problem == repeatedProblem {
+		return // a member repeated inside a record: refused by design
 	}
 	if err != nil {
 		t.Fatalf("encoding/json decodes %d records, ParseNotification refuses the batch: %v", want, err)

@@ -600,6 +600,9 @@ func feeRecords(raw json.RawMessage, ambiguous bool) ([]FeeRecord, error) {
 		}
 		return nil, parseError("feeLst", "must be an array of objects")
 	}
+	if err := checkRepeatedInRecords(raw, ms); err != nil {
+		return nil, err
+	}
 	recs := make([]FeeRecord, 0, len(ms))
 	vals := make([]json.RawMessage, len(feeFields))
 	for _, m := range ms {
@@ -611,6 +614,32 @@ func feeRecords(raw json.RawMessage, ambiguous bool) ([]FeeRecord, error) {
 		recs[len(recs)-1].read(m, vals)
 	}
 	return recs, nil
+}
+
+// checkRepeatedInRecords refuses a record that holds a member twice (see
+// checkRepeated). raw is feeLst as an array, ms its decoded records. One
+// count over raw tells whether any name is repeated exactly; only then
+// is each record's text looked at.
+func checkRepeatedInRecords(raw json.RawMessage, ms []map[string]json.RawMessage) error {
+	decoded := 0
+	for _, m := range ms {
+		decoded += len(m)
+	}
+	var items []json.RawMessage
+	if countMembers(raw, 2) > decoded {
+		_ = json.Unmarshal(raw, &items)
+	}
+	for i, m := range ms {
+		var obj []byte
+		n := len(m)
+		if i < len(items) {
+			obj, n = items[i], countMembers(items[i], 1)
+		}
+		if err := checkRepeated(m, n, obj, "feeLst["+strconv.Itoa(i)+"]", feeNames, feeIndex); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // read fills r from the members of one FeeInfo; vals is scratch space of

@@ -138,6 +138,7 @@ func (c *Client) DownloadRecording(ctx context.Context, downloadURL string, w io
 	if err != nil {
 		return 0, errf("DownloadRecording: %s: %w", where, err)
 	}
+	req.Body = emptyBody{} // so that no transport sends the GET again on its own
 	req.Header["User-Agent"] = c.userAgentValues
 	hc := &http.Client{
 		Transport:     c.hc.Transport,

@@ -11,10 +11,11 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
 // MaxResponseBytes bounds how much of an answer is read; the platform's
@@ -268,6 +269,8 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time
 		req.Body = io.NopCloser(bytes.NewReader(cl.payload))
 		req.ContentLength = int64(len(cl.payload))
 		req.Header["Content-Type"] = contentTypeValues
+	} else {
+		req.Body = emptyBody{} // a GET: see emptyBody
 	}
 	// Shared read-only slices: neither the transport nor http.Client
 	// modifies a request's header values.
@@ -286,6 +289,13 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time
 		if !tr.connected.Load() {
 			// No connection, so not a byte of the request was written.
 			return attemptResult{err: newRequestError(cl, OutcomeRejected, 0, "", nil, err)}
+		}
+		if isClientCertificateRefusal(err) {
+			// In TLS 1.3 the client's side of the handshake ends before
+			// the server checks the client's certificate, so the request
+			// is written, and the server's refusal arrives instead of the
+			// answer: it never read the request.
+			return attemptResult{connected: true, err: newRequestError(cl, OutcomeRejected, 0, "", nil, fmt.Errorf("the server refused the TLS handshake: %w", err))}
 		}
 		return attemptResult{connected: true, err: newRequestError(cl, OutcomeUnknown, 0, "", nil, fmt.Errorf("no answer after the request was sent: %w", err))}
 	}
@@ -314,6 +324,23 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time
 	}
 	return res
 }
+
+// emptyBody is the body of a request that carries none (the GETs of
+// [Client.RecordingURL] and [Client.DownloadRecording]). Not nil and not
+// http.NoBody: Go's transports send again, on their own and unseen by
+// the retry policy, a request whose body is nil, NoBody or rewindable
+// (GetBody), when it is a GET or carries an Idempotency-Key: HTTP/1
+// after a kept-alive connection fails, HTTP/2 after a stream is reset or
+// refused or the connection goes away (one GET once reached a server
+// that resets every stream about 1,600 times in 2 s). A body they cannot
+// rewind makes them return the error instead, so every request on the
+// wire is an attempt the retry policy counted. On the wire nothing
+// changes for HTTP/1 (the transport finds the body empty and sends
+// none); HTTP/2 ends the request with an empty DATA frame.
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }
 
 // answerHead is the part of every platform answer that classification
 // reads.
@@ -497,7 +524,7 @@ type scrubber struct {
 }
 
 // snippet returns a bounded, sanitised copy of b with every recorded
-// value replaced by "[redacted]".
+// value replaced by "[redacted]", in whatever form b shows it.
 func (s *scrubber) snippet(b []byte) string {
 	if len(b) == 0 {
 		return ""
@@ -507,13 +534,7 @@ func (s *scrubber) snippet(b []byte) string {
 	if sb, ok := s.body.(sensitive); ok {
 		vs = append(vs, sb.sensitiveValues()...)
 	}
-	// Longest first, so that a value inside another (a code inside a
-	// number) cannot leave part of the longer one behind.
-	slices.SortFunc(vs, func(a, b string) int { return len(b) - len(a) })
-	for _, v := range vs {
-		if v != "" {
-			text = strings.ReplaceAll(text, v, "[redacted]")
-		}
-	}
-	return snippet([]byte(text))
+	// Also in the forms an echo may transform them into: escaped, digits
+	// spaced out, numbers in national format (see redact.Scrub).
+	return snippet([]byte(redact.Scrub(text, vs)))
 }

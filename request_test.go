@@ -1,11 +1,12 @@
 package voicecall
 
 // The request path's tests: classification of every kind of answer, and
-// the client fault matrix (rows C1-C26 of docs/RELIABILITY.md). Every test counts what the server received: exactly one
+// the client fault matrix (rows C1-C34 of docs/RELIABILITY.md). Every test counts what the server received: exactly one
 // reception for a fault after the connection was obtained, at most one
 // before it.
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -19,7 +20,6 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -184,6 +184,75 @@ func TestFaultUntrustedCertificate(t *testing.T) { // C6
 	assert.Equal(t, int64(1), n.Load())
 }
 
+// TestFaultPlainHTTPOnHTTPS (C33): an https base URL pointing at a
+// plain HTTP server is rejected after one attempt: no retry fixes it.
+func TestFaultPlainHTTPOnHTTPS(t *testing.T) {
+	t.Parallel()
+	var conns, handled atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { handled.Add(1) }))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, strings.Replace(srv.URL, "http://", "https://", 1))
+	noSleep(c)
+	_, err := c.CallVerify(context.Background(), validRequest())
+	var reqErr *RequestError
+	require.ErrorAs(t, err, &reqErr)
+	assert.Equal(t, OutcomeRejected, reqErr.Outcome, "%v", err)
+	assert.Equal(t, 1, reqErr.Attempts, "never retried")
+	assert.ErrorIs(t, err, http.ErrSchemeMismatch)
+	assert.Equal(t, "tls", errorClass(err))
+	assert.Equal(t, int64(1), conns.Load(), "one connection")
+	assert.Zero(t, handled.Load())
+}
+
+// TestFaultClientCertificateRequired (C34): a TLS 1.3 server that
+// requires a client certificate refuses the handshake after the client
+// has written its request (its side of the handshake is over); the
+// server never read the request, so the outcome is rejected, and no
+// retry fixes it.
+func TestFaultClientCertificateRequired(t *testing.T) {
+	t.Parallel()
+	var conns, handled atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { handled.Add(1) }))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert, MinVersion: tls.VersionTLS13}
+	srv.Config.ErrorLog = discardLogger()
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	for _, name := range []string{"CallVerify", "RecordingURL"} {
+		t.Run(name, func(t *testing.T) {
+			before := conns.Load()
+			c := newTestClient(t, srv.URL, WithTLSConfig(&tls.Config{RootCAs: pool}))
+			noSleep(c)
+			var err error
+			if name == "CallVerify" {
+				_, err = c.CallVerify(context.Background(), validRequest())
+			} else {
+				_, err = c.RecordingURL(context.Background(), &RecordingRequest{FileName: "a.wav", RecordDomain: "d"})
+			}
+			var reqErr *RequestError
+			require.ErrorAs(t, err, &reqErr)
+			assert.Equal(t, OutcomeRejected, reqErr.Outcome, "%v", err)
+			assert.Equal(t, 1, reqErr.Attempts, "never retried, even by an idempotent operation")
+			assert.Contains(t, err.Error(), "certificate required")
+			assert.Equal(t, "tls", errorClass(err))
+			assert.Equal(t, int64(1), conns.Load()-before, "one connection")
+		})
+	}
+	assert.Zero(t, handled.Load())
+}
+
 func TestFaultsAfterSending(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -293,15 +362,47 @@ func TestFaultHugeAnswer(t *testing.T) { // C17
 			}
 		}
 	})
-	c := newTestClient(t, srv.URL())
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
+	// The default transport, with the answer's body counted: what this
+	// call reads, whatever other tests do meanwhile.
+	var body *countingBody
+	tr := NewTransport(nil)
+	hc := &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := tr.RoundTrip(req)
+		if err == nil {
+			body = &countingBody{ReadCloser: resp.Body}
+			resp.Body = body
+		}
+		return resp, err
+	})}
+	c := newTestClient(t, srv.URL(), WithHTTPClient(hc))
 	_, err := c.CallVerify(context.Background(), validRequest())
-	runtime.ReadMemStats(&after)
 	assertUnknownOnce(t, err, srv)
 	assert.Contains(t, err.Error(), "answer larger than")
-	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20), "the read is bounded")
+	require.NotNil(t, body)
+	assert.Equal(t, int64(MaxResponseBytes+1), body.n, "the read stops one byte past the bound")
+	assert.Less(t, body.maxBuf, 4*MaxResponseBytes, "the read buffer stays near the bound")
+	assert.True(t, body.closed, "the body is closed, which drops the connection")
+}
+
+// countingBody counts the bytes read from an answer's body and the
+// largest buffer a Read was given. Used by one goroutine at a time.
+type countingBody struct {
+	io.ReadCloser
+	n      int64
+	maxBuf int
+	closed bool
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	b.maxBuf = max(b.maxBuf, len(p))
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+func (b *countingBody) Close() error {
+	b.closed = true
+	return b.ReadCloser.Close()
 }
 
 func TestFaultThrottled(t *testing.T) { // C18 and the opt-in retry of limit codes
@@ -631,6 +732,16 @@ func TestSecretHygiene(t *testing.T) {
 			page := fmt.Sprintf("<html>%v %s %s</html>", r.Header, body, url.QueryEscape(string(body)))
 			fmt.Fprintf(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(page), page)
 		},
+		// The same echo transformed: the callee in national format, the
+		// code's digits spaced or dashed, the digest, nonce and secret
+		// percent-, HTML- or JSON-escaped.
+		"echo transformed": func(c net.Conn, r *http.Request, body []byte) {
+			writeJSON(c, 400, `{"resultcode":"1010002","resultdesc":`+jsonString(transformedEcho(r, body, secret))+`}`)
+		},
+		"echo transformed html": func(c net.Conn, r *http.Request, body []byte) {
+			page := "<html>" + transformedEcho(r, body, secret) + "</html>"
+			fmt.Fprintf(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(page), page)
+		},
 	}
 	var errs []string
 	var sent []string // X-AKSK values the servers received
@@ -674,17 +785,61 @@ func TestSecretHygiene(t *testing.T) {
 	out := logs.String() + "\n" + strings.Join(errs, "\n")
 	require.Contains(t, out, "outcome unknown", "the failure paths were driven")
 	require.Contains(t, out, `"level":"DEBUG"`, "debug records were written")
-	forbidden := []string{secret, code, callee, display, callee[1:], display[1:]}
+	forbidden := []string{secret, code, callee, display, callee[1:], display[1:], callee[3:], display[3:],
+		spaced(code, " "), spaced(code, "-"), url.QueryEscape(secret), htmlEscapeAll(secret)}
 	require.NotEmpty(t, sent)
 	for _, v := range sent {
 		tok, err := ParseToken(v)
 		require.NoError(t, err)
-		forbidden = append(forbidden, v, tok.PasswordDigest, tok.Nonce)
+		forbidden = append(forbidden, v, tok.PasswordDigest, tok.Nonce, url.QueryEscape(tok.PasswordDigest), htmlEscapeAll(tok.PasswordDigest))
 	}
 	for _, f := range forbidden {
 		assert.NotContains(t, out, f)
 	}
 	assert.Contains(t, out, "**********5678", "numbers are masked to their last four digits")
+	assert.Contains(t, out, "national [redacted]", "the transformed echo was driven")
+}
+
+// transformedEcho is what a proxy might echo of r in forms other than
+// the values as sent (see TestSecretHygiene).
+func transformedEcho(r *http.Request, reqBody []byte, secret string) string {
+	tok, _ := ParseToken(r.Header.Get(HeaderXAKSK))
+	var body struct {
+		CalleeNbr  string `json:"calleeNbr"`
+		VerifyCode string `json:"verifyCode"`
+	}
+	_ = json.Unmarshal(reqBody, &body)
+	return strings.Join([]string{
+		"national " + strings.TrimPrefix(body.CalleeNbr, "+86"),
+		"spaced " + spaced(strings.TrimPrefix(body.CalleeNbr, "+86"), " "),
+		"code " + spaced(body.VerifyCode, " ") + " / " + spaced(body.VerifyCode, "-"),
+		"digest " + url.QueryEscape(tok.PasswordDigest) + " " + htmlEscapeAll(tok.PasswordDigest),
+		"nonce " + url.QueryEscape(tok.Nonce) + " " + htmlEscapeAll(tok.Nonce),
+		"secret " + url.QueryEscape(secret) + " " + htmlEscapeAll(secret),
+	}, "; ")
+}
+
+// spaced returns s's characters joined by sep.
+func spaced(s, sep string) string { return strings.Join(strings.Split(s, ""), sep) }
+
+// htmlEscapeAll writes every character that is not a letter or a digit
+// as an HTML numeric reference, as some escapers do.
+func htmlEscapeAll(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x80 && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			b.WriteRune(r)
+		} else {
+			fmt.Fprintf(&b, "&#%d;", r)
+		}
+	}
+	return b.String()
+}
+
+// jsonString is s as a JSON string.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // classifyCallVerify classifies an answer as CallVerify's request path
@@ -1004,4 +1159,165 @@ func TestRedirectEndpoint(t *testing.T) {
 	assert.Empty(t, seen[0].Header.Get("Content-Type"))
 	assert.Contains(t, string(srv.Last()), "GET /get?fileName=a+b.wav HTTP/1.1")
 	assert.NotEmpty(t, seen[0].Header.Get(HeaderXAKSK))
+}
+
+// TestFaultHTTP2ResetGET (C31): the same server, with the GETs. Go's
+// HTTP/2 transport resends a body-less GET after a stream reset however
+// often the server resets it (the control); RecordingURL reaches the
+// server once per attempt of the retry policy, and DownloadRecording,
+// which makes one attempt, once.
+func TestFaultHTTP2ResetGET(t *testing.T) {
+	t.Parallel()
+	srv := newH2ResetServer(t)
+	control := srv.client()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+RecordingPath, nil)
+	require.NoError(t, err)
+	resp, err := control.Do(req)
+	cancel()
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.Error(t, err)
+	require.Greater(t, srv.received.Load(), int64(1), "the transport resends a body-less GET")
+	control.CloseIdleConnections()
+
+	t.Run("RecordingURL", func(t *testing.T) {
+		t.Parallel()
+		srv := newH2ResetServer(t)
+		hc := srv.client()
+		defer hc.CloseIdleConnections()
+		var attempts atomic.Int64
+		c, err := NewClient(srv.URL(), "k", "s", WithHTTPClient(hc), WithTimeout(2*time.Second),
+			WithHooks(ClientHooks{AttemptEnd: func(context.Context, AttemptEndInfo) { attempts.Add(1) }}))
+		require.NoError(t, err)
+		noSleep(c)
+		_, err = c.RecordingURL(context.Background(), &RecordingRequest{FileName: "a.wav", RecordDomain: "d"})
+		require.Error(t, err)
+		assert.Equal(t, OutcomeUnknown, OutcomeOf(err), "%v", err)
+		var reqErr *RequestError
+		require.ErrorAs(t, err, &reqErr)
+		assert.Equal(t, int64(reqErr.Attempts), attempts.Load())
+		assert.LessOrEqual(t, reqErr.Attempts, 3, "the default policy's MaxAttempts")
+		assert.Equal(t, int64(reqErr.Attempts), srv.received.Load(), "one reception per attempt")
+	})
+	t.Run("DownloadRecording", func(t *testing.T) {
+		t.Parallel()
+		srv := newH2ResetServer(t)
+		hc := srv.client()
+		defer hc.CloseIdleConnections()
+		c, err := NewClient("https://127.0.0.1:1", "k", "s", WithHTTPClient(hc))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err = c.DownloadRecording(ctx, srv.URL()+"/r.wav?token=t", io.Discard, 0)
+		require.Error(t, err)
+		assert.Equal(t, int64(1), srv.received.Load(), "one reception")
+	})
+}
+
+// closeReusedServer answers the first request on each connection and
+// keeps the connection open, then closes the connection without an
+// answer after reading any later request: the fault after which Go's
+// HTTP/1 transport sends a replayable request (a body-less GET) again on
+// a new connection.
+type closeReusedServer struct {
+	*rawServer
+	received atomic.Int64
+}
+
+func newCloseReusedServer(t *testing.T) *closeReusedServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &closeReusedServer{rawServer: &rawServer{ln: ln}}
+	acceptAll(ln, &s.wg, func(conn net.Conn) {
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(conn)
+		for i := 0; ; i++ {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			_, _ = io.Copy(io.Discard, req.Body)
+			s.received.Add(1)
+			if i > 0 {
+				return // closed without an answer
+			}
+			if strings.HasPrefix(req.URL.Path, RecordingPath) {
+				io.WriteString(conn, "HTTP/1.1 301 Moved Permanently\r\nLocation: https://obs.example.com/r.wav\r\nContent-Length: 0\r\n\r\n")
+			} else {
+				// No body: the transport puts the connection back in its
+				// pool before it returns the answer, so the next request
+				// finds it there.
+				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+			}
+		}
+	})
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TestFaultHTTP1CloseReusedGET (C32): a caller's keep-alive transport
+// against a server that closes every connection it has answered once
+// the next request arrives. Go's HTTP/1 transport resends a body-less
+// GET on a new connection (the control: 2 receptions for one request);
+// the SDK's GETs reach the server once per attempt it counted.
+func TestFaultHTTP1CloseReusedGET(t *testing.T) {
+	t.Parallel()
+	keepAlive := func() *http.Client {
+		tr := NewTransport(nil)
+		tr.DisableKeepAlives = false
+		return &http.Client{Transport: tr}
+	}
+	get := func(t *testing.T, hc *http.Client, url string) {
+		t.Helper()
+		resp, err := hc.Get(url)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+
+	srv := newCloseReusedServer(t)
+	control := keepAlive()
+	get(t, control, srv.URL()+"/f.wav")
+	get(t, control, srv.URL()+"/f.wav") // on the kept-alive connection, which the server closes
+	require.Equal(t, int64(3), srv.received.Load(), "the transport resends a body-less GET on a new connection")
+	control.CloseIdleConnections()
+
+	t.Run("RecordingURL", func(t *testing.T) {
+		t.Parallel()
+		srv := newCloseReusedServer(t)
+		hc := keepAlive()
+		defer hc.CloseIdleConnections()
+		var attempts atomic.Int64
+		c, err := NewClient(srv.URL(), "k", "s", WithHTTPClient(hc),
+			WithHooks(ClientHooks{AttemptEnd: func(context.Context, AttemptEndInfo) { attempts.Add(1) }}))
+		require.NoError(t, err)
+		noSleep(c)
+		rr := &RecordingRequest{FileName: "a.wav", RecordDomain: "d"}
+		_, err = c.RecordingURL(context.Background(), rr)
+		require.NoError(t, err)
+		require.Equal(t, int64(1), srv.received.Load())
+		attempts.Store(0)
+		// On the kept-alive connection: lost, then sent again by the
+		// retry policy (an idempotent operation) on a new connection.
+		_, err = c.RecordingURL(context.Background(), rr)
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), attempts.Load(), "the lost attempt and the retry")
+		assert.Equal(t, int64(1)+attempts.Load(), srv.received.Load(), "one reception per attempt")
+	})
+	t.Run("DownloadRecording", func(t *testing.T) {
+		t.Parallel()
+		srv := newCloseReusedServer(t)
+		hc := keepAlive()
+		defer hc.CloseIdleConnections()
+		c, err := NewClient("https://127.0.0.1:1", "k", "s", WithHTTPClient(hc))
+		require.NoError(t, err)
+		_, err = c.DownloadRecording(context.Background(), srv.URL()+"/r.wav", io.Discard, 0)
+		require.NoError(t, err)
+		_, err = c.DownloadRecording(context.Background(), srv.URL()+"/r.wav", io.Discard, 0)
+		require.Error(t, err, "the connection was lost after the request was sent")
+		assert.Equal(t, int64(2), srv.received.Load(), "one reception per download")
+	})
 }

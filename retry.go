@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -147,7 +148,12 @@ func retryableBeforeConn(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	if isCertificateError(err) {
+	if isCertificateError(err) || isClientCertificateRefusal(err) {
+		return false
+	}
+	if errors.Is(err, http.ErrSchemeMismatch) {
+		// net/http's own error for a server that answered the TLS
+		// handshake in plain HTTP; it replaces the tls.RecordHeaderError.
 		return false
 	}
 	var dnsErr *net.DNSError
@@ -160,7 +166,7 @@ func retryableBeforeConn(err error) bool {
 	}
 	var recErr tls.RecordHeaderError
 	if errors.As(err, &recErr) {
-		return false // not a TLS server at all: a configuration error
+		return false // neither TLS nor HTTP: a configuration error
 	}
 	// TLS handshake failures (timeouts, resets, alerts) also end here:
 	// no HTTP byte was written.
@@ -175,6 +181,23 @@ func isCertificateError(err error) bool {
 	var hostErr x509.HostnameError
 	var invErr x509.CertificateInvalidError
 	return errors.As(err, &verr) || errors.As(err, &uaErr) || errors.As(err, &hostErr) || errors.As(err, &invErr)
+}
+
+// isClientCertificateRefusal reports whether err is the server's TLS
+// alert refusing this client for want of a certificate (TLS 1.3's
+// certificate_required) or for the one it gave (bad_certificate): a
+// configuration error that no retry fixes. The alert's type is
+// unexported by crypto/tls; its text is stable.
+func isClientCertificateRefusal(err error) bool {
+	var opErr *net.OpError
+	if !errors.As(err, &opErr) || opErr.Op != "remote error" || opErr.Err == nil {
+		return false
+	}
+	switch opErr.Err.Error() {
+	case "tls: certificate required", "tls: bad certificate":
+		return true
+	}
+	return false
 }
 
 // errorClass sorts an attempt's error into a few classes for metrics;
@@ -197,7 +220,7 @@ func errorClass(err error) string {
 		return "timeout"
 	case errors.As(err, &dnsErr):
 		return "dns"
-	case isCertificateError(err):
+	case isCertificateError(err), isClientCertificateRefusal(err), errors.Is(err, http.ErrSchemeMismatch):
 		return "tls"
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		return "dial"

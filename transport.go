@@ -28,10 +28,14 @@ const (
 //     every API uses short connections and that the platform closes its
 //     side after each answer; a kept-alive connection that the platform
 //     has just closed makes the next request fail after it may have been
-//     written, an outcome that can only be reported as unknown (measured
-//     against a server that closes after each answer: 2-17 % of sequential
-//     calls and 22-28 % of calls in bursts, depending on the machine's
-//     load). Turn keep-alive on
+//     written, an outcome that can only be reported as unknown. Measured
+//     with internal/cmd/keepalive against servers that close after each
+//     answer, on a loaded 2-core machine: 2.6-14.8 % of sequential calls
+//     and 2.9-10.5 % of calls in bursts of 16 (medians about 4 % and 6 %);
+//     another machine saw 19.4 % and 29.4 %. The rate depends on the
+//     machine's load and on the server, never reaches zero, and short
+//     connections fail none of the same calls (docs/RELIABILITY.md).
+//     Turn keep-alive on
 //     (tr.DisableKeepAlives = false) only for an endpoint you have checked
 //     keeps connections open;
 //   - TLS certificate verification on, TLS 1.2 or later, and TLS session
