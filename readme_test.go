@@ -83,7 +83,14 @@ var (
 	newMyStore       func(t *testing.T) otp.Store
 )
 
+// The journal a consumer reads (docs/JOURNAL.md) and the consumer's name.
+var (
+	j        voicecall.Journal
+	hostname string
+)
+
 var _, _, _, _, _, _, _, _, _ = appKey, appSecret, baseURL, client, phone, myWrapper, pending, store, myApp
+var _, _ = j, hostname
 var _, _, _, _, _ = serverKey, clientIP, typed, spool, newMyStore
 `
 
