@@ -5,9 +5,12 @@ import (
 	"encoding/hex"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/redisstore"
 	"github.com/voicecall-go/voicecall/redisstore/redistest"
+	"github.com/voicecall-go/voicecall/storetest"
 )
 
 // The cluster tests share one 3-master Redis Cluster, started by the
@@ -33,4 +36,30 @@ func newClusterStore(t testing.TB) *redisstore.Store {
 	st := redisstore.New(rdb, redisstore.WithPrefix("test:"+hex.EncodeToString(b[:])+":"))
 	t.Cleanup(func() { _ = rdb.Close() })
 	return st
+}
+
+// The conformance suites of the receiver's stores, on the cluster. The
+// de-duplication store's keys share one hash tag ({<prefix>dedup}), so
+// it runs on one node of the cluster; each correlation script touches
+// one key.
+
+func TestDedupStoreConformanceCluster(t *testing.T) {
+	t.Parallel()
+	storetest.RunDedupStoreTests(t, func(t *testing.T, ttl time.Duration) voicecall.DedupStore {
+		return newClusterStore(t).DedupStore(ttl, 0)
+	})
+}
+
+func TestDedupStoreBoundConformanceCluster(t *testing.T) {
+	t.Parallel()
+	storetest.RunDedupStoreBoundTests(t, func(t *testing.T, ttl time.Duration, maxRecords int) voicecall.DedupStore {
+		return newClusterStore(t).DedupStore(ttl, 0, redisstore.WithMaxRecords(maxRecords))
+	})
+}
+
+func TestCorrelationStoreConformanceCluster(t *testing.T) {
+	t.Parallel()
+	storetest.RunCorrelationStoreTests(t, func(t *testing.T, ttl time.Duration) voicecall.CorrelationStore {
+		return newClusterStore(t).CorrelationStore(ttl)
+	})
 }
