@@ -140,8 +140,10 @@ func TestOTPLimitsUnderConcurrency(t *testing.T) {
 					assert.Equal(t, otp.ReasonPending, reasons[i], "a send to the held number")
 				}
 			}
+			// Concurrent reservations may refuse each other (one holds a
+			// step it gives back a moment later): fewer than the limit
+			// may pass at once, never more.
 			assert.LessOrEqual(t, passed, a.Limit, "sends let through at once")
-			assert.Positive(t, passed)
 			// Every refused reservation gave its steps back: the
 			// counters count exactly the sends let through.
 			more := 0

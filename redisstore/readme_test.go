@@ -15,6 +15,7 @@ func TestREADMESnippets(t *testing.T) {
 		"otp":        "github.com/voicecall-go/voicecall/otp",
 		"redisstore": "github.com/voicecall-go/voicecall/redisstore",
 		"context":    "context",
+		"log":        "log",
 	}
 	readmecheck.Check(t, readmecheck.Docs(".."), "README.md or docs/ shows the module", func(code string) bool {
 		return strings.Contains(code, "redisstore.")
