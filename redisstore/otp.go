@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,9 +38,13 @@ import (
 //     is at its limit, the check is given back. A valid check then
 //     credits the conversion counters (one more round trip, best
 //     effort: a lost credit lowers an allowance, never raises it).
-//   - Settle reads the token's record (number and verification), then
-//     lifts the number's hold or cooldown (and, on release, removes the
-//     verification) in a second round trip.
+//   - Settle records the settlement in the token's record and lifts the
+//     number's hold or cooldown (on release, also removes the
+//     verification), in one pipeline when this OTPStore made the
+//     reservation (it remembers the number and verification of up to
+//     4,096 reservations until they are settled or expire); elsewhere
+//     (a notification on another instance) it reads the token's record
+//     first, in one more round trip.
 //
 // Keys, after the Store's prefix and "otp:":
 //
@@ -55,10 +60,55 @@ import (
 //	conv:{KEY}:o:TOKEN     the conversion step's first answer for a reservation
 //	conv:{KEY}:c:ID        verification ID was credited
 //	chk:{KEY}              hash: the operation ids of one client's checks in a window
-type OTPStore struct{ s *Store }
+type OTPStore struct {
+	s *Store
+
+	mu     sync.Mutex
+	recent map[string]reserved // by token: the reservations made here, until settled here
+}
+
+// reserved is what a reservation made by this OTPStore reserved, so that
+// its Settle (the Lifecycle settles right after the call) needs no read
+// of the token's record: one round trip instead of two.
+type reserved struct {
+	num, vid string
+	exp      time.Time
+}
+
+// maxRecent bounds the reservations an OTPStore remembers; past it (and
+// for the reservations made by other instances) Settle reads the token's
+// record first.
+const maxRecent = 4096
 
 // OTPStore returns the [otp.Store] on s.
-func (s *Store) OTPStore() *OTPStore { return &OTPStore{s: s} }
+func (s *Store) OTPStore() *OTPStore {
+	return &OTPStore{s: s, recent: make(map[string]reserved)}
+}
+
+func (o *OTPStore) remember(token, num, vid string, ttl time.Duration) {
+	now := time.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.recent) >= maxRecent {
+		for k, r := range o.recent {
+			if now.After(r.exp) {
+				delete(o.recent, k)
+			}
+		}
+		if len(o.recent) >= maxRecent {
+			return
+		}
+	}
+	o.recent[token] = reserved{num: num, vid: vid, exp: now.Add(ttl)}
+}
+
+func (o *OTPStore) recall(token string) (reserved, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r, ok := o.recent[token]
+	delete(o.recent, token)
+	return r, ok
+}
 
 var _ otp.Store = (*OTPStore)(nil)
 
@@ -431,6 +481,7 @@ func (o *OTPStore) Reserve(ctx context.Context, r otp.Reservation) (otp.Refusal,
 		// until its TTL.
 		o.run(ctx, []step{{verDrop, []string{o.verKey(old)}, nil}})
 	}
+	o.remember(r.Token, r.Number, r.ID, r.TTL)
 	return ref, nil
 }
 
@@ -476,20 +527,30 @@ func (o *OTPStore) Settle(ctx context.Context, token string, st otp.Settlement) 
 	if st < otp.SettlePlaced || st > otp.SettleReleased {
 		return errf("settle: invalid settlement %d", st)
 	}
-	cmds := o.run(ctx, []step{{tokenSettle, []string{o.tokenKey(token)}, []any{int(st)}}})
-	v, err := cmds[0].StringSlice()
+	tokenStep := step{tokenSettle, []string{o.tokenKey(token)}, []any{int(st)}}
+	settleSteps := func(num, vid string) []step {
+		steps := []step{{numberSettle, o.numKeys(num, token)[:3], []any{token, int(st), vid}}}
+		if st == otp.SettleReleased {
+			steps = append(steps, step{verRelease, []string{o.verKey(vid)}, []any{token, ms(repeatKeep)}})
+		}
+		return steps
+	}
+	if r, ok := o.recall(token); ok {
+		// Reserved here: the token's record is known, so every step goes
+		// in one pipeline.
+		if err := firstErr(o.run(ctx, append([]step{tokenStep}, settleSteps(r.num, r.vid)...))); err != nil {
+			return errf("settle: %w", err)
+		}
+		return nil
+	}
+	v, err := o.run(ctx, []step{tokenStep})[0].StringSlice()
 	if err != nil {
 		return errf("settle: %w", err)
 	}
 	if len(v) != 2 {
 		return nil // unknown or forgotten
 	}
-	num, vid := v[0], v[1]
-	steps := []step{{numberSettle, o.numKeys(num, token)[:3], []any{token, int(st), vid}}}
-	if st == otp.SettleReleased {
-		steps = append(steps, step{verRelease, []string{o.verKey(vid)}, []any{token, ms(repeatKeep)}})
-	}
-	if err := firstErr(o.run(ctx, steps)); err != nil {
+	if err := firstErr(o.run(ctx, settleSteps(v[0], v[1]))); err != nil {
 		return errf("settle: %w", err)
 	}
 	return nil
