@@ -50,10 +50,10 @@ import (
 //
 //	t:{TOKEN}              hash: a reservation (number id, verification id, released)
 //	v:{ID}                 hash: a verification (MAC, checks, limit, used, expiry, labels, conversion counters, answers by operation id)
-//	n:{NUMBER}:hold        the token of the call whose outcome is unknown
-//	n:{NUMBER}:cool        the token of the send in cooldown
-//	n:{NUMBER}:cur         the number's current verification id
-//	n:{NUMBER}:r:TOKEN     the number step's first answer for a reservation
+//	{n:NUMBER}:hold        the token of the call whose outcome is unknown
+//	{n:NUMBER}:cool        the token of the send in cooldown
+//	{n:NUMBER}:cur         the number's current verification id
+//	{n:NUMBER}:r:TOKEN     the number step's first answer for a reservation
 //	cnt:{KEY}              hash: a counter of sends (n) and its window's id (w)
 //	cnt:{KEY}:o:TOKEN      the counter step's first answer for a reservation
 //	conv:{KEY}             hash: sends (s), verified sends (v), window id (w)
@@ -119,7 +119,7 @@ func (o *OTPStore) verKey(id string) string      { return o.p() + "v:{" + id + "
 // numKeys returns the number's hold, cooldown, current verification and
 // its record of the reservation token.
 func (o *OTPStore) numKeys(num, token string) []string {
-	b := o.p() + "n:{" + num + "}:"
+	b := o.p() + "{n:" + num + "}:"
 	return []string{b + "hold", b + "cool", b + "cur", b + "r:" + token}
 }
 func (o *OTPStore) cntKey(key string) string  { return o.p() + "cnt:{" + key + "}" }
