@@ -16,6 +16,7 @@ func TestREADMESnippets(t *testing.T) {
 		"redisstore": "github.com/voicecall-go/voicecall/redisstore",
 		"context":    "context",
 		"log":        "log",
+		"redis":      "github.com/redis/go-redis/v9",
 	}
 	readmecheck.Check(t, readmecheck.Docs(".."), "README.md or docs/ shows the module", func(code string) bool {
 		return strings.Contains(code, "redisstore.")
