@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -353,4 +354,56 @@ func TestGuardScenarios(t *testing.T) {
 		st, _ := newStore(t)
 		return st.OTPStore()
 	})
+}
+
+// TestReserveErrorGivesBack: a reservation whose pipeline fails (no
+// retries, and the fault met by the number's step, after the token's
+// step ran) gives every step back: the number is not held, the counter
+// not counted, the verification and the token's record not kept.
+func TestReserveErrorGivesBack(t *testing.T) {
+	t.Parallel()
+	redistestNeed(t)
+	for _, kind := range []redistest.FaultKind{redistest.DropReply, redistest.ResetBefore, redistest.ResetAfter} {
+		t.Run(kind.String(), func(t *testing.T) {
+			t.Parallel()
+			p, err := redistest.NewProxy(redisSrv.Addr)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = p.Close() })
+			rdb := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1})
+			t.Cleanup(func() { _ = rdb.Close() })
+			prefix := "test:" + randHex() + ":"
+			s := redisstore.New(rdb, redisstore.WithPrefix(prefix)).OTPStore()
+			ctx := context.Background()
+			c := otp.Counter{Key: "g", Limit: 1, Window: time.Hour, Reason: otp.ReasonGlobal}
+			res := func(num string) otp.Reservation {
+				return otp.Reservation{ID: randHex(), Token: randHex(), Number: num, MAC: []byte("m"), MaxChecks: 5,
+					TTL: time.Minute, Cooldown: time.Minute, Counters: []otp.Counter{c}}
+			}
+			// Load the scripts (a refused reservation runs every give-back).
+			_, err = s.Reserve(ctx, otp.Reservation{ID: randHex(), Token: randHex(), Number: "w", MAC: []byte("m"), MaxChecks: 5, TTL: time.Minute,
+				Counters: []otp.Counter{{Key: "w", Limit: 1, Window: time.Hour}}})
+			require.NoError(t, err)
+			ref, err := s.Reserve(ctx, otp.Reservation{ID: randHex(), Token: randHex(), Number: "w", MAC: []byte("m"), MaxChecks: 5, TTL: time.Minute,
+				Counters: []otp.Counter{{Key: "w", Limit: 1, Window: time.Hour}}})
+			require.NoError(t, err)
+			require.Equal(t, otp.ReasonPending, ref.Reason)
+
+			num := randHex()
+			r := res(num)
+			p.Inject(func(args []string) bool { return isScript(args) && strings.HasSuffix(args[3], ":hold") }, redistest.Fault{Kind: kind})
+			_, err = s.Reserve(ctx, r)
+			require.Error(t, err)
+			require.Zero(t, p.Pending())
+
+			got, err := s.Check(ctx, otp.CheckRequest{ID: r.ID, MAC: []byte("m"), Op: randHex()})
+			require.NoError(t, err)
+			assert.Equal(t, otp.CheckUnknown, got.Status, "no verification kept")
+			n, err := rdb.Exists(ctx, prefix+"otp:t:{"+r.Token+"}").Result()
+			require.NoError(t, err)
+			assert.Zero(t, n, "no token record kept")
+			ref, err = s.Reserve(ctx, res(num))
+			require.NoError(t, err)
+			assert.Equal(t, otp.ReasonNone, ref.Reason, "neither held nor counted")
+		})
+	}
 }
