@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,22 +20,19 @@ import (
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
-// TestOTPRoundTrips: every operation of the store is one round trip, once
-// the scripts are loaded; so a send reserves (and stores its code) in one
-// and a check is one.
+// TestOTPRoundTrips: the round trips of each operation, once the
+// scripts are loaded. A send reserves (and stores its code) in one: every
+// step of the reservation goes in one pipeline. A check is one (the
+// client's count and the verification's check in one pipeline), and a
+// valid one credits its conversion counters in a second. A resend to a
+// number removes its earlier verification in a second. A Settle is one
+// on the OTPStore that reserved, two elsewhere (it reads the token's
+// record first).
 func TestOTPRoundTrips(t *testing.T) {
 	t.Parallel()
 	st, rt := newStore(t)
 	ctx := context.Background()
 	store := st.OTPStore()
-	warm := func() { // load every script: EVALSHA, NOSCRIPT, EVAL
-		_, err := store.Reserve(ctx, otp.Reservation{ID: "warm", Token: "warm", Number: "warm", MAC: []byte("m"), MaxChecks: 5, TTL: time.Minute})
-		require.NoError(t, err)
-		_, err = store.Check(ctx, otp.CheckRequest{ID: "warm", MAC: []byte("m"), Op: "warm"})
-		require.NoError(t, err)
-		require.NoError(t, store.Settle(ctx, "warm", otp.SettleFailed))
-	}
-	warm()
 	counters := []otp.Counter{
 		{Key: "a", Limit: 5, Window: time.Hour, Reason: otp.ReasonNumberHourly},
 		{Key: "b", Limit: 10, Window: 24 * time.Hour, Reason: otp.ReasonNumberDaily},
@@ -45,29 +43,64 @@ func TestOTPRoundTrips(t *testing.T) {
 		{Key: "k", Base: 100, Factor: 1, Window: time.Hour, Reason: otp.ReasonCountry},
 	}
 	client := otp.Counter{Key: "cl", Limit: 30, Window: time.Hour, Reason: otp.ReasonChecks}
+	warm := func() { // load every script: EVALSHA, NOSCRIPT, EVAL
+		for _, id := range []string{"warm1", "warm2"} { // the second replaces the first
+			_, err := store.Reserve(ctx, otp.Reservation{ID: id, Token: id, Number: "warm", MAC: []byte("m"), MaxChecks: 5, TTL: time.Minute,
+				Counters: []otp.Counter{{Key: "w", Limit: 5, Window: time.Hour}}, Conversions: []otp.Conversion{{Key: "w", Base: 5, Window: time.Hour}}})
+			require.NoError(t, err)
+			require.NoError(t, store.Settle(ctx, id, otp.SettleFailed))
+		}
+		_, err := store.Check(ctx, otp.CheckRequest{ID: "warm2", MAC: []byte("m"), Op: "warm", Client: otp.Counter{Key: "w", Limit: 5, Window: time.Hour}})
+		require.NoError(t, err)
+		require.NoError(t, store.Settle(ctx, "warm2", otp.SettleReleased))
+		// A refusal, given back.
+		_, err = store.Reserve(ctx, otp.Reservation{ID: "warm3", Token: "warm3", Number: "warm3", MAC: []byte("m"), MaxChecks: 5, TTL: time.Minute,
+			Counters: []otp.Counter{{Key: "w", Limit: 1, Window: time.Hour}}, Conversions: []otp.Conversion{{Key: "w", Base: 5, Window: time.Hour}}})
+		require.NoError(t, err)
+		_, err = store.Check(ctx, otp.CheckRequest{ID: "warm3", MAC: []byte("m"), Op: "warm3", Client: otp.Counter{Key: "w", Limit: 1, Window: time.Hour}})
+		require.NoError(t, err)
+	}
+	warm()
 	ops := []struct {
-		name string
-		op   func() error
+		name  string
+		op    func() error
+		trips int64
 	}{
 		{"Reserve", func() error {
 			_, err := store.Reserve(ctx, otp.Reservation{ID: "v", Token: "t", Number: "n", MAC: make([]byte, 32), MaxChecks: 5,
 				TTL: time.Minute, Cooldown: time.Minute, Counters: counters, Conversions: convs})
 			return err
-		}},
+		}, 1},
 		{"CheckWrong", func() error {
 			_, err := store.Check(ctx, otp.CheckRequest{ID: "v", MAC: []byte("x"), Op: "1", Client: client})
 			return err
-		}},
+		}, 1},
 		{"CheckValid", func() error {
 			_, err := store.Check(ctx, otp.CheckRequest{ID: "v", MAC: make([]byte, 32), Op: "2", Client: client})
 			return err
-		}},
-		{"Settle", func() error { return store.Settle(ctx, "t", otp.SettlePlaced) }},
+		}, 2},
+		{"Settle", func() error { return store.Settle(ctx, "t", otp.SettlePlaced) }, 1},
+		// Settled again elsewhere (a notification on another
+		// instance): the token's record is read first.
+		{"SettleElsewhere", func() error { return st.OTPStore().Settle(ctx, "t", otp.SettleFailed) }, 2},
+		{"Resend", func() error {
+			_, err := store.Reserve(ctx, otp.Reservation{ID: "v2", Token: "t2", Number: "n", MAC: make([]byte, 32), MaxChecks: 5,
+				TTL: time.Minute, Cooldown: time.Minute, Counters: counters, Conversions: convs})
+			return err
+		}, 2},
+		{"Refused", func() error {
+			ref, err := store.Reserve(ctx, otp.Reservation{ID: "v3", Token: "t3", Number: "n", MAC: make([]byte, 32), MaxChecks: 5,
+				TTL: time.Minute, Cooldown: time.Minute, Counters: counters, Conversions: convs})
+			if err == nil && ref.Reason != otp.ReasonPending {
+				err = errors.New("not refused: " + ref.Reason.String())
+			}
+			return err
+		}, 2},
 	}
 	for _, o := range ops {
 		before := rt.n.Load()
 		require.NoError(t, o.op(), o.name)
-		assert.Equal(t, int64(1), rt.n.Load()-before, "%s: round trips", o.name)
+		assert.Equal(t, o.trips, rt.n.Load()-before, "%s: round trips", o.name)
 	}
 }
 
@@ -154,7 +187,7 @@ func concurrently(n int, f func(i int) error) []error {
 // faultyStore returns a Store on the test server behind a fault-injecting
 // proxy, with go-redis's default retries and a read timeout of 300 ms, and
 // the proxy. Every fault injected must be met by the end of the test.
-func faultyStore(t *testing.T) (*redisstore.Store, *redistest.Proxy) {
+func faultyStore(t *testing.T) (*redisstore.Store, *redistest.Proxy, *roundTrips) {
 	t.Helper()
 	redistestNeed(t)
 	p, err := redistest.NewProxy(redisSrv.Addr)
@@ -165,12 +198,14 @@ func faultyStore(t *testing.T) (*redisstore.Store, *redistest.Proxy) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	st := redisstore.New(rdb, redisstore.WithPrefix("test:"+hex.EncodeToString(b[:])+":"))
+	rt := &roundTrips{}
+	rdb.AddHook(rt)
 	t.Cleanup(func() {
 		if n := p.Pending(); n != 0 {
 			t.Errorf("%d injected faults were never met", n)
 		}
 	})
-	return st, p
+	return st, p, rt
 }
 
 const faultReadTimeout = 300 * time.Millisecond
@@ -198,23 +233,48 @@ func fault(f storetest.Fault) redistest.Fault {
 func TestOTPStoreConformance(t *testing.T) {
 	t.Parallel()
 	storetest.RunStoreTests(t, func(t *testing.T) storetest.Harness {
-		st, p := faultyStore(t)
+		st, p, _ := faultyStore(t)
 		return storetest.Harness{Store: st.OTPStore(), Inject: func(f storetest.Fault) { p.Inject(isScript, fault(f)) }}
 	})
+}
+
+// TestOTPStoreConformanceSettledElsewhere runs the suite, faults
+// included, on two OTPStores of one Redis, the one reserving and the
+// other settling (as a notification arriving at another instance does):
+// Settle then reads the token's record before lifting the hold.
+func TestOTPStoreConformanceSettledElsewhere(t *testing.T) {
+	t.Parallel()
+	storetest.RunStoreTests(t, func(t *testing.T) storetest.Harness {
+		st, p, _ := faultyStore(t)
+		return storetest.Harness{Store: settledElsewhere{st.OTPStore(), st.OTPStore()}, Inject: func(f storetest.Fault) { p.Inject(isScript, fault(f)) }}
+	})
+}
+
+// settledElsewhere reserves and checks on one OTPStore, settles on another.
+type settledElsewhere struct{ here, there *redisstore.OTPStore }
+
+func (s settledElsewhere) Reserve(ctx context.Context, r otp.Reservation) (otp.Refusal, error) {
+	return s.here.Reserve(ctx, r)
+}
+func (s settledElsewhere) Settle(ctx context.Context, token string, st otp.Settlement) error {
+	return s.there.Settle(ctx, token, st)
+}
+func (s settledElsewhere) Check(ctx context.Context, c otp.CheckRequest) (otp.CheckResult, error) {
+	return s.here.Check(ctx, c)
 }
 
 // TestLifecycleUnderFaults: a Lifecycle on Redis behind the proxy, whose
 // every store step meets each fault in turn: no lost or late reply
 // refuses a send by its own reservation, turns a right code into a
-// refusal or counts a guess twice. It also counts the commands of a
-// send (one to reserve and store the code, one to lift the hold after
-// the call) and of a check (one).
+// refusal or counts a guess twice. It also counts the round trips of a
+// send (one pipeline to reserve and store the code, one to lift the hold
+// after the call) and of a check (one).
 func TestLifecycleUnderFaults(t *testing.T) {
 	t.Parallel()
 	for _, f := range storetest.Faults {
 		t.Run(f.String(), func(t *testing.T) {
 			t.Parallel()
-			st, p := faultyStore(t)
+			st, p, rt := faultyStore(t)
 			srv := voicetest.Start(t)
 			client, err := srv.NewClient()
 			require.NoError(t, err)
@@ -227,27 +287,33 @@ func TestLifecycleUnderFaults(t *testing.T) {
 			defer cancel()
 
 			// Load the scripts, then count.
-			warm, err := lc.Send(ctx, "+8613500000009", "")
+			warm, err := lc.Send(ctx, "+8613500000009", "192.0.2.1")
 			require.NoError(t, err)
-			require.NoError(t, lc.Check(ctx, warm.ID, srv.Calls()[0].VerifyCode, ""))
+			require.NoError(t, lc.Check(ctx, warm.ID, srv.Calls()[0].VerifyCode, "192.0.2.1"))
 			p.ResetLog()
+			before := rt.n.Load()
 			sent, err := lc.Send(ctx, "+8613500000001", "203.0.113.7")
 			require.NoError(t, err)
-			assert.Equal(t, []string{"EVALSHA", "EVALSHA"}, names(p.Commands()), "a send: reserve (and store the code), then lift the hold")
+			assert.Equal(t, int64(2), rt.n.Load()-before, "a send: reserve (and store the code) in one pipeline, then lift the hold")
+			assert.Equal(t, len(p.Commands()), count(p.Commands(), "EVALSHA"), "only scripts")
 			code := srv.Calls()[1].VerifyCode
+
+			p.ResetLog()
+			before = rt.n.Load()
+			err = lc.Check(ctx, sent.ID, wrong(code), "203.0.113.7")
+			var w *otp.WrongCodeError
+			require.ErrorAs(t, err, &w)
+			assert.Equal(t, otp.DefaultMaxChecks-1, w.AttemptsLeft, "counted once")
+			assert.Equal(t, int64(1), rt.n.Load()-before, "a check is one round trip")
+			perCheck := len(p.Commands()) // the verification's and the client's
+			assert.Equal(t, 2, perCheck)
 
 			p.ResetLog()
 			p.Inject(isScript, fault(f))
 			err = lc.Check(ctx, sent.ID, wrong(code), "203.0.113.7")
-			var w *otp.WrongCodeError
 			require.ErrorAs(t, err, &w)
-			assert.Equal(t, otp.DefaultMaxChecks-1, w.AttemptsLeft, "the guess is counted once")
-			assert.Equal(t, 2, count(p.Commands(), "EVALSHA"), "the check met the fault, and go-redis sent it again")
-			p.ResetLog()
-			err = lc.Check(ctx, sent.ID, wrong(code), "203.0.113.7")
-			require.ErrorAs(t, err, &w)
-			assert.Equal(t, otp.DefaultMaxChecks-2, w.AttemptsLeft, "counted once")
-			assert.Len(t, p.Commands(), 1, "a check is one command")
+			assert.Equal(t, otp.DefaultMaxChecks-2, w.AttemptsLeft, "the guess is counted once")
+			assert.Greater(t, count(p.Commands(), "EVALSHA"), perCheck, "the check met the fault, and go-redis sent it again")
 			p.Inject(isScript, fault(f))
 			require.NoError(t, lc.Check(ctx, sent.ID, code, "203.0.113.7"), "the right code stays right")
 
@@ -260,14 +326,6 @@ func TestLifecycleUnderFaults(t *testing.T) {
 			assert.Len(t, srv.Calls(), 3, "one call per send")
 		})
 	}
-}
-
-func names(cmds [][]string) []string {
-	var n []string
-	for _, c := range cmds {
-		n = append(n, c[0])
-	}
-	return n
 }
 
 func count(cmds [][]string, name string) int {
@@ -296,4 +354,56 @@ func TestGuardScenarios(t *testing.T) {
 		st, _ := newStore(t)
 		return st.OTPStore()
 	})
+}
+
+// TestReserveErrorGivesBack: a reservation whose pipeline fails (no
+// retries, and the fault met by the number's step, after the token's
+// step ran) gives every step back: the number is not held, the counter
+// not counted, the verification and the token's record not kept.
+func TestReserveErrorGivesBack(t *testing.T) {
+	t.Parallel()
+	redistestNeed(t)
+	for _, kind := range []redistest.FaultKind{redistest.DropReply, redistest.ResetBefore, redistest.ResetAfter} {
+		t.Run(kind.String(), func(t *testing.T) {
+			t.Parallel()
+			p, err := redistest.NewProxy(redisSrv.Addr)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = p.Close() })
+			rdb := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1})
+			t.Cleanup(func() { _ = rdb.Close() })
+			prefix := "test:" + randHex() + ":"
+			s := redisstore.New(rdb, redisstore.WithPrefix(prefix)).OTPStore()
+			ctx := context.Background()
+			c := otp.Counter{Key: "g", Limit: 1, Window: time.Hour, Reason: otp.ReasonGlobal}
+			res := func(num string) otp.Reservation {
+				return otp.Reservation{ID: randHex(), Token: randHex(), Number: num, MAC: []byte("m"), MaxChecks: 5,
+					TTL: time.Minute, Cooldown: time.Minute, Counters: []otp.Counter{c}}
+			}
+			// Load the scripts (a refused reservation runs every give-back).
+			_, err = s.Reserve(ctx, otp.Reservation{ID: randHex(), Token: randHex(), Number: "w", MAC: []byte("m"), MaxChecks: 5, TTL: time.Minute,
+				Counters: []otp.Counter{{Key: "w", Limit: 1, Window: time.Hour}}})
+			require.NoError(t, err)
+			ref, err := s.Reserve(ctx, otp.Reservation{ID: randHex(), Token: randHex(), Number: "w", MAC: []byte("m"), MaxChecks: 5, TTL: time.Minute,
+				Counters: []otp.Counter{{Key: "w", Limit: 1, Window: time.Hour}}})
+			require.NoError(t, err)
+			require.Equal(t, otp.ReasonPending, ref.Reason)
+
+			num := randHex()
+			r := res(num)
+			p.Inject(func(args []string) bool { return isScript(args) && strings.HasSuffix(args[3], ":hold") }, redistest.Fault{Kind: kind})
+			_, err = s.Reserve(ctx, r)
+			require.Error(t, err)
+			require.Zero(t, p.Pending())
+
+			got, err := s.Check(ctx, otp.CheckRequest{ID: r.ID, MAC: []byte("m"), Op: randHex()})
+			require.NoError(t, err)
+			assert.Equal(t, otp.CheckUnknown, got.Status, "no verification kept")
+			n, err := rdb.Exists(ctx, prefix+"otp:t:{"+r.Token+"}").Result()
+			require.NoError(t, err)
+			assert.Zero(t, n, "no token record kept")
+			ref, err = s.Reserve(ctx, res(num))
+			require.NoError(t, err)
+			assert.Equal(t, otp.ReasonNone, ref.Reason, "neither held nor counted")
+		})
+	}
 }

@@ -22,6 +22,7 @@ func TestREADMESnippets(t *testing.T) {
 		"slog":       "log/slog",
 		"http":       "net/http",
 		"time":       "time",
+		"redis":      "github.com/redis/go-redis/v9",
 	}
 	readmecheck.Check(t, readmecheck.Docs(".."), "README.md or docs/ shows the module", func(code string) bool {
 		return strings.Contains(code, "redisstore.")

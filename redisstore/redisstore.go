@@ -3,19 +3,23 @@
 // after another across restarts) act as one: the verification-code
 // lifecycle's store ([otp.Store]), the notification receiver's CDR
 // de-duplication and correlation stores, and the notification journal
-// ([Journal], a Redis Stream with consumer groups; its keys share one
-// hash tag, so it also runs on Redis Cluster).
+// ([Journal], a Redis Stream with consumer groups).
 //
 //	st, err := redisstore.Open("redis://localhost:6379/0")
 //	lc, err := otp.New(otp.Config{..., Store: st.OTPStore()})
 //
-// Every operation is one round trip and atomic: a Lua script run with
-// EVALSHA (the first use of a script on a server costs one more round
-// trip, to load it). The journal, the de-duplication store and the
-// correlation store pass every key in KEYS with a hash tag and run on
-// Redis Cluster too; the otp store's scripts derive some keys inside the
-// script, so it needs a single Redis server (a primary with replicas, or
-// Sentinel). TTLs are Redis's own (PEXPIRE), so instances need no
+// Every store runs on a single Redis server (a primary with replicas, or
+// Sentinel) and on Redis Cluster (give [New] a redis.ClusterClient) with
+// the same code: every Lua script passes its keys in KEYS and touches
+// the keys of one hash tag only, so one slot. The de-duplication store's
+// keys share one tag (on a cluster they live on one node), the
+// correlation store's scripts touch one key each, and the journal's keys
+// share one tag. The otp store keeps the reservation, the verification,
+// the number's state and each counter under tags of their own, and takes
+// what one script cannot do across slots in steps sent together in one
+// pipeline (see [OTPStore]). Scripts run with EVALSHA (the first use of
+// a script on a server costs one more round trip, to load it), and each
+// is safe to repeat. TTLs are Redis's own (PEXPIRE), so instances need no
 // synchronised clocks.
 //
 // Keys start with a prefix (default "voicecall:"); phone numbers and
