@@ -20,8 +20,12 @@ import (
 // be atomic and safe to repeat: a call made again with the same
 // arguments (a client library re-sending a command whose reply was lost)
 // has the effect of one call and gets the first call's answer, or an
-// error with the state as if it had not run. The package storetest holds
-// the conformance suite every implementation must pass.
+// error with the state as if it had not run. No limit may ever let more
+// through than it allows; a store whose state spans several machines
+// (redisstore's, on Redis Cluster) may take a reservation's limits one by
+// one and give back what it took when a later one refuses, so that
+// concurrent sends near a limit may refuse each other. The package
+// storetest holds the conformance suite every implementation must pass.
 type Store interface {
 	// Reserve asks to let one send through and, in the same atomic step,
 	// stores its verification. It refuses when r.Number is held
