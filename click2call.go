@@ -9,7 +9,7 @@ import (
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
-// Click2CallPath is the URI of the voice callback (click-to-call) API,
+// Click2CallPath is the URI of the click-to-call API,
 // appended to the client's base URL.
 const Click2CallPath = "/rest/httpsessions/click2Call/v2.0"
 
@@ -43,7 +43,7 @@ const (
 	CalleeMediaFail CalleeMedia = "fail"
 )
 
-// Click2CallRequest asks the platform for a voice callback: it calls
+// Click2CallRequest asks the platform for a click-to-call: it calls
 // CallerNumber (A) first and, once A answers, CalleeNumber (B), and
 // bridges them. Both legs share one session id; the status events of both
 // legs go to StatusURL and one CDR (serviceType "002") carries A's leg in
@@ -260,11 +260,11 @@ func (r *Click2CallResponse) checkAnswer() error {
 // head implements headed: the answer is decoded once.
 func (r *Click2CallResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
 
-// click2Call is the voice callback API: at most once.
+// click2Call is the click-to-call API: at most once.
 var click2Call = endpoint{op: "Click2Call", method: http.MethodPost, path: Click2CallPath}
 
 // Click2Call asks the platform to call req.CallerNumber and then
-// req.CalleeNumber and bridge them. The client must be the voice callback
+// req.CalleeNumber and bridge them. The client must be the click-to-call
 // app's (see [Client]).
 //
 // Errors are sorted by [OutcomeOf] as for [Client.CallVerify]; the SDK

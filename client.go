@@ -24,7 +24,7 @@ const DefaultTimeout = 10 * time.Second
 // slog, never shows the app secret.
 //
 // Each capability of Voice Call (voice verification code, voice
-// notification, voice callback) is its own app on the console, with its
+// notification, click-to-call) is its own app on the console, with its
 // own APP_Key and APP_Secret, and an app's type cannot be changed: a
 // request sent with the credentials of another capability's app fails
 // (the call ends with stateCode 7105, service type mismatch, or is

@@ -19,13 +19,13 @@
 //
 // The other APIs of the service are methods too: [Client.CallNotify]
 // (voice notification: play audio files or templates, collect digits),
-// [Client.Click2Call] (voice callback: call A, then B, and bridge them),
+// [Client.Click2Call] (click-to-call: call A, then B, and bridge them),
 // [Client.CallStop] (end a call in progress) and [Client.RecordingURL],
 // [Client.RecordingURLOf] and [Client.DownloadRecording] (recordings of
-// voice callbacks).
+// click-to-call calls).
 //
-// Each capability (voice verification code, voice notification, voice
-// callback) is its own app on the console with its own key and secret:
+// Each capability (voice verification code, voice notification,
+// click-to-call) is its own app on the console with its own key and secret:
 // hold one Client per app.
 //
 // # Authentication
@@ -59,7 +59,7 @@
 //     HTTP 1xx or 5xx, HTML or truncated answer).
 //
 // An operation that places a call (CallVerify, and the voice notification
-// and callback APIs) is sent at most once once it may have left: the SDK
+// and click-to-call APIs) is sent at most once once it may have left: the SDK
 // retries it only when it provably never left this process (DNS, dial and
 // TLS handshake failures other than certificate errors) and, if asked
 // with [WithRetry], when the platform refused it before processing (flow

@@ -102,7 +102,7 @@ type StatusEvent struct {
 	StateDesc string
 
 	// PartyType (partyType) is the type of the party that hung up; sent
-	// in disconnect events of voice callback (click2Call) when the request
+	// in disconnect events of click-to-call (click2Call) when the request
 	// set PartyTypeInDisconnect. A JSON number is kept as its text.
 	PartyType PartyType
 
@@ -120,8 +120,8 @@ type StatusEvent struct {
 	Extra map[string]json.RawMessage
 }
 
-// PartyType is the partyType of a voice callback's disconnect event: who
-// hung up. Huawei's voice callback status page describes the field as
+// PartyType is the partyType of a click-to-call's disconnect event: who
+// hung up. Huawei's click-to-call status page describes the field as
 // "the type of the user who hung up" without a value table the SDK could
 // confirm; the constants are the SDK's reading (1 the caller, 2 the
 // callee), and any other value is kept verbatim.

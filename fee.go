@@ -58,7 +58,7 @@ type FeeRecord struct {
 	DynIVRStartTime time.Time
 
 	// FwdUnaswRsn (fwdUnaswRsn) is the Q.850 cause of a failed forward
-	// (voice callback).
+	// (click-to-call).
 	FwdUnaswRsn Q850Cause
 	// ULFailReason (ulFailReason) is where the call was released
 	// ("拆线点"); 0 is a normal hang-up after the call was connected.
@@ -82,7 +82,7 @@ type FeeRecord struct {
 	// conversion time, in seconds.
 	TTSTransDuration int
 	// ServiceType (serviceType) is the kind of service: "001" for voice
-	// verification and voice notification, "002" for voice callback.
+	// verification and voice notification, "002" for click-to-call.
 	ServiceType ServiceType
 	// HostName (hostName) is the platform host that produced the CDR.
 	HostName string
@@ -90,16 +90,16 @@ type FeeRecord struct {
 	// [StatusEvent.UserData]).
 	UserData string
 
-	// Fields sent in other scenarios (voice callback, recording,
+	// Fields sent in other scenarios (click-to-call, recording,
 	// conferences) that the platform may include.
 
 	// OrigCalleeNum (origCalleeNum) is the original called number.
 	OrigCalleeNum string
 	// FwdDisplayNum (fwdDisplayNum) is the number shown on the forwarded
-	// leg (voice callback).
+	// leg (click-to-call).
 	FwdDisplayNum string
 	// FwdDstNum (fwdDstNum) is the number the call was forwarded to
-	// (voice callback).
+	// (click-to-call).
 	FwdDstNum string
 	// CallInTime (callInTime) is when an incoming call arrived.
 	CallInTime time.Time
@@ -185,7 +185,7 @@ func (r *FeeRecord) RingDuration() time.Duration {
 
 // CallDuration returns how long the call lasted after the callee
 // answered: callEndTime − callOutAnswerTime, 0 when not answered. The
-// platform documents this formula only for voice callback
+// platform documents this formula only for click-to-call
 // ("(callEndTime-fwdAnswerTime)/60=通话分钟数", see [FeeRecord.ForwardDuration]);
 // for voice verification callEndTime − callOutAnswerTime is the
 // equivalent, UNCONFIRMED by Huawei. The platform bills whole started
@@ -197,7 +197,7 @@ func (r *FeeRecord) CallDuration() time.Duration {
 	return positiveSince(r.CallOutAnswerTime, r.CallEndTime)
 }
 
-// ForwardDuration returns how long the forwarded leg of a voice callback
+// ForwardDuration returns how long the forwarded leg of a click-to-call
 // lasted: callEndTime − fwdAnswerTime, the formula Huawei's FAQ gives for
 // call minutes; 0 when the forwarded leg was not answered.
 func (r *FeeRecord) ForwardDuration() time.Duration {
@@ -223,18 +223,18 @@ const (
 	// ServiceTypeVoicePlay ("001", 语音播放) is voice verification and
 	// voice notification.
 	ServiceTypeVoicePlay ServiceType = "001"
-	// ServiceTypeCallback ("002", 语音回呼) is voice callback (click2Call).
-	ServiceTypeCallback ServiceType = "002"
+	// ServiceTypeClick2Call ("002", 语音回呼) is click-to-call (click2Call).
+	ServiceTypeClick2Call ServiceType = "002"
 )
 
 // Description returns "voice play (verification code or notification)",
-// "voice callback", or "" for other values.
+// "click-to-call", or "" for other values.
 func (s ServiceType) Description() string {
 	switch s {
 	case ServiceTypeVoicePlay:
 		return "voice play (verification code or notification)"
-	case ServiceTypeCallback:
-		return "voice callback"
+	case ServiceTypeClick2Call:
+		return "click-to-call"
 	}
 	return ""
 }

@@ -46,7 +46,7 @@ func TestParseDocCDR(t *testing.T) {
 		CallOutAlertingTime: utc("2018-10-18 05:54:36"),
 		CallOutAnswerTime:   utc("2018-10-18 05:54:51"),
 		CallOutUnaswRsn:     Q850NotApplicable,
-		ServiceType:         ServiceTypeCallback,
+		ServiceType:         ServiceTypeClick2Call,
 		HostName:            "callenabler245.huaweicaas.com",
 		UserData:            "lifanping",
 		RawTimes: RawFeeTimes{
@@ -139,7 +139,7 @@ func TestFeeHelpersMissingTimes(t *testing.T) {
 func TestCodeTables(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "001 (voice play (verification code or notification))", ServiceTypeVoicePlay.String())
-	assert.Equal(t, "voice callback", ServiceTypeCallback.Description())
+	assert.Equal(t, "click-to-call", ServiceTypeClick2Call.Description())
 	assert.Equal(t, "004", ServiceType("004").String())
 	assert.Equal(t, "", ServiceType("004").Description())
 

@@ -25,7 +25,7 @@ const DefaultMaxRecordingBytes = 64 << 20
 var ErrRecordingTooLarge = errors.New("voicecall: recording larger than the download bound")
 
 // RecordingRequest names a recording as a CDR gives it. Recordings exist
-// only for voice callback calls made with [Click2CallRequest.Record] on an
+// only for click-to-call calls made with [Click2CallRequest.Record] on an
 // app that has recording enabled; calls shorter than 3 seconds have none
 // (Huawei's FAQ). Files are 8 kHz A-law mono WAV.
 type RecordingRequest struct {

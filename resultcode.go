@@ -25,7 +25,7 @@ const (
 	CodeTimeOutLimit           ResultCode = "1010013" // Created too far from the platform's clock (clock skew).
 	CodeAppUnavailable         ResultCode = "1010021" // Application unavailable.
 	CodeInvalidDisplayNumber   ResultCode = "1010023" // displayNbr invalid or not issued: use the console's fixed-line number.
-	CodeInvalidCallerNumber    ResultCode = "1010024" // Invalid caller number (voice callback).
+	CodeInvalidCallerNumber    ResultCode = "1010024" // Invalid caller number (click-to-call).
 	CodeNumberNotApplied       ResultCode = "1012001" // The app_key and the number are not bound.
 	CodeTemplateNotFound       ResultCode = "1012003" // Voice notification: the template does not exist.
 	CodeTemplateParasCount     ResultCode = "1012004" // Voice notification: templateParas count mismatch.

@@ -67,7 +67,7 @@ func ExampleClient_Click2Call() {
 	// 8017 (hang-up requested by the user or SP)
 }
 
-// Download the recording of a voice callback named in its CDR.
+// Download the recording of a click-to-call named in its CDR.
 func ExampleClient_RecordingURLOf() {
 	platform, _ := voicetest.NewServer(voicetest.WithTimeScale(0))
 	defer platform.Close()

@@ -14,7 +14,7 @@ type API string
 const (
 	APICallVerify API = "callVerify" // voice verification code
 	APICallNotify API = "callnotify" // voice notification
-	APIClick2Call API = "click2Call" // voice callback (click-to-call)
+	APIClick2Call API = "click2Call" // click-to-call
 	APICallStop   API = "callStop"   // terminate a call
 	APIRecording  API = "record"     // recording download URL
 )

@@ -36,9 +36,9 @@ func FuzzDecodeRequestBody(f *testing.F) {
 				}
 			}
 		}
-		if b, field, _ := decodeCallbackBody(raw); field == "" {
+		if b, field, _ := decodeClick2CallBody(raw); field == "" {
 			if b.CallerNbr == "" || b.CalleeNbr == "" || (b.MaxDuration != nil && (*b.MaxDuration < 0 || *b.MaxDuration > maxDurationLimit)) {
-				t.Fatalf("accepted a bad callback body: %+v", b)
+				t.Fatalf("accepted a bad click2Call body: %+v", b)
 			}
 			for _, v := range []string{b.RecordFlag, b.PlayPreVoice, b.PartyTypeRequiredInDisconnect, b.ReturnIdlePort} {
 				if v != "" && v != "true" && v != "false" {

@@ -31,9 +31,9 @@ const DefaultDigits = "1"
 // CallNotifyBody is the body of a voice notification (callnotify) request
 // as the server decoded it; see [CallVerifyBody] for the conventions.
 type CallNotifyBody struct {
-	DisplayNbr   string     // displayNbr: fixed-line number shown to the callee
-	CalleeNbr    string     // calleeNbr: the number called
-	PlayInfoList []PlayInfo // playInfoList: what is played, in order (1-5 items)
+	DisplayNbr   string         // displayNbr: fixed-line number shown to the callee
+	CalleeNbr    string         // calleeNbr: the number called
+	PlayInfoList []PlayInfoBody // playInfoList: what is played, in order (1-5 items)
 	// StatusURL and FeeURL are the Base64-decoded statusUrl and feeUrl.
 	StatusURL      string
 	FeeURL         string
@@ -42,8 +42,10 @@ type CallNotifyBody struct {
 	BindNbr        string // bindNbr (legacy)
 }
 
-// PlayInfo is one item of a voice notification's playInfoList.
-type PlayInfo struct {
+// PlayInfoBody is one item of a voice notification's playInfoList as the
+// server decoded it: the wire's values, as [CallNotifyBody] keeps them
+// (the SDK's typed request item is [voicecall.PlayInfo]).
+type PlayInfoBody struct {
 	NotifyVoice   string   // notifyVoice: an approved audio file
 	TemplateID    string   // templateId: an approved TTS template
 	TemplateParas []string // templateParas: the template's variables
@@ -91,8 +93,8 @@ func decodeNotifyBody(raw []byte) (CallNotifyBody, string, string) {
 
 // playInfo decodes and checks raw, the playInfoList item at at, and
 // takes its first problem.
-func (d *decoder) playInfo(raw json.RawMessage, at string) PlayInfo {
-	var pi PlayInfo
+func (d *decoder) playInfo(raw json.RawMessage, at string) PlayInfoBody {
+	var pi PlayInfoBody
 	item := objectDecoder(raw, at)
 	defer d.adopt(item)
 	item.tone("notifyVoice", &pi.NotifyVoice, false)

@@ -35,7 +35,7 @@ type feeWire struct {
 }
 
 // cdrWire is one CDR, in the field order of the platform's samples. The
-// voice callback fields (fwd*, record*) are left out of the CDRs of the
+// click-to-call fields (fwd*, record*) are left out of the CDRs of the
 // other services.
 type cdrWire struct {
 	Direction             int    `json:"direction"`
@@ -76,8 +76,8 @@ type cdrWire struct {
 }
 
 // Legs of a call: the only leg of a verification or notification call,
-// or the caller (A) leg of a voice callback; and the callee (B) leg of a
-// voice callback.
+// or the caller (A) leg of a click-to-call; and the callee (B) leg of a
+// click-to-call.
 const (
 	legA = 0
 	legB = 1
@@ -100,8 +100,8 @@ type ending struct {
 	ulFailReason int
 	sipStatus    int
 	q850         int  // callOutUnaswRsn: the A leg's Q.850 cause
-	fwdQ850      *int // fwdUnaswRsn: the B leg's (voice callback only)
-	partyType    string
+	fwdQ850      *int // fwdUnaswRsn: the B leg's (click-to-call only)
+	partyType    voicecall.PartyType
 }
 
 // simCall is a call in progress.
@@ -116,7 +116,7 @@ type simCall struct {
 	// ttsPlays counts template plays (voice notification) or read-outs
 	// (verification) for the CDR.
 	ttsPlays int
-	// recordFlag asks for the call to be recorded (voice callback).
+	// recordFlag asks for the call to be recorded (click-to-call).
 	recordFlag bool
 	// partyType says whether disconnects carry partyType.
 	partyType bool
@@ -255,7 +255,7 @@ func (s *Server) play(sim *simCall) {
 			code := end.stateCode
 			info.StateCode, info.StateDesc = &code, end.stateDesc
 			if sim.partyType && !c.Stopped {
-				info.PartyType = end.partyType
+				info.PartyType = string(end.partyType)
 			}
 		}
 		ev := CallEvent{Type: st.event, Time: c.Start.Add(st.at), Caller: st.caller, Called: st.called, StateCode: info.StateCode}

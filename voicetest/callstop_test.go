@@ -23,7 +23,7 @@ func TestCallStopEndsALiveCall(t *testing.T) {
 	}{
 		{voicetest.CallVerifyPath, validBody()},
 		{voicetest.CallNotifyPath, notifyBody(map[string]any{"notifyVoice": "a.wav"})},
-		{voicetest.Click2CallPath, callbackBody()},
+		{voicetest.Click2CallPath, click2CallBody()},
 	} {
 		t.Run(api.path, func(t *testing.T) {
 			t.Parallel()

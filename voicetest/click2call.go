@@ -9,18 +9,9 @@ import (
 // maxDurationLimit is the largest maxDuration, in minutes.
 const maxDurationLimit = 1440
 
-// Party types of a voice callback's disconnect event (partyType), sent
-// when the request set partyTypeRequiredInDisconnect to "true". Huawei's
-// pages describe the field as the type of the party that hung up without
-// a table this fake could follow; it uses these values.
-const (
-	PartyCaller = "1" // the caller (A, callerNbr) hung up or failed
-	PartyCallee = "2" // the callee (B, calleeNbr) hung up or failed
-)
-
-// CallbackBody is the body of a voice callback (click2Call) request as
+// Click2CallBody is the body of a click-to-call (click2Call) request as
 // the server decoded it; see [CallVerifyBody] for the conventions.
-type CallbackBody struct {
+type Click2CallBody struct {
 	DisplayNbr       string // displayNbr: number shown to the caller (A)
 	CallerNbr        string // callerNbr: A, called first
 	DisplayCalleeNbr string // displayCalleeNbr: number shown to the callee (B)
@@ -44,10 +35,10 @@ type CallbackBody struct {
 	UserData                      string // userData
 }
 
-// decodeCallbackBody decodes and checks a click2Call body, stopping at the
+// decodeClick2CallBody decodes and checks a click2Call body, stopping at the
 // first problem.
-func decodeCallbackBody(raw []byte) (CallbackBody, string, string) {
-	var b CallbackBody
+func decodeClick2CallBody(raw []byte) (Click2CallBody, string, string) {
+	var b Click2CallBody
 	d := objectDecoder(raw, "")
 	d.number("displayNbr", &b.DisplayNbr, true)
 	d.number("callerNbr", &b.CallerNbr, true)
@@ -77,7 +68,7 @@ func decodeCallbackBody(raw []byte) (CallbackBody, string, string) {
 // answered (and heard the preVoice), the callee's leg (B, with B's
 // scenario); the call ends when B hangs up, when maxDuration runs out
 // (stateCode 8010), or when a leg fails.
-func (s *Server) callbackCall(app App, b CallbackBody, start time.Time) *simCall {
+func (s *Server) click2CallSim(app App, b Click2CallBody, start time.Time) *simCall {
 	s.mu.Lock()
 	scA, scB := s.scenarioOfLocked(b.CallerNbr), s.takeNextLocked(b.CalleeNbr)
 	s.mu.Unlock()
@@ -109,7 +100,7 @@ func (s *Server) callbackCall(app App, b CallbackBody, start time.Time) *simCall
 			add(legA, st.event, st.at)
 		}
 		sim.end = specA.ending(true)
-		sim.end.partyType = PartyCaller
+		sim.end.partyType = voicecall.PartyTypeCaller
 		return sim
 	}
 	add(legA, evCallout, 0)
@@ -124,7 +115,7 @@ func (s *Server) callbackCall(app App, b CallbackBody, start time.Time) *simCall
 	}
 	end := specB.steps[len(specB.steps)-1].at + offset
 	sim.end = specB.ending(false)
-	sim.end.partyType = PartyCallee
+	sim.end.partyType = voicecall.PartyTypeCallee
 	sim.end.q850 = 0
 	q := specB.q850
 	sim.end.fwdQ850 = &q
@@ -132,7 +123,7 @@ func (s *Server) callbackCall(app App, b CallbackBody, start time.Time) *simCall
 		limit := offset + answerDelay + time.Duration(*b.MaxDuration)*time.Minute
 		if end > limit {
 			end = limit
-			sim.end = ending{stateCode: voicecall.StateMaxDurationReached, stateDesc: "超过通话最大时长挂机", partyType: PartyCallee}
+			sim.end = ending{stateCode: voicecall.StateMaxDurationReached, stateDesc: "超过通话最大时长挂机", partyType: voicecall.PartyTypeCallee}
 		}
 	}
 	add(legB, evDisconnect, end)

@@ -15,15 +15,15 @@ const (
 	calleeB = "+8613500000022"
 )
 
-func callbackBody() map[string]any {
+func click2CallBody() map[string]any {
 	return map[string]any{"displayNbr": "+8675528000088", "callerNbr": callerA, "displayCalleeNbr": "+8675528000099", "calleeNbr": calleeB}
 }
 
 func TestClick2CallChecks(t *testing.T) {
 	t.Parallel()
 	srv := voicetest.Start(t)
-	with := func(k string, v any) map[string]any { b := callbackBody(); b[k] = v; return b }
-	without := func(k string) map[string]any { b := callbackBody(); delete(b, k); return b }
+	with := func(k string, v any) map[string]any { b := click2CallBody(); b[k] = v; return b }
+	without := func(k string) map[string]any { b := click2CallBody(); delete(b, k); return b }
 	tests := []struct {
 		name  string
 		body  map[string]any
@@ -51,7 +51,7 @@ func TestClick2CallChecks(t *testing.T) {
 	assert.Empty(t, srv.Calls())
 
 	// Every documented field at once is accepted.
-	full := callbackBody()
+	full := click2CallBody()
 	for k, v := range map[string]any{"maxDuration": 60, "lastMinVoice": "last.wav", "lastMinToUE": "both", "playPreVoice": "true",
 		"preVoice": "pre.wav", "waitVoice": "wait.wav", "calleeMedia": "none", "statusUrl": b64("https://example.com/s"),
 		"feeUrl": b64("https://example.com/f"), "recordFlag": "true", "recordHintTone": "rec.wav",
@@ -65,7 +65,7 @@ func TestClick2CallBothLegs(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t)
 	srv := voicetest.Start(t, voicetest.WithTimeScale(0))
-	body := callbackBody()
+	body := click2CallBody()
 	body["statusUrl"], body["feeUrl"], body["partyTypeRequiredInDisconnect"], body["userData"] = b64(rc.URL), b64(rc.URL), "true", "cb"
 	id := placeRaw(t, srv, voicetest.Click2CallPath, body)
 	assert.Regexp(t, `^1202_`, id)
@@ -84,7 +84,7 @@ func TestClick2CallBothLegs(t *testing.T) {
 		assert.Equal(t, id, ev.StatusInfo.SessionID, "one session for both legs")
 	}
 	disc := evs[6].StatusInfo
-	assert.Equal(t, voicetest.PartyCallee, disc.PartyType)
+	assert.Equal(t, string(voicecall.PartyTypeCallee), disc.PartyType)
 	assert.Equal(t, 0, *disc.StateCode)
 
 	n, err := voicecall.ParseNotification(rc.got()[6].Body)
@@ -124,18 +124,18 @@ func TestClick2CallLegFailures(t *testing.T) {
 		fwdQ850   int
 	}{
 		{"caller busy", []voicetest.Option{voicetest.WithCalleeScenario(callerA, voicetest.ScenarioBusy)},
-			[]string{"callout", "disconnect"}, 8108, voicetest.PartyCaller, 0},
+			[]string{"callout", "disconnect"}, 8108, string(voicecall.PartyTypeCaller), 0},
 		{"caller does not answer", []voicetest.Option{voicetest.WithCalleeScenario(callerA, voicetest.ScenarioNoAnswer)},
-			[]string{"callout", "alerting", "disconnect"}, 8107, voicetest.PartyCaller, 0},
+			[]string{"callout", "alerting", "disconnect"}, 8107, string(voicecall.PartyTypeCaller), 0},
 		{"callee busy", []voicetest.Option{voicetest.WithCalleeScenario(calleeB, voicetest.ScenarioBusy)},
-			[]string{"callout", "alerting", "answer", "callout", "disconnect"}, 8102, voicetest.PartyCallee, 17},
+			[]string{"callout", "alerting", "answer", "callout", "disconnect"}, 8102, string(voicecall.PartyTypeCallee), 17},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			rc := newReceiver(t)
 			srv := voicetest.Start(t, append(tt.opts, voicetest.WithTimeScale(0))...)
-			body := callbackBody()
+			body := click2CallBody()
 			body["statusUrl"], body["feeUrl"], body["partyTypeRequiredInDisconnect"] = b64(rc.URL), b64(rc.URL), "true"
 			id := placeRaw(t, srv, voicetest.Click2CallPath, body)
 			_, err := srv.WaitDelivery(testCtx(t), isFee(id))
@@ -157,7 +157,7 @@ func TestClick2CallMaxDurationAndNoPartyType(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t)
 	srv := voicetest.Start(t, voicetest.WithTimeScale(0), voicetest.WithCalleeScenario(calleeB, voicetest.ScenarioLongCall))
-	body := callbackBody()
+	body := click2CallBody()
 	body["statusUrl"], body["maxDuration"] = b64(rc.URL), 2
 	id := placeRaw(t, srv, voicetest.Click2CallPath, body)
 	call, err := srv.WaitCall(testCtx(t), func(c voicetest.Call) bool { return c.SessionID == id && c.Ended })

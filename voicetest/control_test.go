@@ -561,7 +561,7 @@ func TestControlRecordingsAndDigits(t *testing.T) {
 	assert.Empty(t, recs.Recordings)
 	var calls struct{ Calls []ctlCall }
 	ctl(t, srv, "GET", "/_sandbox/v1/calls?number="+url.QueryEscape("+8613500000011"), nil, &calls)
-	require.Len(t, calls.Calls, 1, "a callback is found by its caller too")
+	require.Len(t, calls.Calls, 1, "a click-to-call is found by its caller too")
 
 	require.Equal(t, http.StatusOK, ctl(t, srv, "POST", "/_sandbox/v1/digits", map[string]any{"number": "+8613500000033", "presses": []string{"42#"}}, nil))
 	assert.Equal(t, http.StatusBadRequest, ctl(t, srv, "POST", "/_sandbox/v1/digits", map[string]any{"presses": []string{"x"}}, nil))

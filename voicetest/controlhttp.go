@@ -226,7 +226,7 @@ func (s *Server) ctlRequests(w http.ResponseWriter, r *http.Request) {
 		if f.session != "" && q.SessionID != f.session && (q.Stop == nil || q.Stop.SessionID != f.session) {
 			return false
 		}
-		if f.number != "" && q.Callee() != f.number && (q.Callback == nil || q.Callback.CallerNbr != f.number) {
+		if f.number != "" && q.Callee() != f.number && (q.Click2Call == nil || q.Click2Call.CallerNbr != f.number) {
 			return false
 		}
 		return f.inTime(q.Time)

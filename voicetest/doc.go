@@ -22,7 +22,7 @@
 //
 //	POST /rest/httpsessions/callVerify/v1.0   voice verification code
 //	POST /rest/httpsessions/callnotify/v2.0   voice notification (also v1.0)
-//	POST /rest/httpsessions/click2Call/v2.0   voice callback
+//	POST /rest/httpsessions/click2Call/v2.0   click-to-call
 //	POST /rest/httpsessions/callStop/v2.0     terminate a call
 //	GET  /rest/provision/voice/record/v1.0    recording download URL
 //
@@ -53,7 +53,7 @@
 //     the nonce must not have been used by the same app while its Created
 //     could still be accepted: 1023006 for each.
 //  7. The body must be a JSON object with the fields the platform documents
-//     (see [CallVerifyBody], [CallNotifyBody], [CallbackBody] and
+//     (see [CallVerifyBody], [CallNotifyBody], [Click2CallBody] and
 //     [CallStopBody]; the recording API's query needs fileName and
 //     recordDomain): 1010002, whose resultdesc names the field, e.g.
 //     "Invalid request. playInfoList[1].collectInd: must be 0-32".
@@ -100,11 +100,13 @@
 //     the platform then hangs up unless the item asks for a replay
 //     (replayAfterCollection, collectContentTriggerReplaying). Without
 //     collection the call ends after the last item;
-//   - voice callback: both legs, each with the scenario of its number:
+//   - click-to-call: both legs, each with the scenario of its number:
 //     callout, alerting and answer of the caller (A), then the same for
 //     the callee (B) and one disconnect, which carries partyType
-//     ([PartyCaller], [PartyCallee]) when partyTypeRequiredInDisconnect is
-//     "true"; maxDuration ends the call with stateCode 8010. The CDR
+//     ([voicecall.PartyTypeCaller] or [voicecall.PartyTypeCallee]: Huawei's
+//     pages give no table of its values, so the fake uses the SDK's) when
+//     partyTypeRequiredInDisconnect is "true"; maxDuration ends the call
+//     with stateCode 8010. The CDR
 //     (serviceType 002) carries the fwd* fields of B's leg, and, when
 //     recordFlag is "true" and B talked for at least 3 s, the recording
 //     fields.

@@ -332,7 +332,7 @@ func TestFaultsOnEveryAPI(t *testing.T) {
 		places bool
 	}{
 		{voicetest.APICallNotify, http.MethodPost, voicetest.CallNotifyPath, func() map[string]any { return notifyBody(map[string]any{"notifyVoice": "a.wav"}) }, true},
-		{voicetest.APIClick2Call, http.MethodPost, voicetest.Click2CallPath, callbackBody, true},
+		{voicetest.APIClick2Call, http.MethodPost, voicetest.Click2CallPath, click2CallBody, true},
 		{voicetest.APICallStop, http.MethodPost, voicetest.CallStopPath, func() map[string]any { return stopBody("x") }, false},
 		{voicetest.APIRecording, http.MethodGet, voicetest.RecordingPath + "?fileName=a&recordDomain=b", nil, false},
 	}
@@ -379,7 +379,7 @@ func TestFailCalleeMatchesEveryCallingAPI(t *testing.T) {
 	t.Parallel()
 	srv := voicetest.Start(t, voicetest.WithTimeScale(0))
 	require.NoError(t, srv.FailCallee(calleeB, voicetest.FailCode(voicecall.CodeCalleeBlacklisted)))
-	a := send(t, signedRequest(t, srv, http.MethodPost, voicetest.Click2CallPath, callbackBody()))
+	a := send(t, signedRequest(t, srv, http.MethodPost, voicetest.Click2CallPath, click2CallBody()))
 	assert.Equal(t, string(voicecall.CodeCalleeBlacklisted), a.ResultCode)
 	n := notifyBody(map[string]any{"notifyVoice": "a.wav"})
 	n["calleeNbr"] = calleeB

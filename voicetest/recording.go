@@ -30,7 +30,7 @@ const (
 	codeNoRecording voicecall.ResultCode = "1020001"
 )
 
-// Recording is a recording the server made of a voice callback.
+// Recording is a recording the server made of a click-to-call.
 type Recording struct {
 	SessionID string
 	AppKey    string

@@ -15,11 +15,11 @@ import (
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
-// recordedCall places a recorded voice callback and returns its CDR.
+// recordedCall places a recorded click-to-call and returns its CDR.
 func recordedCall(t *testing.T, srv *voicetest.Server) cdr {
 	t.Helper()
 	rc := newReceiver(t)
-	body := callbackBody()
+	body := click2CallBody()
 	body["feeUrl"], body["recordFlag"] = b64(rc.URL), "true"
 	id := placeRaw(t, srv, voicetest.Click2CallPath, body)
 	_, err := srv.WaitDelivery(testCtx(t), isFee(id))
@@ -122,7 +122,7 @@ func TestRecordingOnlyWhenAskedAndLongEnough(t *testing.T) {
 	rc := newReceiver(t)
 	srv := voicetest.Start(t, voicetest.WithTimeScale(0))
 	id := placeRaw(t, srv, voicetest.Click2CallPath, func() map[string]any {
-		b := callbackBody()
+		b := click2CallBody()
 		b["feeUrl"], b["recordFlag"] = b64(rc.URL), "false"
 		return b
 	}())

@@ -55,10 +55,10 @@ type Request struct {
 	RawBody []byte
 	// Body is the decoded callVerify body.
 	Body CallVerifyBody
-	// Notify, Callback and Stop are the decoded bodies of callnotify,
+	// Notify, Click2Call and Stop are the decoded bodies of callnotify,
 	// click2Call and callStop requests (nil for other APIs).
 	Notify   *CallNotifyBody
-	Callback *CallbackBody
+	Click2Call *Click2CallBody
 	Stop     *CallStopBody
 	// AppKey is the app the request was authenticated as ("" if it was not).
 	AppKey string
@@ -86,8 +86,8 @@ func (r Request) Callee() string {
 	switch {
 	case r.Notify != nil:
 		return r.Notify.CalleeNbr
-	case r.Callback != nil:
-		return r.Callback.CalleeNbr
+	case r.Click2Call != nil:
+		return r.Click2Call.CalleeNbr
 	}
 	return r.Body.CalleeNbr
 }
@@ -122,17 +122,17 @@ type Call struct {
 	SessionID  string
 	AppKey     string
 	DisplayNbr string
-	// CalleeNbr is the number called: for a voice callback, B.
+	// CalleeNbr is the number called: for a click-to-call, B.
 	CalleeNbr string
-	// CallerNbr and DisplayCalleeNbr are a voice callback's A number and
+	// CallerNbr and DisplayCalleeNbr are a click-to-call's A number and
 	// the number shown to B.
 	CallerNbr        string
 	DisplayCalleeNbr string
 	// VerifyCode is the code the callee hears (if the call is answered).
 	VerifyCode string
 	UserData   string
-	// Scenario is the callee's scenario; CallerScenario A's, for a voice
-	// callback.
+	// Scenario is the callee's scenario; CallerScenario A's, for a
+	// click-to-call.
 	Scenario       Scenario
 	CallerScenario Scenario
 	// Digits are the keys collected so far (voice notification), one

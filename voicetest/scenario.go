@@ -11,7 +11,7 @@ import (
 // Scenario is how a simulated call goes for one number. Each one produces
 // the status events and the CDR the platform documents for that outcome.
 // For a voice verification or notification call it is the callee's
-// scenario; a voice callback plays the caller's (A) and then the callee's
+// scenario; a click-to-call plays the caller's (A) and then the callee's
 // (B) scenario, each looked up by its number.
 type Scenario string
 
@@ -39,7 +39,7 @@ const (
 	ScenarioNotExist Scenario = "not-exist"
 	// ScenarioLongCall: answered like ScenarioAnswered, then the call
 	// lasts an hour (simulated) before the callee hangs up, unless it is
-	// stopped first (callStop, or a voice callback's maxDuration). Use it
+	// stopped first (callStop, or a click-to-call's maxDuration). Use it
 	// to stop a live call.
 	ScenarioLongCall Scenario = "long-call"
 )
@@ -98,7 +98,7 @@ type scenarioSpec struct {
 	sipStatus    int
 	q850         int
 	// callerCode and callerDesc replace stateCode and stateDesc when the
-	// number is the caller (A) of a voice callback.
+	// number is the caller (A) of a click-to-call.
 	callerCode voicecall.StateCode
 	callerDesc string
 }

@@ -238,7 +238,7 @@ func (s *Server) SetDigits(callee string, presses ...string) {
 }
 
 // SetScenario sets the scenario of later calls to number (the callee, or
-// either party of a voice callback), or the default scenario when number
+// either party of a click-to-call), or the default scenario when number
 // is "".
 func (s *Server) SetScenario(callee string, sc Scenario) error {
 	if !sc.valid() {
@@ -255,7 +255,7 @@ func (s *Server) SetScenario(callee string, sc Scenario) error {
 }
 
 // SetNextScenario makes the next call placed, to any number, go as sc,
-// once, whatever its number's scenario; for a voice callback it is the
+// once, whatever its number's scenario; for a click-to-call it is the
 // callee's (B's) scenario. Setting it again replaces it; "" removes it.
 // A request that passes every check uses it up (even one then refused
 // because every port is busy); a refused or faulted one does not.
@@ -453,9 +453,9 @@ func (s *Server) decode(req *Request, raw []byte) (field, problem string) {
 		b, field, problem = decodeNotifyBody(raw)
 		req.Notify = &b
 	case APIClick2Call:
-		var b CallbackBody
-		b, field, problem = decodeCallbackBody(raw)
-		req.Callback = &b
+		var b Click2CallBody
+		b, field, problem = decodeClick2CallBody(raw)
+		req.Click2Call = &b
 	case APICallStop:
 		var b CallStopBody
 		b, field, problem = decodeStopBody(raw)
@@ -492,7 +492,7 @@ func (s *Server) process(req *Request, raw []byte) answer {
 	case APICallNotify:
 		sim, returnIdle = s.notifyCall(app, *req.Notify, start), req.Notify.ReturnIdlePort
 	case APIClick2Call:
-		sim, returnIdle = s.callbackCall(app, *req.Callback, start), req.Callback.ReturnIdlePort
+		sim, returnIdle = s.click2CallSim(app, *req.Click2Call, start), req.Click2Call.ReturnIdlePort
 	}
 	idle, ok := s.place(sim)
 	if !ok {

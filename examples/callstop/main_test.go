@@ -15,7 +15,7 @@ import (
 const secret = "exampleSecret-DoNotPrint"
 
 func env(srv *voicetest.Server) func(string) string {
-	return clitest.Env(srv.URL, "callbackKey", secret)
+	return clitest.Env(srv.URL, "click2callKey", secret)
 }
 
 func runMain(t *testing.T, args []string, getenv func(string) string) (int, string, string) {
@@ -27,7 +27,7 @@ func runMain(t *testing.T, args []string, getenv func(string) string) (int, stri
 // stdout), 1 once it has ended.
 func TestStopLiveThenEnded(t *testing.T) {
 	t.Parallel()
-	app := voicetest.App{Key: "callbackKey", Secret: secret}
+	app := voicetest.App{Key: "click2callKey", Secret: secret}
 	srv := voicetest.Start(t, voicetest.WithApp(app), voicetest.WithScenario(voicetest.ScenarioLongCall))
 	client, err := voicecall.NewClient(srv.URL, app.Key, app.Secret)
 	require.NoError(t, err)
@@ -53,7 +53,7 @@ func TestStopLiveThenEnded(t *testing.T) {
 
 func TestExitStatuses(t *testing.T) {
 	t.Parallel()
-	srv := voicetest.Start(t, voicetest.WithApp(voicetest.App{Key: "callbackKey", Secret: secret}))
+	srv := voicetest.Start(t, voicetest.WithApp(voicetest.App{Key: "click2callKey", Secret: secret}))
 	code, _, _ := runMain(t, []string{"-h"}, env(srv))
 	assert.Equal(t, 0, code)
 	for _, args := range [][]string{{}, {"-session", ""}, {"-session", "x", "extra"}, {"-bad"}} {

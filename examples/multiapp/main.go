@@ -1,6 +1,6 @@
 // Command multiapp shows how one backend holds several voicecall clients,
 // one per capability. On Huawei's console each capability (voice
-// verification code, voice notification, voice callback) is its own app,
+// verification code, voice notification, click-to-call) is its own app,
 // with its own APP_Key and APP_Secret, and an app's type cannot be
 // changed: a request sent with another capability's credentials fails
 // (stateCode 7105, service type mismatch). So the backend builds one
@@ -12,7 +12,7 @@
 //	VOICECALL_BASE_URL
 //	VOICECALL_VERIFY_APP_KEY,   VOICECALL_VERIFY_APP_SECRET     the voice verification code app
 //	VOICECALL_NOTIFY_APP_KEY,   VOICECALL_NOTIFY_APP_SECRET     the voice notification app
-//	VOICECALL_CALLBACK_APP_KEY, VOICECALL_CALLBACK_APP_SECRET   the voice callback app
+//	VOICECALL_CLICK2CALL_APP_KEY, VOICECALL_CLICK2CALL_APP_SECRET   the click-to-call app
 //
 // (an app left unset is not configured), and sends one verification code
 // and one notification to the same callee:
@@ -39,7 +39,7 @@ import (
 const (
 	Verify   = "VERIFY"
 	Notify   = "NOTIFY"
-	Callback = "CALLBACK"
+	Click2Call = "CLICK2CALL"
 )
 
 // Backend holds one client per configured app.
@@ -51,7 +51,7 @@ type Backend struct {
 // environment.
 func NewBackend(getenv func(string) string, opts ...voicecall.Option) (*Backend, error) {
 	b := &Backend{clients: map[string]*voicecall.Client{}}
-	for _, capability := range []string{Verify, Notify, Callback} {
+	for _, capability := range []string{Verify, Notify, Click2Call} {
 		key := getenv("VOICECALL_" + capability + "_APP_KEY")
 		if key == "" {
 			continue
@@ -80,7 +80,7 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("multiapp", "multiapp -display NUMBER -callee NUMBER -code DIGITS -pretone FILE -voice FILE [-timeout D]",
-		"VOICECALL_BASE_URL, and VOICECALL_<APP>_APP_KEY and VOICECALL_<APP>_APP_SECRET for each app (<APP>: VERIFY, NOTIFY, CALLBACK)", stderr)
+		"VOICECALL_BASE_URL, and VOICECALL_<APP>_APP_KEY and VOICECALL_<APP>_APP_SECRET for each app (<APP>: VERIFY, NOTIFY, CLICK2CALL)", stderr)
 	display := fs.String("display", "", "display number, e.g. +8675528000088")
 	callee := fs.String("callee", "", "callee number, e.g. +8613500000001")
 	code := fs.String("code", "", "verification code, 1-8 digits")
@@ -129,7 +129,7 @@ func exitFor(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "the call may or may not have been placed: look for userData %q in the notifications\n", voicecall.UserDataOf(err))
 		return cli.ExitUnknown
 	case errors.As(err, &apiErr):
-		cli.PrintHint(stderr, apiErr, "this program reads each app's key and secret from VOICECALL_<APP>_APP_KEY and VOICECALL_<APP>_APP_SECRET (<APP>: VERIFY, NOTIFY, CALLBACK) and the base URL from VOICECALL_BASE_URL")
+		cli.PrintHint(stderr, apiErr, "this program reads each app's key and secret from VOICECALL_<APP>_APP_KEY and VOICECALL_<APP>_APP_SECRET (<APP>: VERIFY, NOTIFY, CLICK2CALL) and the base URL from VOICECALL_BASE_URL")
 		return cli.ExitRejected
 	}
 	return cli.ExitRejected

@@ -1,7 +1,7 @@
-// Command recording gets the download URL of a voice callback's
+// Command recording gets the download URL of a click-to-call's
 // recording, and with -o downloads the file, with the voicecall SDK.
 //
-// It reads the voice callback app's credentials from the environment:
+// It reads the click-to-call app's credentials from the environment:
 //
 //	VOICECALL_BASE_URL    app access address, e.g. https://rtccall.cn-north-1.myhuaweicloud.cn:443
 //	VOICECALL_APP_KEY     APP_Key
@@ -38,7 +38,7 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("recording", "recording -file NAME -domain DOMAIN [-o PATH] [flags]",
-		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice callback app's)", stderr)
+		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the click-to-call app's)", stderr)
 	var req voicecall.RecordingRequest
 	timeout := fs.Duration("timeout", voicecall.DefaultTimeout, "bound on the URL request")
 	out := fs.String("o", "", "download the recording to this file")

@@ -19,7 +19,7 @@ import (
 const secret = "exampleSecret-DoNotPrint"
 
 func env(srv *voicetest.Server) func(string) string {
-	return clitest.Env(srv.URL, "callbackKey", secret)
+	return clitest.Env(srv.URL, "click2callKey", secret)
 }
 
 func runMain(t *testing.T, args []string, getenv func(string) string) (int, string, string) {
@@ -27,11 +27,11 @@ func runMain(t *testing.T, args []string, getenv func(string) string) (int, stri
 	return clitest.Run(t, run, args, getenv, secret)
 }
 
-// recorded places a recorded callback and returns the platform and the
+// recorded places a recorded click-to-call and returns the platform and the
 // recording.
 func recorded(t *testing.T) (*voicetest.Server, voicetest.Recording) {
 	t.Helper()
-	app := voicetest.App{Key: "callbackKey", Secret: secret}
+	app := voicetest.App{Key: "click2callKey", Secret: secret}
 	srv := voicetest.Start(t, voicetest.WithApp(app), voicetest.WithTimeScale(0))
 	client, err := voicecall.NewClient(srv.URL, app.Key, app.Secret)
 	require.NoError(t, err)

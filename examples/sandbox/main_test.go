@@ -125,7 +125,7 @@ func TestSandboxFlags(t *testing.T) {
 }
 
 // TestSandboxServesEveryAPI: a notification collects the scripted digits,
-// a callback is recorded and its recording downloaded, and stopping an
+// a click-to-call is recorded and its recording downloaded, and stopping an
 // ended call is refused.
 func TestSandboxServesEveryAPI(t *testing.T) {
 	t.Parallel()

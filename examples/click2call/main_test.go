@@ -22,11 +22,11 @@ const secret = "exampleSecret-DoNotPrint"
 
 func platform(t *testing.T, opts ...voicetest.Option) *voicetest.Server {
 	t.Helper()
-	return voicetest.Start(t, append([]voicetest.Option{voicetest.WithApp(voicetest.App{Key: "callbackKey", Secret: secret}), voicetest.WithTimeScale(0)}, opts...)...)
+	return voicetest.Start(t, append([]voicetest.Option{voicetest.WithApp(voicetest.App{Key: "click2callKey", Secret: secret}), voicetest.WithTimeScale(0)}, opts...)...)
 }
 
 func env(srv *voicetest.Server) func(string) string {
-	return clitest.Env(srv.URL, "callbackKey", secret)
+	return clitest.Env(srv.URL, "click2callKey", secret)
 }
 
 func runMain(t *testing.T, args []string, getenv func(string) string) (int, string, string) {
@@ -59,7 +59,7 @@ func TestEveryFlag(t *testing.T) {
 	reqs := srv.Requests()
 	require.Len(t, reqs, 1)
 	assert.Equal(t, "0", string(reqs[0].ResultCode), reqs[0].Reason)
-	cb := reqs[0].Callback
+	cb := reqs[0].Click2Call
 	require.NotNil(t, cb)
 	assert.Equal(t, 30, *cb.MaxDuration)
 	assert.Equal(t, "true", cb.RecordFlag)

@@ -1,8 +1,8 @@
-// Command callback places one voice callback (click-to-call) with the
+// Command click2call places one click-to-call with the
 // voicecall SDK: the platform calls the caller (A) first and, once A
 // answers, the callee (B), and bridges them.
 //
-// It reads the voice callback app's credentials from the environment
+// It reads the click-to-call app's credentials from the environment
 // (each capability is its own app on the console, with its own key):
 //
 //	VOICECALL_BASE_URL    app access address, e.g. https://rtccall.cn-north-1.myhuaweicloud.cn:443
@@ -11,7 +11,7 @@
 //
 // and the call from flags:
 //
-//	go run ./examples/callback -display +8675528000088 -caller +8613500000011 -display-callee +8675528000088 -callee +8613500000022 -max-duration 30 -record
+//	go run ./examples/click2call -display +8675528000088 -caller +8613500000011 -display-callee +8675528000088 -callee +8613500000022 -max-duration 30 -record
 //
 // On success it prints the session id on stdout (give it to
 // examples/callstop to end the call) and exits 0. Exit status 1: the
@@ -36,8 +36,8 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := cli.NewFlagSet("callback", "callback -display NUMBER -caller NUMBER -display-callee NUMBER -callee NUMBER [flags]",
-		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice callback app's)", stderr)
+	fs := cli.NewFlagSet("click2call", "click2call -display NUMBER -caller NUMBER -display-callee NUMBER -callee NUMBER [flags]",
+		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the click-to-call app's)", stderr)
 	var (
 		req     voicecall.Click2CallRequest
 		timeout = fs.Duration("timeout", voicecall.DefaultTimeout, "bound on the whole call")
@@ -55,12 +55,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if status, ok := cli.Parse(fs, args); !ok {
 		return status
 	}
-	client, ok := cli.NewClient("callback", getenv, stderr, voicecall.WithTimeout(*timeout))
+	client, ok := cli.NewClient("click2call", getenv, stderr, voicecall.WithTimeout(*timeout))
 	if !ok {
 		return cli.ExitUsage
 	}
 	if err := req.Validate(); err != nil {
-		fmt.Fprintf(stderr, "callback: %v\n", err)
+		fmt.Fprintf(stderr, "click2call: %v\n", err)
 		return cli.ExitUsage
 	}
 	resp, err := client.Click2Call(ctx, &req)
@@ -68,5 +68,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, resp.SessionID)
 		return cli.ExitOK
 	}
-	return cli.Failed("callback", err, "", stderr)
+	return cli.Failed("click2call", err, "", stderr)
 }
