@@ -57,9 +57,9 @@ type Request struct {
 	Body CallVerifyBody
 	// Notify, Click2Call and Stop are the decoded bodies of callnotify,
 	// click2Call and callStop requests (nil for other APIs).
-	Notify   *CallNotifyBody
+	Notify     *CallNotifyBody
 	Click2Call *Click2CallBody
-	Stop     *CallStopBody
+	Stop       *CallStopBody
 	// AppKey is the app the request was authenticated as ("" if it was not).
 	AppKey string
 

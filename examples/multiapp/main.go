@@ -37,8 +37,8 @@ import (
 
 // Capabilities, each its own app on the console.
 const (
-	Verify   = "VERIFY"
-	Notify   = "NOTIFY"
+	Verify     = "VERIFY"
+	Notify     = "NOTIFY"
 	Click2Call = "CLICK2CALL"
 )
 
