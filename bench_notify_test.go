@@ -159,12 +159,12 @@ func BenchmarkWebhook(b *testing.B) {
 func fullDedup(b *testing.B) *MemoryDedup {
 	d := NewMemoryDedup(0, 0)
 	keys := make([]DedupKey, 1)
-	for i := range 4 * DefaultDedupMaxEntries {
+	for i := range 4 * DefaultDedupMaxBytes / DedupRecordBytes {
 		binary.BigEndian.PutUint64(keys[0][8:], uint64(i)+1<<62)
 		_, _ = d.Claim(context.Background(), keys)
 		_ = d.Commit(context.Background(), keys)
 	}
-	if d.Len() != DefaultDedupMaxEntries {
+	if d.Len() != DefaultDedupMaxBytes/DedupRecordBytes {
 		b.Fatal("store not full")
 	}
 	// Both sides of a pair start from a collected heap, so that neither

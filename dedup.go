@@ -223,12 +223,11 @@ type dedupSlot struct {
 }
 
 // MemoryDedup is the in-process [DedupStore]. It remembers handled CDR
-// keys for a TTL (default 8 hours) in a table that grows with the keys it
-// holds, doubling from 1,024 records (or maxEntries, if fewer), up to
-// maxEntries records (default
-// [DefaultDedupMaxEntries]): at most maxEntries × [DedupRecordBytes]
-// (28 bytes, 5.6 MB for the default), whatever the records; keys are
-// fixed-size hashes.
+// keys for a TTL (default 8 hours) in a table of [DedupRecordBytes] (28
+// bytes) per record that grows with the keys it holds, doubling from
+// 1,024 records, up to maxBytes (default [DefaultDedupMaxBytes], 5.6 MB:
+// 200,000 records), whatever the records; keys are fixed-size hashes.
+// Below, maxEntries is maxBytes / DedupRecordBytes.
 //
 // The table is divided into sets of 16 records (maxEntries is rounded
 // down to a multiple of 16; a smaller store is one set), and a key's set is
@@ -263,15 +262,17 @@ type MemoryDedup struct {
 	touched uint32 // what Claim's early reads add up to, kept so that they are made
 }
 
-// NewMemoryDedup returns a MemoryDedup; ttl <= 0 means
-// [DefaultDedupTTL] and maxEntries <= 0 means [DefaultDedupMaxEntries].
-func NewMemoryDedup(ttl time.Duration, maxEntries int) *MemoryDedup {
+// NewMemoryDedup returns a MemoryDedup that holds at most maxBytes of
+// records (at least one record); ttl <= 0 means [DefaultDedupTTL] and
+// maxBytes <= 0 means [DefaultDedupMaxBytes].
+func NewMemoryDedup(ttl time.Duration, maxBytes int64) *MemoryDedup {
 	if ttl <= 0 {
 		ttl = DefaultDedupTTL
 	}
-	if maxEntries <= 0 {
-		maxEntries = DefaultDedupMaxEntries
+	if maxBytes <= 0 {
+		maxBytes = DefaultDedupMaxBytes
 	}
+	maxEntries := int(max(maxBytes/DedupRecordBytes, 1))
 	ways := min(dedupWays, maxEntries)
 	return &MemoryDedup{
 		ttl: ttl, lease: min(DefaultClaimLease, ttl), now: time.Now, seed: maphash.MakeSeed(),

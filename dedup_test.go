@@ -104,7 +104,7 @@ func TestMemoryDedup(t *testing.T) {
 func TestMemoryDedupBound(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := NewMemoryDedup(time.Hour, 3)
+	d := NewMemoryDedup(time.Hour, 3*DedupRecordBytes)
 	for i := range 1000 {
 		k := key(fmt.Sprint(i))
 		require.Equal(t, ClaimAcquired, claim1(t, d, k))
@@ -132,7 +132,7 @@ func TestMemoryDedupSets(t *testing.T) {
 	ctx := context.Background()
 	newStore := func(n int) (*MemoryDedup, *fakeClock) {
 		clock := &fakeClock{t: time.Date(2026, 3, 14, 7, 30, 0, 0, time.UTC)}
-		d := NewMemoryDedup(time.Hour, n) // at most 16 records: one set
+		d := NewMemoryDedup(time.Hour, int64(n)*DedupRecordBytes) // at most 16 records: one set
 		d.now = clock.now
 		return d, clock
 	}
@@ -194,7 +194,7 @@ func TestMemoryDedupGrows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	const bound = 64_000
-	d := NewMemoryDedup(time.Hour, bound)
+	d := NewMemoryDedup(time.Hour, int64(bound)*DedupRecordBytes)
 	var keys []DedupKey
 	add := func(n int) {
 		for range n {
@@ -227,7 +227,7 @@ func TestMemoryDedupWindow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	const n = 20_000
-	d := NewMemoryDedup(0, n)
+	d := NewMemoryDedup(0, int64(n)*DedupRecordBytes)
 	next := uint64(0)
 	insert := func(count int) []DedupKey {
 		keys := make([]DedupKey, count)
@@ -302,11 +302,11 @@ func TestMemoryDedupBytesPerRecord(t *testing.T) {
 		t.Skip("allocates 100k records")
 	}
 	ctx := context.Background()
-	for _, n := range []int{DefaultDedupMaxEntries, 1_000_000} {
+	for _, n := range []int{DefaultDedupMaxBytes/DedupRecordBytes, 1_000_000} {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		d := NewMemoryDedup(0, n)
+		d := NewMemoryDedup(0, int64(n)*DedupRecordBytes)
 		keys := make([]DedupKey, 1)
 		for i := range 4 * n { // every set full
 			binary.BigEndian.PutUint64(keys[0][:], uint64(i))

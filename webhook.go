@@ -28,10 +28,10 @@ const (
 	// last push comes about 6 hours after the first.
 	DefaultDedupTTL = 8 * time.Hour
 
-	// DefaultDedupMaxEntries bounds [MemoryDedup]: 200,000 records of
-	// [DedupRecordBytes] each, 5.6 MB, which remember the last 100,000
-	// CDRs with probability 99 % each (see MemoryDedup).
-	DefaultDedupMaxEntries = 200_000
+	// DefaultDedupMaxBytes bounds [MemoryDedup]: 5.6 MB, 200,000 records
+	// of [DedupRecordBytes] each, which remember the last 100,000 CDRs
+	// with probability 99 % each (see MemoryDedup).
+	DefaultDedupMaxBytes = 200_000 * DedupRecordBytes
 
 	// DefaultClaimLease is how long a [MemoryDedup] claim blocks other
 	// deliveries of the same record when its holder neither commits nor

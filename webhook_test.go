@@ -847,7 +847,7 @@ func TestHandlerFloodCausesDuplicatesNotLosses(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder()
 	cfg := rec.config()
-	cfg.Dedup = NewMemoryDedup(0, 100)
+	cfg.Dedup = NewMemoryDedup(0, 100*DedupRecordBytes)
 	h := newHandler(t, cfg)
 	genuine := readNotification(t, "fee_seed.json")
 	require.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, genuine).Code)

@@ -20,7 +20,7 @@ func TestMemoryDedup(t *testing.T) {
 func TestMemoryDedupBound(t *testing.T) {
 	t.Parallel()
 	storetest.RunDedupStoreBoundTests(t, func(_ *testing.T, ttl time.Duration, maxRecords int) voicecall.DedupStore {
-		return voicecall.NewMemoryDedup(ttl, maxRecords)
+		return voicecall.NewMemoryDedup(ttl, int64(maxRecords)*voicecall.DedupRecordBytes)
 	})
 }
 
