@@ -423,6 +423,12 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			// Refused unread (no "100 Continue" is sent): the handler
+			// answers from Content-Length, or fails its first read.
+			h.ServeHTTP(w, withBody(r, tooLarge{limit: s.cfg.MaxBodyBytes}))
+			return
+		}
 		body := &trackedBody{rc: http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), conn: tc}
 		// The first bytes cost nothing: a connection that declares a
 		// body and sends nothing holds no room.
@@ -445,12 +451,23 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 			}
 			defer s.bud.give(h0)
 		}
-		r2 := new(http.Request)
-		*r2 = *r
-		r2.Body = &prefixBody{head: first[:n], err: err, rest: body}
-		h.ServeHTTP(w, r2)
+		h.ServeHTTP(w, withBody(r, &prefixBody{head: first[:n], err: err, rest: body}))
 	})
 }
+
+// withBody returns a shallow copy of r reading body.
+func withBody(r *http.Request, body io.ReadCloser) *http.Request {
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Body = body
+	return r2
+}
+
+// tooLarge is the body of a request that declares more than the bound.
+type tooLarge struct{ limit int64 }
+
+func (b tooLarge) Read([]byte) (int, error) { return 0, &http.MaxBytesError{Limit: b.limit} }
+func (tooLarge) Close() error               { return nil }
 
 // trackedBody marks its connection as waiting for the client while a
 // Read blocks.

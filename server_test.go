@@ -147,6 +147,7 @@ func TestServerIdleClosedFirst(t *testing.T) {
 	for i := range idle {
 		idle[i] = dialFrom(t, "127.0.0.1", addr)
 		require.Equal(t, http.StatusOK, get(t, idle[i], bufio.NewReader(idle[i])))
+		waitStates(t, s, map[http.ConnState]int{http.StateIdle: i + 1}) // idle in this order
 	}
 	slow := dialFrom(t, "127.0.0.1", addr)
 	_, err := io.WriteString(slow, "GET / HTTP/1.1\r\n")
@@ -270,4 +271,19 @@ func TestBudgetSmallestFirst(t *testing.T) {
 	defer cancel()
 	_, err = b.take(short, 100, nil)
 	assert.ErrorIs(t, err, errBodyBudget, "no room within the deadline")
+}
+
+func TestServerRefusesDeclaredTooLargeUnread(t *testing.T) {
+	t.Parallel()
+	h, err := NewHandler(HandlerConfig{})
+	require.NoError(t, err)
+	addr, _ := startServer(t, h, ServerConfig{MaxBodyBytes: 1000, BodyBudget: 1000})
+	c := dialFrom(t, "127.0.0.1", addr)
+	// With "Expect: 100-continue", a body read would send "100 Continue".
+	_, err = io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, "the final answer comes first, no 100")
 }
