@@ -33,12 +33,13 @@ type ServerConfig struct {
 	// MaxConns bounds the connections held open at once
 	// ([DefaultServerMaxConns], 1,024). When a new connection arrives at
 	// the bound, the server closes one to admit it, in this order: an
-	// idle keep-alive connection (the longest idle), a connection that
-	// has not yet sent a whole request header (the oldest), a
-	// connection whose request body has stalled for at least BodyStall
-	// (the longest stalled). When none qualifies, the new connection is
-	// closed at once. Connections are never left waiting in the
-	// kernel's accept queue.
+	// idle keep-alive connection, a connection that has not yet sent a
+	// whole request header, a connection whose request body has stalled
+	// for at least BodyStall. Within each class it takes one of the
+	// client address that holds the most connections, then the longest
+	// idle (or oldest, or longest stalled). When none qualifies, the new
+	// connection is closed at once. Connections are never left waiting
+	// in the kernel's accept queue.
 	MaxConns int
 
 	// MaxConnsPerAddr bounds the connections of one client address
@@ -345,35 +346,36 @@ func (s *slots) admit(c *trackedConn) bool {
 }
 
 // victim returns the connection of set to close for a newcomer, or nil:
-// the longest idle, else the oldest still sending its header, else the
-// longest stalled body. s.mu is held.
+// an idle one, else one still sending its header, else one whose body
+// stalled; within that class, one of the address holding the most
+// connections (so that a flood from some addresses is not paid for by
+// the others), the longest idle or stalled or the oldest. s.mu is held.
 func (s *slots) victim(set map[*trackedConn]struct{}, now time.Time) *trackedConn {
-	var idle, fresh, stalled *trackedConn
-	var stalledAt time.Time
+	var best *trackedConn
+	var bestRank, bestLoad int
+	var bestAt time.Time
 	for c := range set {
+		var rank int
+		var at time.Time
 		switch c.state {
 		case http.StateIdle:
-			if idle == nil || c.idleSince.Before(idle.idleSince) {
-				idle = c
-			}
+			rank, at = 0, c.idleSince
 		case http.StateNew:
-			if fresh == nil || c.accepted.Before(fresh.accepted) {
-				fresh = c
-			}
+			rank, at = 1, c.accepted
 		case http.StateActive:
-			if at := c.stalledSince(); !at.IsZero() && now.Sub(at) >= s.stall && (stalled == nil || at.Before(stalledAt)) {
-				stalled, stalledAt = c, at
+			if at = c.stalledSince(); at.IsZero() || now.Sub(at) < s.stall {
+				continue
 			}
+			rank = 2
+		default:
+			continue
+		}
+		load := len(s.byAddr[c.addr])
+		if best == nil || rank < bestRank || rank == bestRank && (load > bestLoad || load == bestLoad && at.Before(bestAt)) {
+			best, bestRank, bestLoad, bestAt = c, rank, load, at
 		}
 	}
-	switch {
-	case idle != nil:
-		return idle
-	case fresh != nil:
-		return fresh
-	default:
-		return stalled
-	}
+	return best
 }
 
 func (s *slots) remove(c *trackedConn) {

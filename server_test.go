@@ -287,3 +287,25 @@ func TestServerRefusesDeclaredTooLargeUnread(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, "the final answer comes first, no 100")
 }
+
+func TestServerHeaviestAddressPaysFirst(t *testing.T) {
+	t.Parallel()
+	addr, s := startServer(t, blockingHandler(t), ServerConfig{MaxConns: 3, MaxConnsPerAddr: 10})
+	// The longest idle connection comes from 127.0.0.1, two later ones
+	// from 127.0.0.2.
+	light := dialFrom(t, "127.0.0.1", addr)
+	require.Equal(t, http.StatusOK, get(t, light, bufio.NewReader(light)))
+	waitStates(t, s, map[http.ConnState]int{http.StateIdle: 1})
+	for i := range 2 {
+		c := dialFrom(t, "127.0.0.2", addr)
+		require.Equal(t, http.StatusOK, get(t, c, bufio.NewReader(c)))
+		waitStates(t, s, map[http.ConnState]int{http.StateIdle: i + 2})
+	}
+	// A newcomer takes a slot of 127.0.0.2, which holds the most.
+	block(t, "127.0.0.3", addr)
+	waitStates(t, s, map[http.ConnState]int{http.StateIdle: 2, http.StateActive: 1})
+	s.slots.mu.Lock()
+	assert.Len(t, s.slots.byAddr[netip.MustParsePrefix("127.0.0.1/32")], 1, "the light address keeps its connection")
+	assert.Len(t, s.slots.byAddr[netip.MustParsePrefix("127.0.0.2/32")], 1)
+	s.slots.mu.Unlock()
+}
