@@ -320,9 +320,13 @@ func (s *slots) admit(c *trackedConn) bool {
 		var victim *trackedConn
 		switch {
 		case len(s.byAddr[c.addr]) >= s.perAddr:
-			victim = s.victim(s.byAddr[c.addr], c.accepted)
+			victim = s.victim(s.byAddr[c.addr], c.accepted, false)
 		case len(s.all) >= s.max:
-			victim = s.victim(s.all, c.accepted)
+			// Usually found among the connections of the address that
+			// holds the most; else in a scan of all.
+			if victim = s.victim(s.heaviest(), c.accepted, false); victim == nil {
+				victim = s.victim(s.all, c.accepted, true)
+			}
 		default:
 			s.all[c] = struct{}{}
 			m := s.byAddr[c.addr]
@@ -349,8 +353,9 @@ func (s *slots) admit(c *trackedConn) bool {
 // an idle one, else one still sending its header, else one whose body
 // stalled; within that class, one of the address holding the most
 // connections (so that a flood from some addresses is not paid for by
-// the others), the longest idle or stalled or the oldest. s.mu is held.
-func (s *slots) victim(set map[*trackedConn]struct{}, now time.Time) *trackedConn {
+// the others; weigh says to compare), the longest idle or stalled or
+// the oldest. s.mu is held.
+func (s *slots) victim(set map[*trackedConn]struct{}, now time.Time, weigh bool) *trackedConn {
 	var best *trackedConn
 	var bestRank, bestLoad int
 	var bestAt time.Time
@@ -370,9 +375,24 @@ func (s *slots) victim(set map[*trackedConn]struct{}, now time.Time) *trackedCon
 		default:
 			continue
 		}
-		load := len(s.byAddr[c.addr])
+		load := 0
+		if weigh { // (within one address, every load is the same)
+			load = len(s.byAddr[c.addr])
+		}
 		if best == nil || rank < bestRank || rank == bestRank && (load > bestLoad || load == bestLoad && at.Before(bestAt)) {
 			best, bestRank, bestLoad, bestAt = c, rank, load, at
+		}
+	}
+	return best
+}
+
+// heaviest returns the connections of the address holding the most.
+// s.mu is held.
+func (s *slots) heaviest() map[*trackedConn]struct{} {
+	var best map[*trackedConn]struct{}
+	for _, m := range s.byAddr {
+		if len(m) > len(best) {
+			best = m
 		}
 	}
 	return best

@@ -53,8 +53,9 @@ const BodySize = 1 << 20
 // Probe sends one legitimate request with c and returns an error unless
 // it was answered as it should be.
 type Probe struct {
-	Name string
-	Do   func(ctx context.Context, c *http.Client) error
+	Name  string
+	Do    func(ctx context.Context, c *http.Client) error
+	Every int // sent every Every-th round (0 or 1: every round)
 }
 
 // Config is one measured attack.
@@ -76,6 +77,7 @@ type Config struct {
 // Result is what a run measured.
 type Result struct {
 	Kind             Kind
+	Path             string
 	Reopen           bool
 	Conns            int
 	Sources          int
@@ -122,7 +124,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Ramp <= 0 {
 		cfg.Ramp = 10 * time.Second
 	}
-	res := Result{Kind: cfg.Kind, Reopen: cfg.Reopen, Conns: cfg.Conns, Sources: cfg.Sources}
+	res := Result{Kind: cfg.Kind, Path: cfg.Path, Reopen: cfg.Reopen, Conns: cfg.Conns, Sources: cfg.Sources}
 	if cfg.Pid > 0 {
 		b, err := RSS(cfg.Pid)
 		if err != nil {
@@ -181,8 +183,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		defer close(probesDone)
 		tick := time.NewTicker(cfg.Interval)
 		defer tick.Stop()
-		for pctx.Err() == nil {
+		for round := 0; pctx.Err() == nil; round++ {
 			for _, p := range cfg.Probes {
+				if p.Every > 1 && round%p.Every != 0 {
+					continue
+				}
 				start := time.Now()
 				err := p.Do(ctx, client)
 				d := time.Since(start)
