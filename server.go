@@ -15,9 +15,9 @@ import (
 
 // Defaults of [ServerConfig].
 const (
-	DefaultServerMaxConns        = 1024
-	DefaultServerMaxConnsPerAddr = 128
-	DefaultServerBodyBudget      = 8 << 20
+	DefaultServerMaxConns        = 256
+	DefaultServerMaxConnsPerAddr = 64
+	DefaultServerBodyBudget      = 4 << 20
 	DefaultServerBodyStall       = 250 * time.Millisecond
 	DefaultServerReadHeader      = 5 * time.Second
 	DefaultServerRead            = 15 * time.Second
@@ -31,21 +31,28 @@ const (
 // platform's pushes on the open Internet.
 type ServerConfig struct {
 	// MaxConns bounds the connections held open at once
-	// ([DefaultServerMaxConns], 1,024). When a new connection arrives at
+	// ([DefaultServerMaxConns], 256). When a new connection arrives at
 	// the bound, the server closes one to admit it, in this order: an
 	// idle keep-alive connection, a connection that has not yet sent a
 	// whole request header, a connection whose request body has stalled
 	// for at least BodyStall. Within each class it takes one of the
-	// client address that holds the most connections, then the longest
-	// idle (or oldest, or longest stalled). When none qualifies, the new
-	// connection is closed at once. Connections are never left waiting
-	// in the kernel's accept queue.
+	// client address that holds the most connections (never one of an
+	// address holding less than the average per address), then the longest
+	// idle (or oldest, or longest stalled). A connection still sending
+	// its header qualifies once it is 50 ms old, and not while bytes it
+	// sent wait to be read (on Linux, macOS and the BSDs: a burst of
+	// legitimate requests is not cut). When none qualifies, every connection is being served:
+	// the server stops accepting until a slot frees or one qualifies,
+	// and new connections wait in the kernel's accept queue.
 	MaxConns int
 
 	// MaxConnsPerAddr bounds the connections of one client address
-	// ([DefaultServerMaxConnsPerAddr], 128), with the same order of
-	// closing within that address. IPv6 addresses count by their /64
-	// network.
+	// ([DefaultServerMaxConnsPerAddr], 64). When a new connection
+	// arrives at the bound, the server closes one of that address's to
+	// admit it: an idle keep-alive one, else one whose body stalled. It
+	// never closes one still sending its header for its own address (a
+	// burst from one client would cut itself): the new connection is
+	// closed at once instead. IPv6 addresses count by their /64 network.
 	MaxConnsPerAddr int
 
 	// AllowedNetworks, when not empty, is the only source networks whose
@@ -58,7 +65,7 @@ type ServerConfig struct {
 	MaxBodyBytes int64
 
 	// BodyBudget bounds the bytes of request bodies being handled at
-	// once ([DefaultServerBodyBudget], 8 MiB). A body costs nothing
+	// once ([DefaultServerBodyBudget], 4 MiB). A body costs nothing
 	// until its first bytes arrive (a Content-Length costs nothing to
 	// send); then it holds its declared length (at most MaxBodyBytes,
 	// MaxBodyBytes when undeclared) until the handler returns. A request
@@ -203,7 +210,7 @@ func (s *Server) Config() ServerConfig { return s.cfg }
 // Serve accepts connections on ln and serves them until [Server.Shutdown]
 // or [Server.Close]; it returns [http.ErrServerClosed] then.
 func (s *Server) Serve(ln net.Listener) error {
-	return s.srv.Serve(&admitListener{Listener: ln, s: s})
+	return s.srv.Serve(&admitListener{Listener: ln, s: s, done: make(chan struct{})})
 }
 
 // Shutdown stops accepting connections and waits, until ctx ends, for
@@ -225,6 +232,7 @@ type trackedConn struct {
 	// Guarded by slots.mu.
 	state     http.ConnState
 	idleSince time.Time
+	hasData   bool // bytes had arrived while it was new
 
 	// bodyWait is when the handler began waiting for body bytes that
 	// have not arrived (unix nanoseconds), 0 when it is not waiting.
@@ -249,7 +257,14 @@ func (c *trackedConn) stalledSince() time.Time {
 // admitListener admits each accepted connection into the server's slots.
 type admitListener struct {
 	net.Listener
-	s *Server
+	s    *Server
+	once sync.Once
+	done chan struct{} // closed by Close
+}
+
+func (l *admitListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return l.Listener.Close()
 }
 
 func (l *admitListener) Accept() (net.Conn, error) {
@@ -264,7 +279,7 @@ func (l *admitListener) Accept() (net.Conn, error) {
 			continue
 		}
 		tc := &trackedConn{Conn: c, addr: key, accepted: time.Now(), slots: l.s.slots, state: http.StateNew}
-		if !l.s.slots.admit(tc) {
+		if !l.s.slots.admit(tc, l.done) {
 			c.Close()
 			continue
 		}
@@ -296,10 +311,17 @@ func addrKey(a net.Addr) (netip.Prefix, bool) {
 	return p, true
 }
 
+// newGrace is how long a new connection may send nothing before it can
+// be closed for a newcomer: a client writes its request as soon as it
+// is connected, but not within the same instant as the server accepts.
+const newGrace = 50 * time.Millisecond
+
 // slots holds the admitted connections.
 type slots struct {
 	max, perAddr int
 	stall        time.Duration
+
+	freed chan struct{} // signalled (without blocking) when a slot frees
 
 	mu     sync.Mutex
 	all    map[*trackedConn]struct{}
@@ -307,25 +329,35 @@ type slots struct {
 }
 
 func newSlots(max, perAddr int, stall time.Duration) *slots {
-	return &slots{max: max, perAddr: perAddr, stall: stall,
+	return &slots{max: max, perAddr: perAddr, stall: stall, freed: make(chan struct{}, 1),
 		all: map[*trackedConn]struct{}{}, byAddr: map[netip.Prefix]map[*trackedConn]struct{}{}}
 }
 
 // admit takes a slot for c, closing a connection that matters less when
 // the server or c's address is at its bound. It reports false when no
 // connection could make room.
-func (s *slots) admit(c *trackedConn) bool {
-	for range 2 { // the address's bound, then the server's
+func (s *slots) admit(c *trackedConn, done <-chan struct{}) bool {
+	var tick *time.Ticker
+	defer func() {
+		if tick != nil {
+			tick.Stop()
+		}
+	}()
+	for {
+		now := time.Now()
 		s.mu.Lock()
 		var victim *trackedConn
 		switch {
 		case len(s.byAddr[c.addr]) >= s.perAddr:
-			victim = s.victim(s.byAddr[c.addr], c.accepted, false)
+			if victim = s.victim(s.byAddr[c.addr], now, false, false); victim == nil {
+				s.mu.Unlock()
+				return false
+			}
 		case len(s.all) >= s.max:
 			// Usually found among the connections of the address that
 			// holds the most; else in a scan of all.
-			if victim = s.victim(s.heaviest(), c.accepted, false); victim == nil {
-				victim = s.victim(s.all, c.accepted, true)
+			if victim = s.victim(s.heaviest(), now, false, true); victim == nil {
+				victim = s.victim(s.all, now, true, true)
 			}
 		default:
 			s.all[c] = struct{}{}
@@ -338,27 +370,54 @@ func (s *slots) admit(c *trackedConn) bool {
 			s.mu.Unlock()
 			return true
 		}
-		if victim == nil {
+		if victim != nil {
+			s.removeLocked(victim)
 			s.mu.Unlock()
+			victim.Conn.Close() // its slot is already free
+			continue
+		}
+		s.mu.Unlock()
+		// Every connection is being served: wait for a slot (the next
+		// connections wait in the kernel's accept queue), or for one to
+		// become idle or stalled.
+		if tick == nil {
+			tick = time.NewTicker(max(s.stall/5, time.Millisecond))
+		}
+		select {
+		case <-s.freed:
+		case <-tick.C:
+		case <-done:
 			return false
 		}
-		s.removeLocked(victim)
-		s.mu.Unlock()
-		victim.Conn.Close() // its slot is already free
 	}
-	return false
 }
 
-// victim returns the connection of set to close for a newcomer, or nil:
-// an idle one, else one still sending its header, else one whose body
-// stalled; within that class, one of the address holding the most
+// victim returns the connection of set to close for a newcomer, or nil
+// (see pick). A connection still sending its header whose next bytes
+// have already arrived (its turn to be read has not come yet, as in a
+// burst of legitimate requests) is not closed. s.mu is held.
+func (s *slots) victim(set map[*trackedConn]struct{}, now time.Time, weigh, takeNew bool) *trackedConn {
+	for range len(set) {
+		c := s.pick(set, now, weigh, takeNew)
+		if c == nil || c.state != http.StateNew || !pendingData(c.Conn) {
+			return c
+		}
+		c.hasData = true
+	}
+	return nil
+}
+
+// pick returns the connection of set to close for a newcomer, or nil:
+// an idle one, else one still sending its header (when takeNew), else
+// one whose body stalled; within that class, one of the address holding the most
 // connections (so that a flood from some addresses is not paid for by
 // the others; weigh says to compare), the longest idle or stalled or
 // the oldest. s.mu is held.
-func (s *slots) victim(set map[*trackedConn]struct{}, now time.Time, weigh bool) *trackedConn {
+func (s *slots) pick(set map[*trackedConn]struct{}, now time.Time, weigh, takeNew bool) *trackedConn {
 	var best *trackedConn
 	var bestRank, bestLoad int
 	var bestAt time.Time
+	fair := len(s.all) / max(1, len(s.byAddr))
 	for c := range set {
 		var rank int
 		var at time.Time
@@ -366,6 +425,9 @@ func (s *slots) victim(set map[*trackedConn]struct{}, now time.Time, weigh bool)
 		case http.StateIdle:
 			rank, at = 0, c.idleSince
 		case http.StateNew:
+			if !takeNew || c.hasData || now.Sub(c.accepted) < newGrace {
+				continue
+			}
 			rank, at = 1, c.accepted
 		case http.StateActive:
 			if at = c.stalledSince(); at.IsZero() || now.Sub(at) < s.stall {
@@ -377,7 +439,9 @@ func (s *slots) victim(set map[*trackedConn]struct{}, now time.Time, weigh bool)
 		}
 		load := 0
 		if weigh { // (within one address, every load is the same)
-			load = len(s.byAddr[c.addr])
+			if load = len(s.byAddr[c.addr]); load < fair {
+				continue // an address below its fair share keeps its connections
+			}
 		}
 		if best == nil || rank < bestRank || rank == bestRank && (load > bestLoad || load == bestLoad && at.Before(bestAt)) {
 			best, bestRank, bestLoad, bestAt = c, rank, load, at
@@ -413,6 +477,10 @@ func (s *slots) removeLocked(c *trackedConn) {
 	delete(m, c)
 	if len(m) == 0 {
 		delete(s.byAddr, c.addr)
+	}
+	select {
+	case s.freed <- struct{}{}:
+	default:
 	}
 }
 

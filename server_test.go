@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -155,8 +156,12 @@ func TestServerIdleClosedFirst(t *testing.T) {
 	waitStates(t, s, map[http.ConnState]int{http.StateIdle: 2, http.StateNew: 1})
 
 	// Each newcomer takes the slot of the longest idle connection...
+	var first net.Conn
 	for i := range idle {
-		block(t, "127.0.0.2", addr)
+		c := block(t, "127.0.0.2", addr)
+		if i == 0 {
+			first = c
+		}
 		assert.True(t, closedWithin(idle[i], 2*time.Second), "idle connection %d was closed", i)
 		waitStates(t, s, map[http.ConnState]int{http.StateIdle: 1 - i, http.StateNew: 1, http.StateActive: i + 1})
 	}
@@ -164,9 +169,22 @@ func TestServerIdleClosedFirst(t *testing.T) {
 	block(t, "127.0.0.2", addr)
 	assert.True(t, closedWithin(slow, 2*time.Second), "the connection still sending its header was closed")
 	waitStates(t, s, map[http.ConnState]int{http.StateActive: 3})
-	// ...and when every one is being handled, the newcomer is closed at
-	// once rather than queued.
-	assert.True(t, closedWithin(dialFrom(t, "127.0.0.3", addr), 2*time.Second), "the newcomer was refused")
+	// ...and when every one is being handled, the newcomer waits (in
+	// the kernel's accept queue) until one ends.
+	waiting := dialFrom(t, "127.0.0.3", addr)
+	_, err = io.WriteString(waiting, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	require.NoError(t, err)
+	_ = waiting.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	var one [1]byte
+	_, err = waiting.Read(one[:])
+	var ne net.Error
+	require.True(t, errors.As(err, &ne) && ne.Timeout(), "neither answered nor closed while every slot is busy: %v", err)
+	first.Close() // its handler returns: a slot frees
+	_ = waiting.SetReadDeadline(time.Time{})
+	resp, err := http.ReadResponse(bufio.NewReader(waiting), nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
 func TestServerPerAddrCap(t *testing.T) {
@@ -175,15 +193,23 @@ func TestServerPerAddrCap(t *testing.T) {
 	// 127.0.0.2 fills its two slots with requests being handled, and a
 	// second address keeps an idle connection.
 	block(t, "127.0.0.2", addr)
-	block(t, "127.0.0.2", addr)
+	slow := dialFrom(t, "127.0.0.2", addr)
+	_, err := io.WriteString(slow, "GET / HTTP/1.1\r\n")
+	require.NoError(t, err)
 	other := dialFrom(t, "127.0.0.3", addr)
 	br := bufio.NewReader(other)
 	require.Equal(t, http.StatusOK, get(t, other, br))
-	waitStates(t, s, map[http.ConnState]int{http.StateActive: 2, http.StateIdle: 1})
+	waitStates(t, s, map[http.ConnState]int{http.StateActive: 1, http.StateNew: 1, http.StateIdle: 1})
 	// Its third connection is closed at once: within its own address
-	// there is nothing to close instead, and the other address's idle
-	// connection is not its to take.
+	// there is nothing to close instead (its connection still sending
+	// its header is kept), and the other address's idle connection is
+	// not its to take.
 	assert.True(t, closedWithin(dialFrom(t, "127.0.0.2", addr), 2*time.Second))
+	_, err = io.WriteString(slow, "Host: x\r\n\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(slow), nil)
+	require.NoError(t, err, "the connection still sending its header was kept")
+	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, get(t, other, br), "the other address is still served")
 }
 
@@ -308,4 +334,27 @@ func TestServerHeaviestAddressPaysFirst(t *testing.T) {
 	assert.Len(t, s.slots.byAddr[netip.MustParsePrefix("127.0.0.1/32")], 1, "the light address keeps its connection")
 	assert.Len(t, s.slots.byAddr[netip.MustParsePrefix("127.0.0.2/32")], 1)
 	s.slots.mu.Unlock()
+}
+
+func TestPendingData(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("no peek on " + runtime.GOOS)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	c := dialFrom(t, "127.0.0.1", ln.Addr().String())
+	sc, err := ln.Accept()
+	require.NoError(t, err)
+	defer sc.Close()
+	assert.False(t, pendingData(sc), "nothing sent")
+	_, err = io.WriteString(c, "GET")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return pendingData(sc) }, 5*time.Second, time.Millisecond)
+	var b [3]byte
+	_, err = io.ReadFull(sc, b[:])
+	require.NoError(t, err)
+	assert.Equal(t, "GET", string(b[:]), "the peek consumed nothing")
+	assert.False(t, pendingData(sc), "all read")
 }

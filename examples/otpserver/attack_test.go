@@ -102,7 +102,9 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 			require.NoError(t, err)
 			t.Log(res)
 			assert.GreaterOrEqual(t, res.Opened, int64(a.conns), "every hostile connection was opened")
-			assert.Greater(t, res.OpenAtStart, int64(a.conns/4), "and held")
+			// The program holds at most its connection cap (it closes the
+			// others' connections or leaves them in the accept queue).
+			assert.GreaterOrEqual(t, res.OpenAtStart, int64(min(a.conns, voicecall.DefaultServerMaxConns)/4), "and held")
 			assert.GreaterOrEqual(t, res.Requests, 9)
 			assert.Zero(t, res.Failures, res.FirstError)
 			assert.LessOrEqual(t, res.P99, time.Second)

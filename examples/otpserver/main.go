@@ -42,8 +42,8 @@
 // notifications that settle calls.
 //
 // Every listener is a [voicecall.Server] with the SDK's limits:
-// -max-conns connections at once [1024], -max-conns-per-addr per client
-// address [128], an idle connection closed first to admit a new one,
+// -max-conns connections at once [256], -max-conns-per-addr per client
+// address [64], an idle connection closed first to admit a new one,
 // header and body timeouts, bodies charged as they arrive. With
 // -notify-addr, -notify-allow (comma-separated CIDR prefixes, e.g. the
 // platform's push addresses) closes other sources' connections to the

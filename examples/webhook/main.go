@@ -25,11 +25,12 @@
 // records instead of printing them.
 //
 // It serves through the SDK's hardened [voicecall.Server]; each limit is
-// a flag (defaults in brackets): -max-conns connections at once [1024]
-// and -max-conns-per-addr per client address [128] (when full, an idle
+// a flag (defaults in brackets): -max-conns connections at once [256]
+// and -max-conns-per-addr per client address [64] (when full, an idle
 // keep-alive connection is closed to admit a newcomer, then one still
-// sending its header, then one whose body stalled); -max-inflight bytes
-// of request bodies being handled at once [8 MiB], charged when bytes
+// sending its header, then one whose body stalled; when every one is
+// being served, new ones wait in the kernel's accept queue); -max-inflight bytes
+// of request bodies being handled at once [4 MiB], charged when bytes
 // arrive (a declared Content-Length costs nothing); -body-stall [250ms],
 // how long a body holding room may receive nothing while others wait
 // before it is cut; -max-body bytes per body [1 MiB], larger ones get

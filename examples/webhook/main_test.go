@@ -265,7 +265,7 @@ func TestRunErrors(t *testing.T) {
 	for _, flagName := range []string{"-max-conns-per-addr", "-body-stall", "-allow", "-unverified", "-verify-url"} {
 		assert.Contains(t, errOut.String(), flagName)
 	}
-	assert.Contains(t, errOut.String(), "(default 1024)")
+	assert.Contains(t, errOut.String(), "(default 256)")
 	for _, args := range [][]string{{"-path", "nope"}, {"-max-conns", "0"}, {"-max-inflight", "10"}, {"-allow", "10.0.0.0"}, {"-max-conns-per-addr", "0"}, {"extra"}} {
 		assert.ErrorAs(t, run(ctx, args, &out, &errOut, env), &usage, args)
 	}

@@ -1,0 +1,29 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd
+
+package voicecall
+
+import (
+	"net"
+	"syscall"
+)
+
+// pendingData reports whether bytes sent by c's peer wait to be read,
+// without reading them or waiting (a peek on the socket; Control does
+// not contend with a Read in progress).
+func pendingData(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	pending := false
+	_ = rc.Control(func(fd uintptr) {
+		var b [1]byte
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		pending = err == nil && n > 0
+	})
+	return pending
+}
