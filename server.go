@@ -35,15 +35,18 @@ type ServerConfig struct {
 	// the bound, the server closes one to admit it, in this order: an
 	// idle keep-alive connection, a connection that has not yet sent a
 	// whole request header, a connection whose request body has stalled
-	// for at least BodyStall. Within each class it takes one of the
+	// for at least BodyStall (100 ms when not a byte of it came). Within each class it takes one of the
 	// client address that holds the most connections (never one of an
 	// address holding less than the average per address), then the longest
 	// idle (or oldest, or longest stalled). A connection still sending
-	// its header qualifies once it is 50 ms old, and not while bytes it
-	// sent wait to be read (on Linux, macOS and the BSDs: a burst of
-	// legitimate requests is not cut). When none qualifies, every connection is being served:
-	// the server stops accepting until a slot frees or one qualifies,
-	// and new connections wait in the kernel's accept queue.
+	// its header qualifies once nothing came from it for 50 ms, and not
+	// while bytes it sent wait to be read (on Linux, macOS and the BSDs: a burst of
+	// legitimate requests is not cut). When none qualifies, every
+	// connection is being served: the newcomer is closed if it sends
+	// nothing within 100 ms (where the system can tell), else it waits
+	// until a slot frees or a connection qualifies; up to 1,024 wait so,
+	// beyond which new connections wait in the kernel's accept queue.
+	// Accepting never stops for a flood of silent connections.
 	MaxConns int
 
 	// MaxConnsPerAddr bounds the connections of one client address
@@ -77,7 +80,10 @@ type ServerConfig struct {
 
 	// BodyStall is how long a body may receive nothing before it can be
 	// cut to make room for others ([DefaultServerBodyStall], 250 ms). A
-	// body is only cut while others wait for its room or its slot.
+	// body is only cut while others wait for its room or its slot. The
+	// shorter graces of MaxConns (50 ms for a header, 100 ms for a new
+	// connection's first byte or a body's) are a fifth and two fifths of
+	// it.
 	BodyStall time.Duration
 
 	// ReadHeaderTimeout bounds the time to read a request's header
@@ -210,7 +216,7 @@ func (s *Server) Config() ServerConfig { return s.cfg }
 // Serve accepts connections on ln and serves them until [Server.Shutdown]
 // or [Server.Close]; it returns [http.ErrServerClosed] then.
 func (s *Server) Serve(ln net.Listener) error {
-	return s.srv.Serve(&admitListener{Listener: ln, s: s, done: make(chan struct{})})
+	return s.srv.Serve(newAdmitListener(ln, s))
 }
 
 // Shutdown stops accepting connections and waits, until ctx ends, for
@@ -232,11 +238,26 @@ type trackedConn struct {
 	// Guarded by slots.mu.
 	state     http.ConnState
 	idleSince time.Time
-	hasData   bool // bytes had arrived while it was new
+	busyAt    time.Time // when its bytes were last seen waiting to be read
 
 	// bodyWait is when the handler began waiting for body bytes that
 	// have not arrived (unix nanoseconds), 0 when it is not waiting.
 	bodyWait atomic.Int64
+	// lastRead is when bytes last arrived (unix nanoseconds).
+	lastRead atomic.Int64
+	// bodyEmpty is true while the handler waits for the first byte of a
+	// declared body.
+	bodyEmpty atomic.Bool
+}
+
+// Read notes when bytes arrive (a header still coming in is not a
+// silent connection).
+func (c *trackedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.lastRead.Store(time.Now().UnixNano())
+	}
+	return n, err
 }
 
 // Close frees c's slot, then closes it (so that a peer that sees the
@@ -255,11 +276,33 @@ func (c *trackedConn) stalledSince() time.Time {
 }
 
 // admitListener admits each accepted connection into the server's slots.
+// A connection that finds every slot busy waits on probation, in its
+// own goroutine (at most maxProbation at once; beyond, accepting
+// waits): it is closed if it sends nothing within silentGrace, else
+// admitted as soon as a slot frees or a connection qualifies to be
+// closed for it.
 type admitListener struct {
 	net.Listener
-	s    *Server
-	once sync.Once
-	done chan struct{} // closed by Close
+	s        *Server
+	once     sync.Once
+	done     chan struct{} // closed by Close
+	ready    chan net.Conn // admitted after probation
+	incoming chan accepted // from the accepting goroutine
+	start    sync.Once
+	sem      chan struct{} // probation slots
+}
+
+type accepted struct {
+	c   net.Conn
+	err error
+}
+
+// maxProbation bounds the connections waiting on probation.
+const maxProbation = 1024
+
+func newAdmitListener(ln net.Listener, s *Server) *admitListener {
+	return &admitListener{Listener: ln, s: s, done: make(chan struct{}), ready: make(chan net.Conn),
+		incoming: make(chan accepted), sem: make(chan struct{}, maxProbation)}
 }
 
 func (l *admitListener) Close() error {
@@ -267,23 +310,122 @@ func (l *admitListener) Close() error {
 	return l.Listener.Close()
 }
 
-func (l *admitListener) Accept() (net.Conn, error) {
+// acceptLoop accepts connections and hands them to Accept, until the
+// listener fails.
+func (l *admitListener) acceptLoop() {
 	for {
 		c, err := l.Listener.Accept()
+		select {
+		case l.incoming <- accepted{c, err}:
+		case <-l.done:
+			if c != nil {
+				c.Close()
+			}
+			return
+		}
 		if err != nil {
-			return nil, err
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return
 		}
-		key, ok := addrKey(c.RemoteAddr())
-		if ok && len(l.s.cfg.AllowedNetworks) > 0 && !allowed(l.s.cfg.AllowedNetworks, key.Addr()) {
-			c.Close()
-			continue
+	}
+}
+
+func (l *admitListener) Accept() (net.Conn, error) {
+	l.start.Do(func() { go l.acceptLoop() })
+	for {
+		select {
+		case c := <-l.ready:
+			return c, nil
+		case <-l.done:
+			return nil, net.ErrClosed
+		case a := <-l.incoming:
+			if a.err != nil {
+				return nil, a.err
+			}
+			key, ok := addrKey(a.c.RemoteAddr())
+			if ok && len(l.s.cfg.AllowedNetworks) > 0 && !allowed(l.s.cfg.AllowedNetworks, key.Addr()) {
+				a.c.Close()
+				continue
+			}
+			tc := &trackedConn{Conn: a.c, addr: key, accepted: time.Now(), slots: l.s.slots, state: http.StateNew}
+			switch l.s.slots.tryAdmit(tc, tc.accepted) {
+			case admitted:
+				return tc, nil
+			case refused:
+				a.c.Close()
+				continue
+			}
+			select { // every slot busy: probation
+			case l.sem <- struct{}{}:
+				go l.probation(tc)
+			case <-l.done:
+				a.c.Close()
+				return nil, net.ErrClosed
+			}
 		}
-		tc := &trackedConn{Conn: c, addr: key, accepted: time.Now(), slots: l.s.slots, state: http.StateNew}
-		if !l.s.slots.admit(tc, l.done) {
-			c.Close()
-			continue
+	}
+}
+
+// probation waits for tc to send something (closing it if it does not
+// within silentGrace), then for a slot.
+func (l *admitListener) probation(tc *trackedConn) {
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			<-l.sem
 		}
-		return tc, nil
+	}
+	defer release()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	if peekSupported {
+		for !pendingData(tc.Conn) {
+			if time.Since(tc.accepted) >= l.s.slots.silentGrace() {
+				tc.Conn.Close()
+				return
+			}
+			select {
+			case <-tick.C:
+			case <-l.done:
+				tc.Conn.Close()
+				return
+			}
+		}
+	}
+	// Waiting for a slot: a connection from an address holding less than
+	// the average looks again every 2 ms, others every 20 ms, so that a
+	// flood from some addresses does not starve the others of the slots
+	// it frees.
+	if l.s.slots.light(tc.addr) {
+		tick.Reset(2 * time.Millisecond)
+	} else {
+		tick.Reset(20 * time.Millisecond)
+	}
+	for {
+		switch l.s.slots.tryAdmit(tc, time.Now()) {
+		case admitted:
+			release() // before waiting for Accept, which may wait for a probation slot
+			select {
+			case l.ready <- tc:
+			case <-l.done:
+				tc.Close()
+			}
+			return
+		case refused:
+			tc.Conn.Close()
+			return
+		}
+		select {
+		case <-l.s.slots.freed:
+		case <-tick.C:
+		case <-l.done:
+			tc.Conn.Close()
+			return
+		}
 	}
 }
 
@@ -311,10 +453,22 @@ func addrKey(a net.Addr) (netip.Prefix, bool) {
 	return p, true
 }
 
+// The graces of silence, all fractions of BodyStall (at its default of
+// 250 ms: 50, 100 and 100 ms).
+//
 // newGrace is how long a new connection may send nothing before it can
 // be closed for a newcomer: a client writes its request as soon as it
 // is connected, but not within the same instant as the server accepts.
-const newGrace = 50 * time.Millisecond
+func (s *slots) newGrace() time.Duration { return s.stall / 5 }
+
+// silentGrace is how long a connection that found every slot busy may
+// send nothing before it is closed.
+func (s *slots) silentGrace() time.Duration { return s.stall * 2 / 5 }
+
+// emptyBodyGrace is how long a request may wait for the first byte of
+// its declared body before its connection can be closed for a newcomer
+// (shorter than BodyStall: a client sends its body with its header).
+func (s *slots) emptyBodyGrace() time.Duration { return s.stall * 2 / 5 }
 
 // slots holds the admitted connections.
 type slots struct {
@@ -333,31 +487,29 @@ func newSlots(max, perAddr int, stall time.Duration) *slots {
 		all: map[*trackedConn]struct{}{}, byAddr: map[netip.Prefix]map[*trackedConn]struct{}{}}
 }
 
-// admit takes a slot for c, closing a connection that matters less when
-// the server or c's address is at its bound. It reports false when no
-// connection could make room.
-func (s *slots) admit(c *trackedConn, done <-chan struct{}) bool {
-	var tick *time.Ticker
-	defer func() {
-		if tick != nil {
-			tick.Stop()
-		}
-	}()
+// Results of tryAdmit.
+const (
+	admitted = iota // c holds a slot
+	refused         // c's address is at its cap with nothing to close
+	full            // every slot is busy with nothing to close
+)
+
+// tryAdmit takes a slot for c, closing a connection that matters less
+// when the server or c's address is at its bound.
+func (s *slots) tryAdmit(c *trackedConn, now time.Time) int {
 	for {
-		now := time.Now()
 		s.mu.Lock()
 		var victim *trackedConn
 		switch {
 		case len(s.byAddr[c.addr]) >= s.perAddr:
 			if victim = s.victim(s.byAddr[c.addr], now, false, false); victim == nil {
 				s.mu.Unlock()
-				return false
+				return refused
 			}
 		case len(s.all) >= s.max:
-			// Usually found among the connections of the address that
-			// holds the most; else in a scan of all.
-			if victim = s.victim(s.heaviest(), now, false, true); victim == nil {
-				victim = s.victim(s.all, now, true, true)
+			if victim = s.victim(s.all, now, true, true); victim == nil {
+				s.mu.Unlock()
+				return full
 			}
 		default:
 			s.all[c] = struct{}{}
@@ -368,27 +520,11 @@ func (s *slots) admit(c *trackedConn, done <-chan struct{}) bool {
 			}
 			m[c] = struct{}{}
 			s.mu.Unlock()
-			return true
+			return admitted
 		}
-		if victim != nil {
-			s.removeLocked(victim)
-			s.mu.Unlock()
-			victim.Conn.Close() // its slot is already free
-			continue
-		}
+		s.removeLocked(victim)
 		s.mu.Unlock()
-		// Every connection is being served: wait for a slot (the next
-		// connections wait in the kernel's accept queue), or for one to
-		// become idle or stalled.
-		if tick == nil {
-			tick = time.NewTicker(max(s.stall/5, time.Millisecond))
-		}
-		select {
-		case <-s.freed:
-		case <-tick.C:
-		case <-done:
-			return false
-		}
+		victim.Conn.Close() // its slot is already free
 	}
 }
 
@@ -402,7 +538,7 @@ func (s *slots) victim(set map[*trackedConn]struct{}, now time.Time, weigh, take
 		if c == nil || c.state != http.StateNew || !pendingData(c.Conn) {
 			return c
 		}
-		c.hasData = true
+		c.busyAt = now // not a candidate again for newGrace
 	}
 	return nil
 }
@@ -425,12 +561,20 @@ func (s *slots) pick(set map[*trackedConn]struct{}, now time.Time, weigh, takeNe
 		case http.StateIdle:
 			rank, at = 0, c.idleSince
 		case http.StateNew:
-			if !takeNew || c.hasData || now.Sub(c.accepted) < newGrace {
+			at = c.accepted
+			if n := c.lastRead.Load(); n != 0 {
+				at = time.Unix(0, n) // a header still coming in
+			}
+			if !takeNew || now.Sub(at) < s.newGrace() || now.Sub(c.busyAt) < s.newGrace() {
 				continue
 			}
-			rank, at = 1, c.accepted
+			rank = 1
 		case http.StateActive:
-			if at = c.stalledSince(); at.IsZero() || now.Sub(at) < s.stall {
+			grace := s.stall
+			if c.bodyEmpty.Load() {
+				grace = s.emptyBodyGrace()
+			}
+			if at = c.stalledSince(); at.IsZero() || now.Sub(at) < grace {
 				continue
 			}
 			rank = 2
@@ -450,16 +594,11 @@ func (s *slots) pick(set map[*trackedConn]struct{}, now time.Time, weigh, takeNe
 	return best
 }
 
-// heaviest returns the connections of the address holding the most.
-// s.mu is held.
-func (s *slots) heaviest() map[*trackedConn]struct{} {
-	var best map[*trackedConn]struct{}
-	for _, m := range s.byAddr {
-		if len(m) > len(best) {
-			best = m
-		}
-	}
-	return best
+// light reports whether addr holds fewer connections than the average.
+func (s *slots) light(addr netip.Prefix) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byAddr[addr])*max(1, len(s.byAddr)) < len(s.all)
 }
 
 func (s *slots) remove(c *trackedConn) {
@@ -523,7 +662,13 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 		// The first bytes cost nothing: a connection that declares a
 		// body and sends nothing holds no room.
 		var first [512]byte
+		if tc != nil {
+			tc.bodyEmpty.Store(true)
+		}
 		n, err := body.Read(first[:])
+		if tc != nil {
+			tc.bodyEmpty.Store(false)
+		}
 		need := r.ContentLength
 		if need < 0 || need > s.cfg.MaxBodyBytes {
 			need = s.cfg.MaxBodyBytes

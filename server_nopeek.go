@@ -4,5 +4,8 @@ package voicecall
 
 import "net"
 
+// peekSupported says whether pendingData can tell.
+const peekSupported = false
+
 // pendingData reports false: this system has no portable peek.
 func pendingData(net.Conn) bool { return false }

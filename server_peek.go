@@ -7,6 +7,9 @@ import (
 	"syscall"
 )
 
+// peekSupported says whether pendingData can tell.
+const peekSupported = true
+
 // pendingData reports whether bytes sent by c's peer wait to be read,
 // without reading them or waiting (a peek on the socket; Control does
 // not contend with a Read in progress).
