@@ -18,14 +18,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
-	"github.com/voicecall-go/voicecall/internal/attack"
+	"github.com/voicecall-go/voicecall/examples/internal/attack"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
 // TestAvailabilityUnderAttack builds otpserver and runs it in a child
 // process with its default limits and push verification on; while each
 // attack of the availability issue runs on /notify from other loopback
-// addresses (at a size CI runs in seconds: internal/cmd/attack runs the
+// addresses (at a size CI runs in seconds: examples/internal/cmd/attack runs the
 // full size), legitimate requests from 127.0.0.1 (a signed status push
 // and a signed 50-record CDR batch to /notify, a new code by POST
 // /codes) must all be answered as they should, with p99 <= 1 s, and the

@@ -16,11 +16,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
-	"github.com/voicecall-go/voicecall/internal/attack"
+	"github.com/voicecall-go/voicecall/examples/internal/attack"
 )
 
 // ciAttacks are the availability issue's attacks at a size CI runs in
-// seconds (internal/cmd/attack runs them at full size; docs/OPERATIONS.md
+// seconds (examples/internal/cmd/attack runs them at full size; docs/OPERATIONS.md
 // has both sets of figures).
 var ciAttacks = []struct {
 	kind   attack.Kind

@@ -4,8 +4,8 @@
 // meanwhile and the growth of the program's resident memory
 // (docs/OPERATIONS.md records its output):
 //
-//	go run ./internal/cmd/attack                 # from the repository root
-//	go run ./internal/cmd/attack -only otpserver -duration 3s
+//	go run ./examples/internal/cmd/attack                 # from the repository root
+//	go run ./examples/internal/cmd/attack -only otpserver -duration 3s
 //
 // examples/webhook, with its default limits and unverified (the
 // legitimate pushes are unsigned): (a) connections that declare a 1 MiB
@@ -45,7 +45,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
-	"github.com/voicecall-go/voicecall/internal/attack"
+	"github.com/voicecall-go/voicecall/examples/internal/attack"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 

@@ -1,8 +1,8 @@
 // Package attack runs hostile clients against a server in another
 // process on loopback and measures, while they run, the latency of
 // legitimate requests and the server's resident memory
-// (docs/OPERATIONS.md). The examples' tests run it small; the command
-// internal/cmd/attack runs it at full size.
+// (docs/OPERATIONS.md). The examples. tests run it small; the command
+// examples/internal/cmd/attack runs it at full size.
 //
 // Attack connections come from 127.0.1.1, 127.0.1.2, ... (every 127/8
 // address is loopback on Linux), one per Sources, so that a server's
