@@ -33,20 +33,21 @@ type ServerConfig struct {
 	// MaxConns bounds the connections held open at once
 	// ([DefaultServerMaxConns], 256). When a new connection arrives at
 	// the bound, the server closes one to admit it, in this order: an
-	// idle keep-alive connection, a connection that has not yet sent a
-	// whole request header, a connection whose request body has stalled
-	// for at least BodyStall (100 ms when not a byte of it came). Within each class it takes one of the
-	// client address that holds the most connections (never one of an
-	// address holding less than the average per address), then the longest
-	// idle (or oldest, or longest stalled). A connection still sending
-	// its header qualifies once nothing came from it for 50 ms, and not
-	// while bytes it sent wait to be read (on Linux, macOS and the BSDs: a burst of
-	// legitimate requests is not cut). When none qualifies, every
-	// connection is being served: the newcomer is closed if it sends
-	// nothing within 100 ms (where the system can tell), else it waits
-	// until a slot frees or a connection qualifies; up to 1,024 wait so,
-	// beyond which new connections wait in the kernel's accept queue.
-	// Accepting never stops for a flood of silent connections.
+	// idle keep-alive connection; a connection that has not sent a whole
+	// header and from which nothing came for 50 ms (never one whose bytes
+	// wait to be read, on Linux, macOS and the BSDs: a burst of
+	// legitimate requests is not cut); a connection whose body received
+	// nothing for BodyStall (100 ms when not a byte of it came). Within
+	// each class it takes one of the client address holding the most
+	// connections (never one of an address holding less than the
+	// average), then the longest idle, or oldest, or longest stalled.
+	//
+	// When none qualifies, every connection is being served: the
+	// newcomer waits on probation, closed if it sends nothing within
+	// 100 ms (where the system can tell), else admitted when a slot
+	// frees or a connection qualifies. Up to 1,024 wait so; beyond, new
+	// connections wait in the kernel's accept queue. Accepting never
+	// stops for a flood of silent connections.
 	MaxConns int
 
 	// MaxConnsPerAddr bounds the connections of one client address
@@ -119,9 +120,9 @@ type ServerConfig struct {
 // an optional allow-list of source networks. Create it with
 // [NewServer]; it is safe for concurrent use.
 //
-// The server keeps at most MaxConns descriptors for its connections; the
-// Go runtime raises the process's soft limit of open files to the hard
-// limit at start-up, which must be above MaxConns.
+// The server keeps at most MaxConns + 1,024 descriptors for its
+// connections; the Go runtime raises the process's soft limit of open
+// files to the hard limit at start-up, which must be above that.
 type Server struct {
 	srv   *http.Server
 	cfg   ServerConfig
@@ -311,7 +312,7 @@ func (l *admitListener) Close() error {
 }
 
 // acceptLoop accepts connections and hands them to Accept, until the
-// listener fails.
+// listener is closed.
 func (l *admitListener) acceptLoop() {
 	for {
 		c, err := l.Listener.Accept()
@@ -323,13 +324,11 @@ func (l *admitListener) acceptLoop() {
 			}
 			return
 		}
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
+		if errors.Is(err, net.ErrClosed) {
 			return
 		}
+		// Other errors (EMFILE...) go to http.Server, which waits a
+		// little before calling Accept again.
 	}
 }
 
