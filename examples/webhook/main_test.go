@@ -365,3 +365,31 @@ func TestPrinterFeeLine(t *testing.T) {
 	_, hasDynIVR := m["dynIVRStartTime"]
 	assert.False(t, hasDynIVR, "zero times are left out")
 }
+
+// TestRunAllow: -allow serves only the listed source networks.
+func TestRunAllow(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		allow  string
+		served bool
+	}{
+		{"10.0.0.0/8", false},
+		{"10.0.0.0/8, 127.0.0.0/8", true},
+	} {
+		stdout, stderr := newLineWriter(), newLineWriter()
+		prog := startProgram(t, []string{"-allow", tc.allow}, stdout, stderr, nil)
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := client.Post(prog.url, voicecall.ContentType, bytes.NewReader(fixture(t, "status_callout_seed.json")))
+		if tc.served {
+			require.NoError(t, err, tc.allow)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+		} else {
+			assert.Error(t, err, "%s: 127.0.0.1 is closed as accepted", tc.allow)
+			if err == nil {
+				resp.Body.Close()
+			}
+		}
+		prog.stop(t)
+	}
+}
