@@ -381,18 +381,20 @@ func (l *admitListener) probation(tc *trackedConn) {
 	defer release()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	if peekSupported {
-		for !pendingData(tc.Conn) {
-			if time.Since(tc.accepted) >= l.s.slots.silentGrace() {
-				tc.Conn.Close()
-				return
-			}
-			select {
-			case <-tick.C:
-			case <-l.done:
-				tc.Conn.Close()
-				return
-			}
+	for peekSupported {
+		pending, known := pendingData(tc.Conn)
+		if pending || !known {
+			break
+		}
+		if time.Since(tc.accepted) >= l.s.slots.silentGrace() {
+			tc.Conn.Close()
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-l.done:
+			tc.Conn.Close()
+			return
 		}
 	}
 	// Waiting for a slot: a connection from an address holding less than
@@ -534,7 +536,10 @@ func (s *slots) tryAdmit(c *trackedConn, now time.Time) int {
 func (s *slots) victim(set map[*trackedConn]struct{}, now time.Time, weigh, takeNew bool) *trackedConn {
 	for range len(set) {
 		c := s.pick(set, now, weigh, takeNew)
-		if c == nil || c.state != http.StateNew || !pendingData(c.Conn) {
+		if c == nil || c.state != http.StateNew {
+			return c
+		}
+		if pending, _ := pendingData(c.Conn); !pending {
 			return c
 		}
 		c.busyAt = now // not a candidate again for newGrace

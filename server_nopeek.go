@@ -7,5 +7,5 @@ import "net"
 // peekSupported says whether pendingData can tell.
 const peekSupported = false
 
-// pendingData reports false: this system has no portable peek.
-func pendingData(net.Conn) bool { return false }
+// pendingData cannot tell: this system has no portable peek.
+func pendingData(net.Conn) (pending, known bool) { return false, false }

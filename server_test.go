@@ -3,6 +3,7 @@ package voicecall
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -364,13 +365,19 @@ func TestPendingData(t *testing.T) {
 	sc, err := ln.Accept()
 	require.NoError(t, err)
 	defer sc.Close()
-	assert.False(t, pendingData(sc), "nothing sent")
+	pending, known := pendingData(sc)
+	assert.True(t, known)
+	assert.False(t, pending, "nothing sent")
 	_, err = io.WriteString(c, "GET")
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return pendingData(sc) }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { p, _ := pendingData(sc); return p }, 5*time.Second, time.Millisecond)
 	var b [3]byte
 	_, err = io.ReadFull(sc, b[:])
 	require.NoError(t, err)
 	assert.Equal(t, "GET", string(b[:]), "the peek consumed nothing")
-	assert.False(t, pendingData(sc), "all read")
+	pending, _ = pendingData(sc)
+	assert.False(t, pending, "all read")
+	pending, known = pendingData(tls.Client(sc, &tls.Config{}))
+	assert.True(t, known, "a TLS connection is looked through")
+	assert.False(t, pending)
 }
