@@ -8,6 +8,7 @@ import (
 	"hash"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -71,7 +72,8 @@ func pushMAC(m hash.Hash, dst, url []byte, nonce, created string, layout PushLay
 // A push passes when it carries exactly one X-AKSK header that
 // [ParseToken] accepts, whose Username is an app key configured here
 // (any Username, when only AppSecret is set without AppKey), whose
-// Created (layout [CreatedLayout]) minus CreatedOffset is within
+// Created (layout [CreatedLayout]) minus CreatedOffset (or one of
+// CreatedOffsets) is within
 // Tolerance of the receiver's clock, in either direction, whose
 // PasswordDigest decodes to the 32-byte HMAC-SHA256, under one of that
 // app's secrets, of one of URLs in either layout (compared with
@@ -113,11 +115,24 @@ type PushVerification struct {
 	// its 2026 pages say; 0 for UTC, as its 2023 pages say.
 	CreatedOffset time.Duration
 
+	// CreatedOffsets lists further readings of Created, each tried like
+	// CreatedOffset: with CreatedOffset 0 and CreatedOffsets
+	// {8 * time.Hour} ([BothCreatedReadings]), a push passes whether the
+	// platform writes UTC or Beijing time. Each reading widens the
+	// window in which a captured push can be replayed elsewhere by
+	// nothing (the replay cache still refuses it here).
+	CreatedOffsets []time.Duration
+
 	// AllowUnsigned accepts pushes without an X-AKSK header (a header
 	// that is present must still be valid). It protects nothing; use it
 	// to find out from the logs whether the platform signs pushes.
 	AllowUnsigned bool
 }
+
+// BothCreatedReadings are the offsets of Created that Huawei's pages
+// give for pushes: UTC (2023 pages) and Beijing time written with a "Z"
+// (2026 pages). Set CreatedOffsets to it to accept either.
+var BothCreatedReadings = []time.Duration{0, 8 * time.Hour}
 
 // MaxReplayNonces bounds the nonces push verification remembers: every
 // passing push of the last 2 × Tolerance, at 68 bytes each (8.9 MB).
@@ -129,7 +144,7 @@ type pushVerifier struct {
 	anyKey        [][]byte            // HMAC keys for any Username
 	urls          [][]byte
 	tolerance     time.Duration
-	offset        time.Duration
+	offsets       []time.Duration
 	allowUnsigned bool
 
 	mu     sync.Mutex
@@ -155,7 +170,7 @@ func newPushVerifier(c *PushVerification) (*pushVerifier, error) {
 	v := &pushVerifier{
 		secrets:       map[string][][]byte{},
 		tolerance:     c.Tolerance,
-		offset:        c.CreatedOffset,
+		offsets:       []time.Duration{c.CreatedOffset},
 		allowUnsigned: c.AllowUnsigned,
 		replay:        expiring.New[DedupKey, struct{}](int64(MaxReplayNonces)*int64(expiring.EntryOverhead[DedupKey, struct{}]()), nil, expiring.Refuse),
 	}
@@ -181,6 +196,11 @@ func newPushVerifier(c *PushVerification) (*pushVerifier, error) {
 	}
 	if v.tolerance == 0 {
 		v.tolerance = DefaultPushTolerance
+	}
+	for _, off := range c.CreatedOffsets {
+		if !slices.Contains(v.offsets, off) {
+			v.offsets = append(v.offsets, off)
+		}
 	}
 	seen := map[string]bool{}
 	for i, raw := range c.URLs {
@@ -266,7 +286,13 @@ func (v *pushVerifier) verify(values []string, now time.Time) error {
 	if err != nil {
 		return errPushCreated
 	}
-	if d := now.Sub(created.Add(-v.offset)); d > v.tolerance || d < -v.tolerance {
+	fresh := false
+	for _, off := range v.offsets {
+		if d := now.Sub(created.Add(-off)); d <= v.tolerance && d >= -v.tolerance {
+			fresh = true
+		}
+	}
+	if !fresh {
 		return errPushStale
 	}
 	// 44 Base64 characters decode to up to 33 bytes (without padding):

@@ -7,14 +7,11 @@ package main
 // rotating source addresses.
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,6 +21,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/examples/internal/attack"
 	"github.com/voicecall-go/voicecall/redisstore/redistest"
 )
 
@@ -43,64 +41,29 @@ func otpserverBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "otpserver")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		binErr = attack.Build(".", ".", binPath)
 	})
 	require.NoError(t, binErr)
 	return binPath
 }
 
 // startProcess runs the built otpserver with args against p and returns
-// its base URL; the process is stopped (SIGTERM, exit status checked)
-// when the test ends.
+// its base URL; the process is stopped (SIGINT, exit status checked) when
+// the test ends.
 func (p *platform) startProcess(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(otpserverBinary(t), append([]string{"-addr", "127.0.0.1:0", "-display", "+8675528000088", "-pretone", "pretone.wav"}, args...)...)
+	var env []string
 	for _, k := range []string{"VOICECALL_BASE_URL", "VOICECALL_APP_KEY", "VOICECALL_APP_SECRET", "VOICECALL_OTP_KEY"} {
-		cmd.Env = append(cmd.Env, k+"="+p.getenv(k))
+		env = append(env, k+"="+p.getenv(k))
 	}
-	stderr, err := cmd.StderrPipe()
+	prog, err := attack.Start(otpserverBinary(t),
+		append([]string{"-addr", "127.0.0.1:0", "-display", "+8675528000088", "-pretone", "pretone.wav", "-unverified"}, args...), env)
 	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	var log bytes.Buffer
-	var logMu sync.Mutex
-	addr := make(chan string, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logMu.Lock()
-			log.WriteString(sc.Text() + "\n")
-			logMu.Unlock()
-			if a, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				select {
-				case addr <- a:
-				default:
-				}
-			}
-		}
-	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		<-done
-		err := cmd.Wait()
-		logMu.Lock()
-		defer logMu.Unlock()
-		assert.NoError(t, err, "otpserver's exit; stderr:\n%s", log.String())
-		assert.NotContains(t, log.String(), "+86139", "no full phone number on stderr")
+		assert.NoError(t, prog.Stop(), "otpserver's exit; stderr:\n%s", prog.Stderr())
+		assert.NotContains(t, prog.Stderr(), "+86139", "no full phone number on stderr")
 	})
-	select {
-	case a := <-addr:
-		return a
-	case <-done:
-		t.Fatalf("otpserver exited: %s", log.String())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("otpserver did not start: %s", log.String())
-	}
-	return ""
+	return prog.URL
 }
 
 // from returns an HTTP client whose connections leave from the loopback

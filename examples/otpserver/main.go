@@ -50,6 +50,23 @@
 // their X-Forwarded-For names (read from the right, skipping trusted
 // addresses).
 //
+// Pushes are verified (X-AKSK, signed with the app secret, both digest
+// layouts and both readings of Created that Huawei's pages give) against
+// -verify-url, the push URLs exactly as configured at the platform
+// (comma-separated; default: -notify-url). Without either it refuses to
+// start, unless -unverified says to serve unsigned pushes, which it then
+// announces on stderr: anyone who can reach /notify could forge the
+// notifications that settle calls.
+//
+// Every listener is a [voicecall.Server] with the SDK's limits:
+// -max-conns connections at once [256], -max-conns-per-addr per client
+// address [64], an idle connection closed first to admit a new one,
+// header and body timeouts, bodies charged as they arrive. With
+// -notify-addr, -notify-allow (comma-separated CIDR prefixes, e.g. the
+// platform's push addresses) closes other sources' connections to the
+// notification listener. docs/OPERATIONS.md gives the latency of
+// /notify and /codes measured under attack.
+//
 // It prints "listening on http://ADDR" on stderr once it accepts
 // connections and shuts down gracefully on SIGINT or SIGTERM. Exit
 // status: 0 after a shutdown, 1 when it cannot serve, 2 bad usage. It
@@ -116,7 +133,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		trusted    = fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none, the remote address is the client)")
 		recordOnly = fs.Bool("record-only", false, "the guard reports what it would refuse (in the log) without refusing")
 		countries  = fs.String("countries", "CN", "comma-separated ISO 3166-1 codes of the countries whose numbers may be called")
+		verifyURL  = fs.String("verify-url", "", "comma-separated push URLs as configured at the platform, to verify pushes' X-AKSK (default: -notify-url)")
+		unverified = fs.Bool("unverified", false, "serve unsigned pushes (anyone who can reach the receiver can then forge notifications)")
+		notifyNets = fs.String("notify-allow", "", "with -notify-addr: comma-separated source networks (CIDR) whose connections the notification listener serves (default: any)")
+		limits     = voicecall.ServerConfig{MaxConns: voicecall.DefaultServerMaxConns, MaxConnsPerAddr: voicecall.DefaultServerMaxConnsPerAddr}
 	)
+	fs.IntVar(&limits.MaxConns, "max-conns", limits.MaxConns, "most connections at once per listener; when full, an idle one is closed to admit a new one")
+	fs.IntVar(&limits.MaxConnsPerAddr, "max-conns-per-addr", limits.MaxConnsPerAddr, "most connections at once from one client address")
 	fs.StringVar(&cfg.DisplayNumber, "display", "", "display number (displayNbr), e.g. +8675528000088")
 	fs.StringVar(&cfg.PreTone, "pretone", "", "approved audio file played before the code")
 	fs.IntVar(&cfg.LanguageType, "lang", voicecall.LanguageChinese, "language type (2: Chinese)")
@@ -141,6 +164,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.DisplayNumber == "" || cfg.PreTone == "" {
 		return usage("-display and -pretone are required")
 	}
+	if limits.MaxConns < 1 || limits.MaxConnsPerAddr < 1 {
+		return usage("-max-conns and -max-conns-per-addr must be positive")
+	}
+	notifyAllow, err := parseNetworks("-notify-allow", *notifyNets)
+	switch {
+	case err != nil:
+		return usage("%v", err)
+	case len(notifyAllow) > 0 && *notifyAddr == "":
+		return usage("-notify-allow needs -notify-addr (the main listener serves /codes to everyone)")
+	}
+	pushURLs := splitList(*verifyURL)
+	if len(pushURLs) == 0 {
+		pushURLs = splitList(*notifyURL)
+	}
+	if len(pushURLs) == 0 && !*unverified {
+		return usage("give -verify-url (or -notify-url), the push URL as configured at the platform, to verify pushes; or -unverified")
+	}
 	client, err := voicecall.NewClient(getenv("VOICECALL_BASE_URL"), getenv("VOICECALL_APP_KEY"), getenv("VOICECALL_APP_SECRET"))
 	if err != nil {
 		return usage("%v", err)
@@ -158,9 +198,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usage("VOICECALL_OTP_KEY must be at least %d characters", otp.MinKeyLen)
 	}
 	cfg.StatusURL, cfg.FeeURL = *notifyURL, *notifyURL
-	proxies, err := parsePrefixes(*trusted)
+	proxies, err := parseNetworks("-trusted-proxies", *trusted)
 	if err != nil {
-		return usage("-trusted-proxies: %v", err)
+		return usage("%v", err)
 	}
 	if *clientCap <= 0 {
 		cfg.Guard.PerClient = -1
@@ -201,6 +241,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usage("%v", err)
 	}
 	hcfg.OnStatus, hcfg.OnFee = lc.ObserveStatus, lc.ObserveFee
+	if !*unverified {
+		hcfg.Verification = &voicecall.PushVerification{
+			AppSecret:      getenv("VOICECALL_APP_SECRET"),
+			AppKey:         getenv("VOICECALL_APP_KEY"),
+			URLs:           pushURLs,
+			CreatedOffsets: voicecall.BothCreatedReadings,
+		}
+	}
 	notify, err := voicecall.NewHandler(hcfg)
 	if err != nil {
 		return usage("%v", err)
@@ -210,33 +258,60 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /codes", api.send)
 	mux.HandleFunc("POST /codes/check", api.check)
-	servers := []*http.Server{newServer(mux, logger)}
+	limits.Logger = logger
+	mainSrv, err := voicecall.NewServer(mux, limits)
+	if err != nil {
+		return usage("%v", err)
+	}
+	servers := []*voicecall.Server{mainSrv}
 	addrs := []string{*addr}
 	if *notifyAddr == "" {
 		mux.Handle(*notifyPath, notify)
 	} else {
 		nmux := http.NewServeMux()
 		nmux.Handle(*notifyPath, notify)
-		servers = append(servers, newServer(nmux, logger))
+		nlimits := limits
+		nlimits.AllowedNetworks = notifyAllow
+		ns, err := voicecall.NewServer(nmux, nlimits)
+		if err != nil {
+			return usage("%v", err)
+		}
+		servers = append(servers, ns)
 		addrs = append(addrs, *notifyAddr)
+	}
+	if *unverified {
+		fmt.Fprintln(stderr, "otpserver: WARNING: push signatures are NOT verified (-unverified): anyone who can reach "+*notifyPath+" can forge notifications")
 	}
 	return serve(ctx, servers, addrs, stderr)
 }
 
-func newServer(h http.Handler, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
 	}
+	return out
+}
+
+// parseNetworks parses flag's comma-separated list of CIDR prefixes
+// ("" for none).
+func parseNetworks(flag, list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range splitList(list) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is not a CIDR prefix (e.g. 192.0.2.0/24)", flag, f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // serve runs every server until ctx is done or one fails.
-func serve(ctx context.Context, servers []*http.Server, addrs []string, stderr io.Writer) int {
+func serve(ctx context.Context, servers []*voicecall.Server, addrs []string, stderr io.Writer) int {
 	lns := make([]net.Listener, 0, len(addrs))
 	for _, a := range addrs {
 		ln, err := net.Listen("tcp", a)
@@ -400,33 +475,6 @@ func (s *server) trusted(a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-// splitList splits a comma-separated list, dropping blanks ("" for none).
-func splitList(list string) []string {
-	var out []string
-	for _, f := range strings.Split(list, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// parsePrefixes parses a comma-separated list of CIDRs ("" for none).
-func parsePrefixes(list string) ([]netip.Prefix, error) {
-	var ps []netip.Prefix
-	for _, f := range strings.Split(list, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(f)
-		if err != nil {
-			return nil, fmt.Errorf("invalid CIDR %q", f)
-		}
-		ps = append(ps, p.Masked())
-	}
-	return ps, nil
 }
 
 func reply(w http.ResponseWriter, status int, body map[string]any) {

@@ -117,7 +117,9 @@ func (p *platform) startN(t *testing.T, n int, args ...string) []string {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &addrWriter{addr: make(chan string, 4)}
 	done := make(chan int, 1)
-	args = append([]string{"-addr", "127.0.0.1:0", "-display", "+8675528000088", "-pretone", "pretone.wav"}, args...)
+	// voicetest does not sign its pushes: -unverified (TestVerifiedPushes
+	// runs without it).
+	args = append([]string{"-addr", "127.0.0.1:0", "-display", "+8675528000088", "-pretone", "pretone.wav", "-unverified"}, args...)
 	go func() { done <- run(ctx, args, p.getenv, io.Discard, w) }()
 	t.Cleanup(func() {
 		cancel()
@@ -439,6 +441,10 @@ func TestUsage(t *testing.T) {
 		{"ShortKey", []string{"-display", "+8675528000088", "-pretone", "p.wav"}, shortKey, exitUsage},
 		{"BadRedisURL", []string{"-display", "+8675528000088", "-pretone", "p.wav", "-redis", "http://u:secretpw@x"}, p.getenv, exitUsage},
 		{"NoCredentials", []string{"-display", "+8675528000088", "-pretone", "p.wav"}, func(string) string { return "" }, exitUsage},
+		{"NoPushURL", []string{"-display", "+8675528000088", "-pretone", "p.wav"}, p.getenv, exitUsage},
+		{"NotifyAllowWithoutAddr", []string{"-display", "+8675528000088", "-pretone", "p.wav", "-unverified", "-notify-allow", "10.0.0.0/8"}, p.getenv, exitUsage},
+		{"BadNotifyAllow", []string{"-display", "+8675528000088", "-pretone", "p.wav", "-unverified", "-notify-addr", "127.0.0.1:0", "-notify-allow", "10.0.0.1"}, p.getenv, exitUsage},
+		{"BadVerifyURL", []string{"-display", "+8675528000088", "-pretone", "p.wav", "-verify-url", "not a url"}, p.getenv, exitUsage},
 	} {
 		var stderr bytes.Buffer
 		assert.Equal(t, tc.want, run(context.Background(), tc.args, tc.getenv, io.Discard, &stderr), tc.name)
@@ -478,7 +484,7 @@ func TestStrangerCannotLockOut(t *testing.T) {
 
 func TestClientAddress(t *testing.T) {
 	t.Parallel()
-	proxies, err := parsePrefixes("10.0.0.0/8, 2001:db8::/32")
+	proxies, err := parseNetworks("-trusted-proxies", "10.0.0.0/8, 2001:db8::/32")
 	require.NoError(t, err)
 	trusting := &server{proxies: proxies}
 	plain := &server{}
@@ -503,8 +509,8 @@ func TestClientAddress(t *testing.T) {
 		assert.Equal(t, tc.plain, plain.client(r), "without trusted proxies: %s %q", tc.remote, tc.xff)
 		assert.Equal(t, tc.via, trusting.client(r), "%s %q", tc.remote, tc.xff)
 	}
-	_, err = parsePrefixes("10.0.0.0/8,nope")
-	assert.ErrorContains(t, err, `invalid CIDR "nope"`)
+	_, err = parseNetworks("-trusted-proxies", "10.0.0.0/8,nope")
+	assert.ErrorContains(t, err, `-trusted-proxies: "nope" is not a CIDR prefix`)
 }
 
 // TestTwoInstancesFaultyRedis tries the service from outside as the issue
@@ -567,4 +573,57 @@ func TestTwoInstancesFaultyRedis(t *testing.T) {
 	placed := len(p.srv.Calls()) - calls
 	assert.LessOrEqual(t, placed, 10, "the toll-fraud pattern")
 	assert.Positive(t, placed)
+}
+
+// TestVerifiedPushes: given the push URL, otpserver verifies pushes (an
+// unsigned one is 401, a signed one 200, in either layout and either
+// reading of Created) and prints no warning; -unverified prints one.
+func TestVerifiedPushes(t *testing.T) {
+	t.Parallel()
+	p := newPlatform(t)
+	const pushURL = "https://otp.example.com/notify"
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &addrWriter{addr: make(chan string, 4)}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-display", "+8675528000088", "-pretone", "p.wav", "-verify-url", pushURL}, p.getenv, io.Discard, w)
+	}()
+	var base string
+	select {
+	case base = <-w.addr:
+	case code := <-done:
+		t.Fatalf("otpserver exited with %d: %s", code, w)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("otpserver did not start: %s", w)
+	}
+	app := p.srv.Apps()[0]
+	push := func(header string) int {
+		req, err := http.NewRequest(http.MethodPost, base+"/notify", strings.NewReader(`{"eventType":"callout","statusInfo":{"sessionId":"s-1"}}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", voicecall.ContentType)
+		if header != "" {
+			req.Header.Set(voicecall.HeaderXAKSK, header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusUnauthorized, push(""))
+	sign := func(loc *time.Location, layout voicecall.PushLayout) string {
+		nonce, err := voicecall.NewNonce()
+		require.NoError(t, err)
+		return voicecall.SignPush(app.Key, app.Secret, pushURL, nonce, voicecall.FormatCreated(time.Now(), loc), layout).HeaderValue()
+	}
+	assert.Equal(t, http.StatusOK, push(sign(nil, voicecall.PushLayoutNewline)))
+	assert.Equal(t, http.StatusOK, push(sign(voicecall.BeijingTime(), voicecall.PushLayoutConcat)))
+	cancel()
+	assert.Equal(t, exitOK, <-done)
+	assert.NotContains(t, w.String(), "WARNING")
+
+	var stderr bytes.Buffer
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	cancel2() // start, print, stop at once
+	assert.Equal(t, exitOK, run(ctx2, []string{"-addr", "127.0.0.1:0", "-display", "+8675528000088", "-pretone", "p.wav", "-unverified"}, p.getenv, io.Discard, &stderr))
+	assert.Contains(t, stderr.String(), "otpserver: WARNING: push signatures are NOT verified (-unverified)")
 }

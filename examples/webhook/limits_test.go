@@ -16,11 +16,12 @@ import (
 )
 
 // serveLimited serves the SDK handler with short limits on loopback.
-func serveLimited(t *testing.T, l limits) string {
+func serveLimited(t *testing.T, l voicecall.ServerConfig) string {
 	t.Helper()
 	h, err := voicecall.NewHandler(voicecall.HandlerConfig{})
 	require.NoError(t, err)
-	srv := newServer(h, l, slog.New(slog.DiscardHandler))
+	srv, err := newServer(h, l, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	done := make(chan struct{})
@@ -66,21 +67,21 @@ func trickle(t *testing.T, addr, head, data string, interval time.Duration) time
 
 func TestSlowClientsAreCut(t *testing.T) {
 	t.Parallel()
-	l := limits{readHeader: 200 * time.Millisecond, read: 400 * time.Millisecond, write: time.Second, idle: time.Second, maxHeaderBytes: 4 << 10}
+	l := voicecall.ServerConfig{ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 400 * time.Millisecond, WriteTimeout: time.Second, IdleTimeout: time.Second, MaxHeaderBytes: 4 << 10}
 	addr := serveLimited(t, l)
 
 	t.Run("H1 slowloris headers", func(t *testing.T) {
 		t.Parallel()
 		lived := trickle(t, addr, "", "POST / HTTP/1.1\r\nHost: x\r\nX-Slow: "+strings.Repeat("a", 200), 10*time.Millisecond)
-		assert.GreaterOrEqual(t, lived, l.readHeader)
-		assert.Less(t, lived, l.readHeader+time.Second, "closed at ReadHeaderTimeout, not when the data ran out (2 s)")
+		assert.GreaterOrEqual(t, lived, l.ReadHeaderTimeout)
+		assert.Less(t, lived, l.ReadHeaderTimeout+time.Second, "closed at ReadHeaderTimeout, not when the data ran out (2 s)")
 	})
 	t.Run("H2 slow body", func(t *testing.T) {
 		t.Parallel()
 		head := "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
 		lived := trickle(t, addr, head, strings.Repeat(" ", 200), 10*time.Millisecond)
-		assert.GreaterOrEqual(t, lived, l.read)
-		assert.Less(t, lived, l.read+time.Second, "closed at ReadTimeout, not when the data ran out")
+		assert.GreaterOrEqual(t, lived, l.ReadTimeout)
+		assert.Less(t, lived, l.ReadTimeout+time.Second, "closed at ReadTimeout, not when the data ran out")
 	})
 	t.Run("others are served meanwhile", func(t *testing.T) {
 		t.Parallel()

@@ -24,18 +24,24 @@
 // X-AKSK values are never logged. A real receiver stores the full
 // records instead of printing them.
 //
-// Limits, each a flag (defaults in brackets): -max-conns concurrent
-// connections [256], further ones wait in the kernel's accept queue;
-// -max-inflight bytes of request bodies being handled at once [4 MiB],
-// further requests wait for room (so that many large pushes at once
-// cannot exhaust memory); -max-body bytes per body [1 MiB], larger ones
-// get 413; -max-header-bytes [64 KiB]; -read-header-timeout [5s]
+// It serves through the SDK's hardened [voicecall.Server]; each limit is
+// a flag (defaults in brackets): -max-conns connections at once [256]
+// and -max-conns-per-addr per client address [64] (when full, an idle
+// keep-alive connection is closed to admit a newcomer, then one still
+// sending its header, then one whose body stalled; when every one is
+// being served, new ones wait in the kernel's accept queue); -max-inflight bytes
+// of request bodies being handled at once [4 MiB], charged when bytes
+// arrive (a declared Content-Length costs nothing); -body-stall [250ms],
+// how long a body holding room may receive nothing while others wait
+// before it is cut; -max-body bytes per body [1 MiB], larger ones get
+// 413; -max-header-bytes [64 KiB]; -read-header-timeout [5s]
 // (slowloris); -read-timeout [15s] (slow bodies); -write-timeout [15s];
-// -idle-timeout [60s]. With the defaults, 2,000 hostile connections
-// (headers only, or 1 MiB bodies) add well under 64 MiB to the process's
-// memory (see docs/PERFORMANCE.md). It shuts down gracefully on SIGINT or
-// SIGTERM and prints "listening on http://ADDR/PATH" on stderr once it
-// accepts connections.
+// -idle-timeout [60s]; -allow, a comma-separated list of source networks
+// (CIDR, e.g. the platform's push addresses) outside which connections
+// are closed at once [any]. docs/OPERATIONS.md gives the latency of
+// legitimate pushes measured under attack with these defaults. It shuts
+// down gracefully on SIGINT or SIGTERM and prints "listening on
+// http://ADDR/PATH" on stderr once it accepts connections.
 //
 // Several instances behind a load balancer (or one that restarts) must
 // share their record of handled CDRs, or a batch re-pushed to another
@@ -52,11 +58,16 @@
 // platform: with -dead-letter FILE, the handler appends its raw body (one
 // line each) to FILE so that it can be replayed.
 //
-// Signed pushes: with -verify-url set to the push URL exactly as given to
-// the platform, and the app secret in VOICECALL_APP_SECRET (and
-// optionally the app key in VOICECALL_APP_KEY), pushes without a valid
-// X-AKSK header are answered 401. Huawei's documents disagree on whether
-// the platform signs pushes; leave it off unless yours do.
+// Signed pushes: Huawei's notification pages say the platform signs its
+// pushes (X-AKSK). When the app secret is in VOICECALL_APP_SECRET (and
+// optionally the app key in VOICECALL_APP_KEY), the program verifies
+// every push and answers 401 to one without a valid X-AKSK header; it
+// then needs -verify-url, the push URL exactly as given to the platform
+// (the digest covers it). Both digest layouts and both readings of
+// Created (UTC, or Beijing time) that Huawei's pages give are accepted.
+// Without the secret, or with -unverified, it serves unsigned pushes and
+// says so on stderr at start-up: anyone who can reach it can then forge
+// notifications, so give it a path nobody can guess.
 //
 // Exit status: 0 after a graceful shutdown (or -h), 1 when serving
 // failed, 2 for bad usage.
@@ -72,6 +83,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
@@ -84,24 +96,18 @@ import (
 	"github.com/voicecall-go/voicecall/redisstore"
 )
 
-// limits are the server's timeouts and bounds.
-type limits struct {
-	readHeader, read, write, idle time.Duration
-	maxHeaderBytes                int
-	maxConns                      int
-	maxBody                       int64
-	maxInflight                   int64
-}
-
-var defaultLimits = limits{
-	readHeader:     5 * time.Second,  // slowloris
-	read:           15 * time.Second, // slow body
-	write:          15 * time.Second,
-	idle:           60 * time.Second,
-	maxHeaderBytes: 64 << 10,
-	maxConns:       256,
-	maxBody:        voicecall.DefaultMaxBodyBytes,
-	maxInflight:    4 << 20,
+// defaultLimits are the server's limits: the SDK's defaults.
+var defaultLimits = voicecall.ServerConfig{
+	MaxConns:          voicecall.DefaultServerMaxConns,
+	MaxConnsPerAddr:   voicecall.DefaultServerMaxConnsPerAddr,
+	MaxBodyBytes:      voicecall.DefaultMaxBodyBytes,
+	BodyBudget:        voicecall.DefaultServerBodyBudget,
+	BodyStall:         voicecall.DefaultServerBodyStall,
+	ReadHeaderTimeout: voicecall.DefaultServerReadHeader,
+	ReadTimeout:       voicecall.DefaultServerRead,
+	WriteTimeout:      voicecall.DefaultServerWrite,
+	IdleTimeout:       voicecall.DefaultServerIdle,
+	MaxHeaderBytes:    voicecall.DefaultServerMaxHeaderBytes,
 }
 
 const shutdownTimeout = 10 * time.Second
@@ -112,17 +118,26 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-// newServer returns the http.Server that serves h within l.
-func newServer(h http.Handler, l limits, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: l.readHeader,
-		ReadTimeout:       l.read,
-		WriteTimeout:      l.write,
-		IdleTimeout:       l.idle,
-		MaxHeaderBytes:    l.maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+// newServer returns the server that serves h within l.
+func newServer(h http.Handler, l voicecall.ServerConfig, logger *slog.Logger) (*voicecall.Server, error) {
+	l.Logger = logger
+	return voicecall.NewServer(h, l)
+}
+
+// parseNetworks parses a comma-separated list of CIDR prefixes.
+func parseNetworks(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("-allow: %q is not a CIDR prefix (e.g. 192.0.2.0/24)", f)
+		}
+		out = append(out, p.Masked())
 	}
+	return out, nil
 }
 
 func main() {
@@ -155,14 +170,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	dedupStatus := fs.Bool("dedup-status", false, "print identical status events once")
 	redisURL := fs.String("redis", "", "redis:// URL of a Redis server shared by every instance for CDR de-duplication (default: in this process's memory)")
 	redisPrefix := fs.String("redis-prefix", "voicecall:", "prefix of the Redis keys")
-	fs.IntVar(&l.maxConns, "max-conns", l.maxConns, "most concurrent connections; further ones wait to be accepted")
-	fs.Int64Var(&l.maxInflight, "max-inflight", l.maxInflight, "most bytes of request bodies handled at once; further requests wait")
-	fs.Int64Var(&l.maxBody, "max-body", l.maxBody, "most bytes of one request body (413 beyond)")
-	fs.IntVar(&l.maxHeaderBytes, "max-header-bytes", l.maxHeaderBytes, "most bytes of request headers (431 beyond)")
-	fs.DurationVar(&l.readHeader, "read-header-timeout", l.readHeader, "time to read a request's headers")
-	fs.DurationVar(&l.read, "read-timeout", l.read, "time to read a whole request")
-	fs.DurationVar(&l.write, "write-timeout", l.write, "time to handle a request and write the answer")
-	fs.DurationVar(&l.idle, "idle-timeout", l.idle, "time a kept-alive connection may idle")
+	unverified := fs.Bool("unverified", false, "serve unsigned pushes even when VOICECALL_APP_SECRET is set (anyone can then forge notifications)")
+	allow := fs.String("allow", "", "comma-separated source networks (CIDR) whose connections are served, e.g. the platform's push addresses (default: any)")
+	fs.IntVar(&l.MaxConns, "max-conns", l.MaxConns, "most connections at once; when full, an idle one is closed to admit a new one")
+	fs.IntVar(&l.MaxConnsPerAddr, "max-conns-per-addr", l.MaxConnsPerAddr, "most connections at once from one client address")
+	fs.Int64Var(&l.BodyBudget, "max-inflight", l.BodyBudget, "most bytes of request bodies handled at once, charged as bytes arrive; further requests wait")
+	fs.DurationVar(&l.BodyStall, "body-stall", l.BodyStall, "how long a body holding room may receive nothing while others wait before it is cut")
+	fs.Int64Var(&l.MaxBodyBytes, "max-body", l.MaxBodyBytes, "most bytes of one request body (413 beyond)")
+	fs.IntVar(&l.MaxHeaderBytes, "max-header-bytes", l.MaxHeaderBytes, "most bytes of request headers (431 beyond)")
+	fs.DurationVar(&l.ReadHeaderTimeout, "read-header-timeout", l.ReadHeaderTimeout, "time to read a request's headers")
+	fs.DurationVar(&l.ReadTimeout, "read-timeout", l.ReadTimeout, "time to read a whole request")
+	fs.DurationVar(&l.WriteTimeout, "write-timeout", l.WriteTimeout, "time to handle a request and write the answer")
+	fs.DurationVar(&l.IdleTimeout, "idle-timeout", l.IdleTimeout, "time a kept-alive connection may idle")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -174,8 +193,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return usageError{fmt.Errorf("unexpected arguments: %q", fs.Args())}
 	case !strings.HasPrefix(*path, "/"):
 		return usageError{errors.New("-path must start with /")}
-	case l.maxConns < 1, l.maxBody < 1, l.maxInflight < l.maxBody, l.maxHeaderBytes < 1:
-		return usageError{errors.New("-max-conns, -max-body and -max-header-bytes must be positive, -max-inflight at least -max-body")}
+	case l.MaxConns < 1, l.MaxConnsPerAddr < 1, l.MaxBodyBytes < 1, l.BodyBudget < l.MaxBodyBytes, l.MaxHeaderBytes < 1, l.BodyStall < 1:
+		return usageError{errors.New("-max-conns, -max-conns-per-addr, -max-body, -max-header-bytes and -body-stall must be positive, -max-inflight at least -max-body")}
+	}
+	var err error
+	if l.AllowedNetworks, err = parseNetworks(*allow); err != nil {
+		return usageError{err}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	p := &printer{w: stdout}
@@ -184,7 +207,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		OnFee:        p.fee,
 		OnUnknown:    p.unknown,
 		DedupStatus:  *dedupStatus,
-		MaxBodyBytes: l.maxBody,
+		MaxBodyBytes: l.MaxBodyBytes,
 		Logger:       logger,
 	}
 	if *redisURL != "" {
@@ -209,15 +232,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return err
 		}
 	}
-	if *verifyURL != "" {
-		secret := getenv("VOICECALL_APP_SECRET")
-		if secret == "" {
-			return usageError{errors.New("-verify-url needs the app secret in VOICECALL_APP_SECRET")}
-		}
+	secret := getenv("VOICECALL_APP_SECRET")
+	var warning string
+	switch {
+	case *unverified:
+		warning = "-unverified"
+	case secret == "" && *verifyURL != "":
+		return usageError{errors.New("-verify-url needs the app secret in VOICECALL_APP_SECRET")}
+	case secret == "":
+		warning = "VOICECALL_APP_SECRET is not set"
+	case *verifyURL == "":
+		return usageError{errors.New("VOICECALL_APP_SECRET is set: give -verify-url, the push URL exactly as configured at the platform, to verify pushes (or -unverified)")}
+	default:
 		cfg.Verification = &voicecall.PushVerification{
-			AppSecret: secret,
-			AppKey:    getenv("VOICECALL_APP_KEY"),
-			URLs:      []string{*verifyURL},
+			AppSecret:      secret,
+			AppKey:         getenv("VOICECALL_APP_KEY"),
+			URLs:           []string{*verifyURL},
+			CreatedOffsets: voicecall.BothCreatedReadings,
 		}
 	}
 	h, err := voicecall.NewHandler(cfg)
@@ -229,15 +260,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if strings.HasSuffix(pattern, "/") {
 		pattern += "{$}" // exactly this path, not the subtree below it
 	}
-	mux.Handle(pattern, newBudget(l.maxInflight, l.maxBody).wrap(h))
-	srv := newServer(mux, l, logger)
+	mux.Handle(pattern, h)
+	srv, err := newServer(mux, l, logger)
+	if err != nil {
+		return usageError{err}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "listening on http://%s%s\n", ln.Addr(), *path)
+	if warning != "" {
+		fmt.Fprintf(stderr, "webhook: WARNING: push signatures are NOT verified (%s): anyone who can reach this address can forge notifications\n", warning)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(newLimitListener(ln, l.maxConns)) }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -252,103 +289,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return err
 	}
 	return nil
-}
-
-// limitListener accepts at most n connections at once: Accept waits
-// until one closes. Connections beyond wait in the kernel's accept queue
-// and cost this process nothing.
-type limitListener struct {
-	net.Listener
-	slots chan struct{}
-}
-
-func newLimitListener(ln net.Listener, n int) *limitListener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n)}
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	l.slots <- struct{}{}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.slots
-		return nil, err
-	}
-	return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
-}
-
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
-}
-
-// budget bounds the bytes of request bodies handled at once: a request
-// takes its Content-Length (the body limit when it has none) before the
-// handler reads it, and gives it back after. Requests wait, one at a
-// time, until there is room or their context ends (503).
-type budget struct {
-	max, perBody int64
-	queue        sync.Mutex // one waiter at a time, so that no two hold half each
-	mu           sync.Mutex
-	used         int64
-	freed        chan struct{} // signalled (non-blocking) when bytes are given back
-}
-
-func newBudget(max, perBody int64) *budget {
-	return &budget{max: max, perBody: perBody, freed: make(chan struct{}, 1)}
-}
-
-func (b *budget) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := r.ContentLength
-		if n < 0 || n > b.perBody {
-			n = b.perBody
-		}
-		if r.Method != http.MethodPost {
-			n = 0
-		}
-		if !b.take(r.Context(), n) {
-			http.Error(w, "busy", http.StatusServiceUnavailable)
-			return
-		}
-		defer b.give(n)
-		h.ServeHTTP(w, r)
-	})
-}
-
-func (b *budget) take(ctx context.Context, n int64) bool {
-	b.queue.Lock()
-	defer b.queue.Unlock()
-	for {
-		b.mu.Lock()
-		if b.used+n <= b.max {
-			b.used += n
-			b.mu.Unlock()
-			return true
-		}
-		b.mu.Unlock()
-		select {
-		case <-b.freed:
-		case <-ctx.Done():
-			return false
-		}
-	}
-}
-
-func (b *budget) give(n int64) {
-	b.mu.Lock()
-	b.used -= n
-	b.mu.Unlock()
-	select {
-	case b.freed <- struct{}{}:
-	default:
-	}
 }
 
 // printer writes one JSON line per notification item; safe for

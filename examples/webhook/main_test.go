@@ -247,6 +247,8 @@ func TestRun(t *testing.T) {
 	prog.stop(t)
 	// Refused requests are logged on stderr.
 	assert.Contains(t, stderr.String(), "notification refused")
+	// Without the app secret it says, once, that it runs unverified.
+	assert.Equal(t, 1, strings.Count(stderr.String(), "webhook: WARNING: push signatures are NOT verified (VOICECALL_APP_SECRET is not set)"), stderr.String())
 }
 
 func TestRunErrors(t *testing.T) {
@@ -260,8 +262,11 @@ func TestRunErrors(t *testing.T) {
 	for _, flagName := range []string{"-path", "-max-conns", "-max-inflight", "-max-body", "-max-header-bytes", "-read-header-timeout", "-read-timeout", "-write-timeout", "-idle-timeout", "-dead-letter", "-dedup-status"} {
 		assert.Contains(t, errOut.String(), flagName, "every limit is a flag")
 	}
+	for _, flagName := range []string{"-max-conns-per-addr", "-body-stall", "-allow", "-unverified", "-verify-url"} {
+		assert.Contains(t, errOut.String(), flagName)
+	}
 	assert.Contains(t, errOut.String(), "(default 256)")
-	for _, args := range [][]string{{"-path", "nope"}, {"-max-conns", "0"}, {"-max-inflight", "10"}, {"extra"}} {
+	for _, args := range [][]string{{"-path", "nope"}, {"-max-conns", "0"}, {"-max-inflight", "10"}, {"-allow", "10.0.0.0"}, {"-max-conns-per-addr", "0"}, {"extra"}} {
 		assert.ErrorAs(t, run(ctx, args, &out, &errOut, env), &usage, args)
 	}
 	err := run(ctx, []string{"-addr", "127.0.0.1:0", "-verify-url", "https://h/fee"}, &out, &errOut, env)
@@ -269,6 +274,12 @@ func TestRunErrors(t *testing.T) {
 	err = run(ctx, []string{"-addr", "127.0.0.1:0", "-verify-url", "not a url"}, &out, &errOut,
 		func(k string) string { return map[string]string{"VOICECALL_APP_SECRET": "s"}[k] })
 	assert.ErrorContains(t, err, "voicecall: new handler: invalid Verification.URLs[0]")
+	// The secret set and no URL to verify against: refused, not served
+	// unverified.
+	err = run(ctx, []string{"-addr", "127.0.0.1:0"}, &out, &errOut,
+		func(k string) string { return map[string]string{"VOICECALL_APP_SECRET": "s"}[k] })
+	assert.ErrorAs(t, err, &usage)
+	assert.ErrorContains(t, err, "-verify-url")
 	assert.Error(t, run(ctx, []string{"-addr", "256.0.0.1:99999"}, &out, &errOut, env))
 	assert.Empty(t, out.String())
 }
@@ -301,7 +312,31 @@ func TestRunVerify(t *testing.T) {
 	tok := voicecall.SignPush("myAppKey", "myAppSecret", pushURL, nonce, voicecall.FormatCreated(time.Now(), nil), voicecall.PushLayoutNewline)
 	assert.Equal(t, http.StatusOK, push(tok.HeaderValue()))
 	assert.Equal(t, seedSession, decode(t, stdout.next(t))["sessionId"])
+	assert.Equal(t, http.StatusUnauthorized, push(tok.HeaderValue()), "replayed")
+	// The other layout, with Created in Beijing time, as the 2026 pages say.
+	nonce2, err := voicecall.NewNonce()
+	require.NoError(t, err)
+	tok = voicecall.SignPush("myAppKey", "myAppSecret", pushURL, nonce2, voicecall.FormatCreated(time.Now(), voicecall.BeijingTime()), voicecall.PushLayoutConcat)
+	assert.Equal(t, http.StatusOK, push(tok.HeaderValue()))
+	tok = voicecall.SignPush("myAppKey", "myAppSecret", "https://hooks.example.com/other", nonce2+"x", voicecall.FormatCreated(time.Now(), nil), voicecall.PushLayoutNewline)
+	assert.Equal(t, http.StatusUnauthorized, push(tok.HeaderValue()), "signed for another URL")
 	assert.NotContains(t, stderr.String(), nonce)
+	assert.NotContains(t, stderr.String(), "WARNING", "verified: no warning")
+	prog.stop(t)
+}
+
+// TestRunUnverifiedFlag: -unverified serves unsigned pushes even with
+// the secret set, and says so on stderr.
+func TestRunUnverifiedFlag(t *testing.T) {
+	t.Parallel()
+	stdout, stderr := newLineWriter(), newLineWriter()
+	env := map[string]string{"VOICECALL_APP_SECRET": "myAppSecret"}
+	prog := startProgram(t, []string{"-unverified"}, stdout, stderr, func(k string) string { return env[k] })
+	assert.Equal(t, "webhook: WARNING: push signatures are NOT verified (-unverified): anyone who can reach this address can forge notifications", stderr.next(t))
+	resp, err := http.Post(prog.url, voicecall.ContentType, bytes.NewReader(fixture(t, "status_callout_seed.json")))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	prog.stop(t)
 }
 
@@ -325,8 +360,36 @@ func TestPrinterFeeLine(t *testing.T) {
 	assert.Equal(t, 15.0, m["ringSeconds"])
 	assert.Equal(t, 2.0, m["callSeconds"])
 	assert.Equal(t, "002", m["serviceType"])
-	assert.Equal(t, "voice callback", m["serviceTypeDescription"])
+	assert.Equal(t, "click-to-call", m["serviceTypeDescription"])
 	assert.Equal(t, "not applicable", m["callOutUnaswRsnDescription"])
 	_, hasDynIVR := m["dynIVRStartTime"]
 	assert.False(t, hasDynIVR, "zero times are left out")
+}
+
+// TestRunAllow: -allow serves only the listed source networks.
+func TestRunAllow(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		allow  string
+		served bool
+	}{
+		{"10.0.0.0/8", false},
+		{"10.0.0.0/8, 127.0.0.0/8", true},
+	} {
+		stdout, stderr := newLineWriter(), newLineWriter()
+		prog := startProgram(t, []string{"-allow", tc.allow}, stdout, stderr, nil)
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := client.Post(prog.url, voicecall.ContentType, bytes.NewReader(fixture(t, "status_callout_seed.json")))
+		if tc.served {
+			require.NoError(t, err, tc.allow)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+		} else {
+			assert.Error(t, err, "%s: 127.0.0.1 is closed as accepted", tc.allow)
+			if err == nil {
+				resp.Body.Close()
+			}
+		}
+		prog.stop(t)
+	}
 }

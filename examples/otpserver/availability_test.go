@@ -1,0 +1,114 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/attack"
+	"github.com/voicecall-go/voicecall/voicetest"
+)
+
+// TestAvailabilityUnderAttack builds otpserver and runs it in a child
+// process with its default limits and push verification on; while each
+// attack of the availability issue runs on /notify from other loopback
+// addresses (at a size CI runs in seconds: examples/internal/cmd/attack runs the
+// full size), legitimate requests from 127.0.0.1 (a signed status push
+// and a signed 50-record CDR batch to /notify, a new code by POST
+// /codes) must all be answered as they should, with p99 <= 1 s, and the
+// program's RSS must grow by at most 64 MiB.
+func TestAvailabilityUnderAttack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the program and opens thousands of connections")
+	}
+	platform := voicetest.Start(t)
+	app := platform.Apps()[0]
+	bin := filepath.Join(t.TempDir(), "otpserver")
+	require.NoError(t, attack.Build(".", ".", bin))
+	const pushURL = "https://otp.example.com/notify"
+	prog, err := attack.Start(bin,
+		[]string{"-addr", "127.0.0.1:0", "-display", "+8675528000088", "-pretone", "p.wav", "-verify-url", pushURL, "-client-cap", "0", "-cooldown", "0"},
+		[]string{"VOICECALL_BASE_URL=" + platform.URL, "VOICECALL_APP_KEY=" + app.Key, "VOICECALL_APP_SECRET=" + app.Secret, "VOICECALL_OTP_KEY=" + otpKey})
+	require.NoError(t, err)
+	defer prog.Stop()
+	base := prog.URL
+
+	batch, err := os.ReadFile(filepath.Join("..", "..", "testdata", "notifications", "fee_batch50.json"))
+	require.NoError(t, err)
+	status := []byte(`{"eventType":"callout","statusInfo":{"sessionId":"attack-probe"}}`)
+	expect := func(resp *http.Response, err error, want int) error {
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != want {
+			return fmt.Errorf("status %d, want %d", resp.StatusCode, want)
+		}
+		return nil
+	}
+	pushProbe := func(name string, body []byte) attack.Probe {
+		return attack.Probe{Name: name, Do: func(ctx context.Context, c *http.Client) error {
+			nonce, err := voicecall.NewNonce()
+			if err != nil {
+				return err
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/notify", bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Content-Type", voicecall.ContentType)
+			req.Header.Set(voicecall.HeaderXAKSK, voicecall.SignPush(app.Key, app.Secret, pushURL, nonce, voicecall.FormatCreated(time.Now(), nil), voicecall.PushLayoutNewline).HeaderValue())
+			resp, err := c.Do(req)
+			return expect(resp, err, http.StatusOK)
+		}}
+	}
+	var phone atomic.Int64
+	phone.Store(13700000000)
+	// Every 10th round: the guard allows 100 codes a minute to the app.
+	codes := attack.Probe{Name: "POST /codes", Every: 10, Do: func(ctx context.Context, c *http.Client) error {
+		resp, err := c.Post(base+"/codes", "application/json", strings.NewReader(fmt.Sprintf(`{"phone":"+86%d"}`, phone.Add(1))))
+		return expect(resp, err, http.StatusAccepted)
+	}}
+	probes := []attack.Probe{pushProbe("status push", status), pushProbe("fee batch", batch), codes}
+	for _, p := range probes { // warm up, and check that each is answered as expected
+		require.NoError(t, p.Do(context.Background(), http.DefaultClient), p.Name)
+	}
+	for _, a := range []struct {
+		kind  attack.Kind
+		conns int
+	}{
+		{attack.BigBodySilence, 150},
+		{attack.IdleConns, 2000},
+	} {
+		t.Run(string(a.kind), func(t *testing.T) {
+			res, err := attack.Run(context.Background(), attack.Config{
+				Addr: prog.Addr(), Pid: prog.Pid, Path: "/notify", Kind: a.kind, Conns: a.conns,
+				Duration: 1500 * time.Millisecond, Probes: probes,
+			})
+			require.NoError(t, err)
+			t.Log(res)
+			assert.GreaterOrEqual(t, res.Opened, int64(a.conns), "every hostile connection was opened")
+			// The program holds at most its connection cap (it closes the
+			// others' connections or leaves them in the accept queue).
+			assert.GreaterOrEqual(t, res.OpenAtStart, int64(min(a.conns, voicecall.DefaultServerMaxConns)/4), "and held")
+			assert.GreaterOrEqual(t, res.Requests, 9)
+			assert.Zero(t, res.Failures, res.FirstError)
+			assert.LessOrEqual(t, res.P99, time.Second)
+			assert.LessOrEqual(t, res.RSSGrowth, int64(64<<20))
+		})
+	}
+}

@@ -1,0 +1,89 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/attack"
+)
+
+// ciAttacks are the availability issue's attacks at a size CI runs in
+// seconds (examples/internal/cmd/attack runs them at full size; docs/OPERATIONS.md
+// has both sets of figures).
+var ciAttacks = []struct {
+	kind   attack.Kind
+	conns  int
+	reopen bool
+}{
+	{attack.DeclaredBody, 300, true},
+	{attack.IdleKeepAlive, 300, false},
+	{attack.Slowloris, 600, false},
+	{attack.IdleConns, 2000, false},
+}
+
+// TestAvailabilityUnderAttack builds the program and runs it with its
+// default limits in a child process; while each attack runs from other
+// loopback addresses, legitimate pushes (a 50-record CDR batch and a
+// status event, each on a new connection from 127.0.0.1) must all be
+// answered 200, with p99 <= 1 s, and the program's RSS must grow by at
+// most 64 MiB.
+func TestAvailabilityUnderAttack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the program and opens thousands of connections")
+	}
+	bin := filepath.Join(t.TempDir(), "webhook")
+	require.NoError(t, attack.Build(".", ".", bin))
+	prog, err := attack.Start(bin, []string{"-addr", "127.0.0.1:0", "-path", "/n"}, []string{"VOICECALL_APP_SECRET="})
+	require.NoError(t, err)
+	defer prog.Stop()
+	base := strings.TrimSuffix(prog.URL, "/n")
+	batch, status := fixture(t, "fee_batch50.json"), fixture(t, "status_callout_seed.json")
+	pushProbe := func(name string, body []byte) attack.Probe {
+		return attack.Probe{Name: name, Do: func(ctx context.Context, c *http.Client) error {
+			resp, err := c.Post(base+"/n", "application/json", bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			_, _ = io.Copy(io.Discard, resp.Body)
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("status %d", resp.StatusCode)
+			}
+			return nil
+		}}
+	}
+	probes := []attack.Probe{pushProbe("fee batch", batch), pushProbe("status", status)}
+	for _, p := range probes { // warm up
+		require.NoError(t, p.Do(context.Background(), http.DefaultClient))
+	}
+	for _, a := range ciAttacks {
+		t.Run(string(a.kind), func(t *testing.T) {
+			res, err := attack.Run(context.Background(), attack.Config{
+				Addr: prog.Addr(), Pid: prog.Pid, Path: "/n", Kind: a.kind, Conns: a.conns, Reopen: a.reopen,
+				Duration: 1500 * time.Millisecond, Probes: probes,
+			})
+			require.NoError(t, err)
+			t.Log(res)
+			assert.GreaterOrEqual(t, res.Opened, int64(a.conns), "every hostile connection was opened")
+			// The program holds at most its connection cap (it closes the
+			// others' connections or leaves them in the accept queue).
+			assert.GreaterOrEqual(t, res.OpenAtStart, int64(min(a.conns, voicecall.DefaultServerMaxConns)/4), "and held")
+			assert.GreaterOrEqual(t, res.Requests, 10)
+			assert.Zero(t, res.Failures, res.FirstError)
+			assert.LessOrEqual(t, res.P99, time.Second)
+			assert.LessOrEqual(t, res.RSSGrowth, int64(64<<20))
+		})
+	}
+}
