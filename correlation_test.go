@@ -39,10 +39,10 @@ func TestCorrelationIndex(t *testing.T) {
 	assert.False(t, ok)
 
 	// The disconnect arrives before the answer (out of order).
-	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, readNotification(t, "status_disconnect.json")).Code)
+	assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, readNotification(t, "status_disconnect.json")).Code)
 	answer := fmt.Sprintf(`{"eventType":"answer","statusInfo":{"sessionId":%q,"userData":%q}}`, session, token)
 	clock.add(time.Second)
-	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, []byte(answer)).Code)
+	assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, []byte(answer)).Code)
 	s, ok := lookup(token)
 	require.True(t, ok)
 	assert.Equal(t, CallSighting{

@@ -302,7 +302,7 @@ func TestMemoryDedupBytesPerRecord(t *testing.T) {
 		t.Skip("allocates 100k records")
 	}
 	ctx := context.Background()
-	for _, n := range []int{DefaultDedupMaxBytes/DedupRecordBytes, 1_000_000} {
+	for _, n := range []int{DefaultDedupMaxBytes / DedupRecordBytes, 1_000_000} {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)

@@ -32,10 +32,11 @@
 //
 // Every request carries the headers the platform requires: Content-Type
 // "application/json;charset=UTF-8" (with a body), the fixed Authorization
-// value [AuthorizationValue], and an X-AKSK [Token] whose PasswordDigest
-// is Base64(HMAC-SHA256(app secret, Nonce+Created)). Each HTTP attempt
-// gets a fresh 32-hex-digit nonce from crypto/rand and a fresh Created
-// time. [Sign] and [ParseToken] expose the scheme as pure functions.
+// value, and an X-AKSK signature whose PasswordDigest is
+// Base64(HMAC-SHA256(app secret, Nonce+Created)). Each HTTP attempt gets
+// a fresh 32-hex-digit nonce from crypto/rand and a fresh Created time.
+// Package [github.com/voicecall-go/voicecall/aksk] implements the scheme
+// (sign, parse, verify) for proxies and test servers.
 //
 // Created is formatted as "2006-01-02T15:04:05Z" in UTC. Huawei's pages
 // disagree on its zone: older pages and the Node.js and PHP demos use UTC,

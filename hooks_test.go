@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 // hookRecorder records every client hook call, as text and as values.
@@ -119,7 +120,7 @@ func TestClientHooksOnFailures(t *testing.T) {
 
 	seen := srv.Seen()
 	require.Len(t, seen, 1)
-	tok, err := ParseToken(seen[0].Header.Get(HeaderXAKSK))
+	tok, err := aksk.Parse(seen[0].Header.Get(aksk.Header))
 	require.NoError(t, err)
 	out := rec.printout.String()
 	require.Contains(t, out, "1010002")

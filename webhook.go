@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/internal/expiring"
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
@@ -290,7 +291,7 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return h.refuse(ctx, w, r, o, http.StatusMethodNotAllowed, "method not allowed: use POST")
 	}
 	if h.verifier != nil {
-		if err := h.verifier.verify(r.Header.Values(HeaderXAKSK), h.now()); err != nil {
+		if err := h.verifier.verify(r.Header.Values(aksk.Header), h.now()); err != nil {
 			o.end.Verification = "failed"
 			if errors.Is(err, errReplayFull) {
 				return h.refuse(ctx, w, r, o, http.StatusServiceUnavailable, err.Error())
@@ -642,7 +643,7 @@ func errorBody(status int, desc string) string {
 
 func writeAnswer(w http.ResponseWriter, status int, body string) {
 	hd := w.Header()
-	hd.Set("Content-Type", ContentType)
+	hd.Set("Content-Type", jsonContentType)
 	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)

@@ -51,6 +51,9 @@ import (
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
+// jsonContentType is the Content-Type the platform sends and requires.
+const jsonContentType = "application/json;charset=UTF-8"
+
 // config is what the flags set.
 type config struct {
 	part     string        // "all", "calls" or "webhook"
@@ -335,7 +338,7 @@ func postOnce(ctx context.Context, url string, body []byte) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", voicecall.ContentType)
+	req.Header.Set("Content-Type", jsonContentType)
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		return err
@@ -444,7 +447,7 @@ func inProcessHandlerTime(body []byte) (time.Duration, error) {
 	times := make([]time.Duration, 501)
 	for i := range times {
 		req := httptest.NewRequest(http.MethodPost, "/fee", bytes.NewReader(body))
-		req.Header.Set("Content-Type", voicecall.ContentType)
+		req.Header.Set("Content-Type", jsonContentType)
 		w := httptest.NewRecorder()
 		t0 := time.Now()
 		mux.ServeHTTP(w, req)
@@ -589,7 +592,7 @@ func generate(ctx context.Context, url string, body []byte, conns int, d time.Du
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				t0 := time.Now()
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-				req.Header.Set("Content-Type", voicecall.ContentType)
+				req.Header.Set("Content-Type", jsonContentType)
 				resp, err := hc.Do(req)
 				if err != nil {
 					errs.Add(1)
