@@ -184,7 +184,7 @@ func handwrittenCallWith(b *testing.B, hc *http.Client, url string, req *CallVer
 		b.Fatal(err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -206,13 +206,13 @@ func BenchmarkCallVerify(b *testing.B) {
 	b.Run("impl=minimal", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			minimalCall(b, hc, srv.URL+CallVerifyPath, body, xaksk, true)
+			minimalCall(b, hc, srv.URL+callVerifyPath, body, xaksk, true)
 		}
 	})
 	b.Run("impl=handwritten", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			handwrittenCall(b, hc, srv.URL+CallVerifyPath, req)
+			handwrittenCall(b, hc, srv.URL+callVerifyPath, req)
 		}
 	})
 	b.Run("impl=sdk", func(b *testing.B) {
@@ -231,7 +231,7 @@ func BenchmarkCallVerify(b *testing.B) {
 	b.Run("impl=bare", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			minimalCall(b, hc, srv.URL+CallVerifyPath, body, xaksk, false)
+			minimalCall(b, hc, srv.URL+callVerifyPath, body, xaksk, false)
 		}
 	})
 }
@@ -263,8 +263,8 @@ func BenchmarkCallVerifyPaired(b *testing.B) {
 	}
 	ctx := context.Background()
 	calls := [...]func(){
-		func() { minimalCall(b, hc, srv.URL+CallVerifyPath, body, xaksk, true) },
-		func() { handwrittenCall(b, hc, srv.URL+CallVerifyPath, req) },
+		func() { minimalCall(b, hc, srv.URL+callVerifyPath, body, xaksk, true) },
+		func() { handwrittenCall(b, hc, srv.URL+callVerifyPath, req) },
 		func() {
 			if _, err := c.CallVerify(ctx, req); err != nil {
 				b.Fatal(err)

@@ -6,9 +6,9 @@ import (
 	"unicode/utf8"
 )
 
-// CallStopPath is the URI of the terminate-call API, appended to the
+// callStopPath is the URI of the terminate-call API, appended to the
 // client's base URL.
-const CallStopPath = "/rest/httpsessions/callStop/v2.0"
+const callStopPath = "/rest/httpsessions/callStop/v2.0"
 
 // MaxSessionIDLen is the longest session id, in characters.
 const MaxSessionIDLen = 256
@@ -52,7 +52,7 @@ type CallStopResponse struct {
 
 // callStop is the terminate-call API. A second stop cannot place a call,
 // so the retry policy may resend it after an unknown outcome.
-var callStop = endpoint{op: "CallStop", method: http.MethodPost, path: CallStopPath, idempotent: true}
+var callStop = endpoint{op: "CallStop", method: http.MethodPost, path: callStopPath, idempotent: true}
 
 // CallStop ends the call req.SessionID, which must be in progress: Huawei's
 // page says that stopping a call that has already ended fails, so that is

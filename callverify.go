@@ -10,9 +10,9 @@ import (
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
-// CallVerifyPath is the URI of the voice verification code API, appended
+// callVerifyPath is the URI of the voice verification code API, appended
 // to the client's base URL.
-const CallVerifyPath = "/rest/httpsessions/callVerify/v1.0"
+const callVerifyPath = "/rest/httpsessions/callVerify/v1.0"
 
 // LanguageChinese is the only documented LanguageType: the code is read
 // out in Chinese.
@@ -133,7 +133,7 @@ func (r *CallVerifyRequest) Validate() error {
 	}
 	fs.add("statusUrl", callbackURLProblem(r.StatusURL))
 	fs.add("feeUrl", callbackURLProblem(r.FeeURL))
-	fs.add("userData", UserDataProblem(r.UserData))
+	fs.add("userData", userDataProblem(r.UserData))
 	fs.add("bindNbr", numberProblem(r.BindNumber, false))
 	return fs.err("CallVerify")
 }
@@ -221,7 +221,7 @@ func (r *CallVerifyResponse) checkAnswer() error {
 func (r *CallVerifyResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
 
 // callVerify is the voice verification code API.
-var callVerify = endpoint{op: "CallVerify", method: http.MethodPost, path: CallVerifyPath}
+var callVerify = endpoint{op: "CallVerify", method: http.MethodPost, path: callVerifyPath}
 
 // CallVerify asks the platform to call req.CalleeNumber and read out
 // req.VerifyCode.

@@ -264,7 +264,7 @@ func TestCallVerifySetsCorrelationToken(t *testing.T) {
 		resp, err := c.CallVerify(context.Background(), req)
 		require.NoError(t, err)
 		assert.True(t, IsCorrelationToken(resp.UserData), resp.UserData)
-		assert.Empty(t, UserDataProblem(resp.UserData))
+		assert.Empty(t, userDataProblem(resp.UserData))
 		assert.False(t, seen[resp.UserData])
 		seen[resp.UserData] = true
 		assert.Empty(t, req.UserData, "the caller's request is not modified")

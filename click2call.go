@@ -9,9 +9,9 @@ import (
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
-// Click2CallPath is the URI of the click-to-call API,
+// click2CallPath is the URI of the click-to-call API,
 // appended to the client's base URL.
-const Click2CallPath = "/rest/httpsessions/click2Call/v2.0"
+const click2CallPath = "/rest/httpsessions/click2Call/v2.0"
 
 // MaxCallDuration is the largest [Click2CallRequest.MaxDuration], in
 // minutes (24 hours).
@@ -122,8 +122,8 @@ type Click2CallRequest struct {
 	ReturnIdlePort bool
 
 	// UserData (userData, optional) is echoed in the notifications; the
-	// rules of [UserDataProblem]. When empty the SDK sets a correlation
-	// token.
+	// rules are those of [CallNotifyRequest.UserData]. When empty the SDK
+	// sets a correlation token.
 	UserData string
 }
 
@@ -178,7 +178,7 @@ func (r *Click2CallRequest) Validate() error {
 	if r.RecordHintTone != "" && !r.Record {
 		fs.add("recordHintTone", "needs Record")
 	}
-	fs.add("userData", UserDataProblem(r.UserData))
+	fs.add("userData", userDataProblem(r.UserData))
 	return fs.err("Click2Call")
 }
 
@@ -261,7 +261,7 @@ func (r *Click2CallResponse) checkAnswer() error {
 func (r *Click2CallResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
 
 // click2Call is the click-to-call API: at most once.
-var click2Call = endpoint{op: "Click2Call", method: http.MethodPost, path: Click2CallPath}
+var click2Call = endpoint{op: "Click2Call", method: http.MethodPost, path: click2CallPath}
 
 // Click2Call asks the platform to call req.CallerNumber and then
 // req.CalleeNumber and bridge them. The client must be the click-to-call

@@ -98,9 +98,9 @@ func (s CallSighting) Merge(o CallSighting) CallSighting {
 	return out
 }
 
-// Sightings returns one CallSighting per status event or CDR of n that
+// sightings returns one CallSighting per status event or CDR of n that
 // carries a userData, seen at now (FirstSeen and LastSeen).
-func Sightings(n *Notification, now time.Time) []CallSighting {
+func sightings(n *Notification, now time.Time) []CallSighting {
 	var out []CallSighting
 	switch n.Kind {
 	case NotificationStatus:
@@ -194,7 +194,8 @@ func (c *CorrelationIndex) Lookup(_ context.Context, userData string) (CallSight
 }
 
 // Observe implements [CorrelationStore]. The [Handler] calls it for every
-// sighting of every notification it accepts (see [Sightings]).
+// sighting of every notification it accepts: one per status event or
+// CDR that carries a userData.
 func (c *CorrelationIndex) Observe(_ context.Context, s CallSighting) (CallSighting, error) {
 	now := c.now()
 	userData := s.UserData

@@ -27,7 +27,7 @@ func TestCorrelationIndex(t *testing.T) {
 		return s, ok
 	}
 	observe := func(n *Notification) {
-		for _, s := range Sightings(n, clock.now()) {
+		for _, s := range sightings(n, clock.now()) {
 			_, err := idx.Observe(ctx, s)
 			require.NoError(t, err)
 		}
@@ -115,14 +115,14 @@ func TestSightings(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	n, err := ParseNotification([]byte(`{"eventType":"DISCONNECT","statusInfo":{"userData":"u1","stateCode":"8101"}}`))
 	require.NoError(t, err)
-	assert.Equal(t, []CallSighting{{UserData: "u1", LastEvent: EventDisconnect, StateCode: 8101, HasStateCode: true, FirstSeen: now, LastSeen: now}}, Sightings(&n, now),
+	assert.Equal(t, []CallSighting{{UserData: "u1", LastEvent: EventDisconnect, StateCode: 8101, HasStateCode: true, FirstSeen: now, LastSeen: now}}, sightings(&n, now),
 		"a status event without sessionId still says the call was placed")
 	n, err = ParseNotification([]byte(`{"eventType":"fee","feeLst":[{"sessionId":"s1","userData":"u1","callOutAnswerTime":"2019-01-24 03:04:31"},{"sessionId":"s2"}]}`))
 	require.NoError(t, err)
-	assert.Equal(t, []CallSighting{{UserData: "u1", SessionID: "s1", LastEvent: EventFee, Answered: true, HasCDR: true, FirstSeen: now, LastSeen: now}}, Sightings(&n, now))
+	assert.Equal(t, []CallSighting{{UserData: "u1", SessionID: "s1", LastEvent: EventFee, Answered: true, HasCDR: true, FirstSeen: now, LastSeen: now}}, sightings(&n, now))
 	n, err = ParseNotification(readNotification(t, "unknown_event.json"))
 	require.NoError(t, err)
-	assert.Empty(t, Sightings(&n, now))
+	assert.Empty(t, sightings(&n, now))
 }
 
 // TestCorrelationIndexBoundedInBytes: the finding was 2,000 pushes with

@@ -71,9 +71,9 @@ func TestClientHooks(t *testing.T) {
 
 	host := strings.TrimPrefix(srv.URL(), "http://")
 	require.Len(t, rec.starts, 1)
-	assert.Equal(t, CallStartInfo{Operation: "CallVerify", Method: http.MethodPost, Host: host, Path: CallVerifyPath}, rec.starts[0])
+	assert.Equal(t, CallStartInfo{Operation: "CallVerify", Method: http.MethodPost, Host: host, Path: callVerifyPath}, rec.starts[0])
 	require.Len(t, rec.aStarts, 1)
-	assert.Equal(t, AttemptStartInfo{Operation: "CallVerify", Attempt: 1, Method: http.MethodPost, Host: host, Path: CallVerifyPath}, rec.aStarts[0])
+	assert.Equal(t, AttemptStartInfo{Operation: "CallVerify", Attempt: 1, Method: http.MethodPost, Host: host, Path: callVerifyPath}, rec.aStarts[0])
 	require.Len(t, rec.aEnds, 1)
 	a := rec.aEnds[0]
 	assert.Equal(t, 200, a.StatusCode)

@@ -19,15 +19,15 @@ import (
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
-// MaxResponseBytes bounds how much of an answer is read; the platform's
+// maxResponseBytes bounds how much of an answer is read; the platform's
 // answers are a few hundred bytes.
-const MaxResponseBytes = 64 << 10
+const maxResponseBytes = 64 << 10
 
 // endpoint describes one API of the platform for [Client.do].
 type endpoint struct {
 	op     string // the operation's name in errors, logs and hooks, e.g. "CallVerify"
 	method string // http.MethodPost or http.MethodGet
-	path   string // appended to the base URL, e.g. CallVerifyPath
+	path   string // appended to the base URL, e.g. callVerifyPath
 	// idempotent: a second request cannot place a second call (callStop,
 	// the recording GET), so the retry policy may resend after an
 	// outcome that is unknown.
@@ -309,12 +309,12 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time
 		res.reply, res.err = classify(cl, resp.StatusCode, resp.Header, nil, out)
 		return res
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	switch {
 	case err != nil:
 		res.err = newRequestError(cl, OutcomeUnknown, resp.StatusCode, ct, body, fmt.Errorf("reading the answer: %w", unwrapURLError(err)))
-	case len(body) > MaxResponseBytes:
-		res.err = newRequestError(cl, OutcomeUnknown, resp.StatusCode, ct, body, fmt.Errorf("answer larger than %d bytes", MaxResponseBytes))
+	case len(body) > maxResponseBytes:
+		res.err = newRequestError(cl, OutcomeUnknown, resp.StatusCode, ct, body, fmt.Errorf("answer larger than %d bytes", maxResponseBytes))
 	default:
 		res.reply, res.err = classify(cl, resp.StatusCode, resp.Header, body, out)
 	}

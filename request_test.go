@@ -380,8 +380,8 @@ func TestFaultHugeAnswer(t *testing.T) { // C17
 	assertUnknownOnce(t, err, srv)
 	assert.Contains(t, err.Error(), "answer larger than")
 	require.NotNil(t, body)
-	assert.Equal(t, int64(MaxResponseBytes+1), body.n, "the read stops one byte past the bound")
-	assert.Less(t, body.maxBuf, 4*MaxResponseBytes, "the read buffer stays near the bound")
+	assert.Equal(t, int64(maxResponseBytes+1), body.n, "the read stops one byte past the bound")
+	assert.Less(t, body.maxBuf, 4*maxResponseBytes, "the read buffer stays near the bound")
 	assert.True(t, body.closed, "the body is closed, which drops the connection")
 }
 
@@ -942,7 +942,7 @@ func TestFaultHTTP2StreamReset(t *testing.T) {
 
 	control := srv.client()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL()+CallVerifyPath, strings.NewReader(`{}`))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL()+callVerifyPath, strings.NewReader(`{}`))
 	require.NoError(t, err)
 	resp, err := control.Do(req)
 	cancel()
@@ -1172,7 +1172,7 @@ func TestFaultHTTP2ResetGET(t *testing.T) {
 	srv := newH2ResetServer(t)
 	control := srv.client()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+RecordingPath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+recordingPath, nil)
 	require.NoError(t, err)
 	resp, err := control.Do(req)
 	cancel()
@@ -1245,7 +1245,7 @@ func newCloseReusedServer(t *testing.T) *closeReusedServer {
 			if i > 0 {
 				return // closed without an answer
 			}
-			if strings.HasPrefix(req.URL.Path, RecordingPath) {
+			if strings.HasPrefix(req.URL.Path, recordingPath) {
 				io.WriteString(conn, "HTTP/1.1 301 Moved Permanently\r\nLocation: https://obs.example.com/r.wav\r\nContent-Length: 0\r\n\r\n")
 			} else {
 				// No body: the transport puts the connection back in its

@@ -155,10 +155,10 @@ type HandlerConfig struct {
 	Verification *PushVerification
 
 	// Correlations, when set, is told about every status event and CDR
-	// that carries a userData (see [Sightings]), so that the application
-	// can find a call by the correlation token it sent; see
-	// [CorrelationStore] and [CorrelationIndex]. A failing store is
-	// logged; the notification is handled anyway.
+	// that carries a userData, so that the application can find a call
+	// by the correlation token it sent; see [CorrelationStore] and
+	// [CorrelationIndex]. A failing store is logged; the notification is
+	// handled anyway.
 	Correlations CorrelationStore
 
 	// Hooks, when set, are called for every push, refusals included; see
@@ -324,7 +324,7 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		o.end.Records = len(n.Fees)
 	}
 	if h.corr != nil {
-		for _, s := range Sightings(&n, h.now()) {
+		for _, s := range sightings(&n, h.now()) {
 			if _, err := h.corr.Observe(ctx, s); err != nil {
 				h.logAttrs(ctx, slog.LevelError, "voicecall: correlation store failed", slog.String("error", redact.Text(err.Error(), 512)))
 			}
