@@ -13,7 +13,9 @@ import (
 	"github.com/voicecall-go/voicecall/internal/expiring"
 )
 
-// CorrelationStore keeps what notifications said about each call, by
+// CorrelationStore (for store implementers; applications pass a
+// [CorrelationIndex] or the redisstore module's store and call Lookup)
+// keeps what notifications said about each call, by
 // the userData the call carried. When a CallVerify request leaves
 // UserData empty, the SDK sends a unique correlation token
 // ([IsCorrelationToken]) and returns it on the response and on every
@@ -34,7 +36,8 @@ type CorrelationStore interface {
 	Lookup(ctx context.Context, userData string) (s CallSighting, ok bool, err error)
 }
 
-// CallSighting is what a [CorrelationStore] knows about one call.
+// CallSighting (for store implementers, and what Lookup returns) is
+// what a [CorrelationStore] knows about one call.
 type CallSighting struct {
 	// UserData is the userData the call carried.
 	UserData string

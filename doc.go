@@ -113,6 +113,18 @@
 // each call back through the notifications. A [Client] accepts http base
 // URLs only for loopback hosts, so that such fakes work.
 //
+// # For store implementers
+//
+// State that several processes share goes through an interface with an
+// in-memory implementation here and a Redis one in the redisstore module:
+// [DedupStore] ([MemoryDedup]) with [DedupKey] and [ClaimResult],
+// [CorrelationStore] ([CorrelationIndex]) with [CallSighting], and
+// [Journal] ([MemoryJournal]) with [JournalRecord], [JournalRecords] and
+// [JournalEntry]. Applications only choose an implementation; the other
+// types are for whoever writes one, and package
+// [github.com/voicecall-go/voicecall/storetest] is the conformance suite
+// every implementation must pass.
+//
 // # Concurrency
 //
 // A Client is immutable after [NewClient] and safe for concurrent use by
