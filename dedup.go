@@ -153,8 +153,9 @@ func (c ClaimResult) String() string {
 }
 
 // DedupStore (for store implementers; applications pass a [MemoryDedup]
-// or the redisstore module's store) remembers which CDRs were handled, so that a re-pushed
-// batch calls OnFee only for the records that were not. Keys come from
+// or the redisstore module's store) remembers which CDRs were handled,
+// so that a re-pushed batch calls OnFee only for the records that were
+// not. Keys come from
 // [FeeRecord.DedupKey]. Every operation takes a whole batch's keys, so
 // that a shared store needs one round trip per batch; results[i] is for
 // keys[i]. Implementations must be safe for concurrent use, and each
