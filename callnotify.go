@@ -20,8 +20,8 @@ const callNotifyPath = "/rest/httpsessions/callnotify/v2.0"
 // Limits of the voice notification fields, from Huawei's voice
 // notification API page.
 const (
-	MaxPlayInfos     = 5  // most items in PlayInfoList
-	MaxCollectDigits = 32 // most digits one item collects
+	maxPlayInfos     = 5  // most items in PlayInfoList
+	maxCollectDigits = 32 // most digits one item collects
 )
 
 // CallNotifyRequest asks the platform to call CalleeNumber and play the
@@ -136,7 +136,7 @@ func (r *CallNotifyRequest) Validate() error {
 	switch n := len(r.PlayInfoList); {
 	case n == 0:
 		fs.add("playInfoList", "is required (1-5 items)")
-	case n > MaxPlayInfos:
+	case n > maxPlayInfos:
 		fs.add("playInfoList", "must hold at most 5 items, has "+strconv.Itoa(n))
 	}
 	for i := range r.PlayInfoList {
@@ -168,7 +168,7 @@ func (p *PlayInfo) validate(fs *fieldErrors, at string) {
 			fs.add(at+".templateParas["+strconv.Itoa(j)+"]", "must be valid UTF-8")
 		}
 	}
-	if p.CollectDigits < 0 || p.CollectDigits > MaxCollectDigits {
+	if p.CollectDigits < 0 || p.CollectDigits > maxCollectDigits {
 		fs.add(at+".collectInd", "must be 0-32 digits")
 	}
 	if p.ReplayAfterCollection && p.CollectDigits == 0 {

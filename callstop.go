@@ -10,8 +10,8 @@ import (
 // client's base URL.
 const callStopPath = "/rest/httpsessions/callStop/v2.0"
 
-// MaxSessionIDLen is the longest session id, in characters.
-const MaxSessionIDLen = 256
+// maxSessionIDLen is the longest session id, in characters.
+const maxSessionIDLen = 256
 
 // CallStopRequest asks the platform to end a call in progress, releasing
 // both parties (the signal "call_stop", the only one Huawei documents).
@@ -30,7 +30,7 @@ func (r *CallStopRequest) Validate() error {
 		fs.add("sessionid", "is required")
 	case !utf8.ValidString(r.SessionID):
 		fs.add("sessionid", "must be valid UTF-8")
-	case utf8.RuneCountInString(r.SessionID) > MaxSessionIDLen:
+	case utf8.RuneCountInString(r.SessionID) > maxSessionIDLen:
 		fs.add("sessionid", "must be at most 256 characters")
 	}
 	return fs.err("CallStop")

@@ -21,9 +21,9 @@ const LanguageChinese = 2
 // Limits of the CallVerify fields, from Huawei's voice verification code
 // API page (the shared ones are in validate.go's constants).
 const (
-	MaxVerifyCodeLen = 8 // longest verification code
-	MaxTimes         = 9 // most read-outs; 0 means until the callee hangs up
-	DefaultTimes     = 3 // read-outs when Times is nil (the platform's default)
+	maxVerifyCodeLen = 8 // longest verification code
+	maxTimes         = 9 // most read-outs; 0 means until the callee hangs up
+	defaultTimes     = 3 // read-outs when Times is nil (the platform's default)
 )
 
 // CallVerifyRequest asks the platform to call CalleeNumber and read out
@@ -64,8 +64,7 @@ type CallVerifyRequest struct {
 
 	// Times (times, optional) is how many times the code is read out,
 	// 0-9; 0 repeats until the callee hangs up. nil leaves the field out
-	// and the platform reads it [DefaultTimes] (3) times. Use [PlayTimes]
-	// to set it.
+	// and the platform reads it 3 times. Use [PlayTimes] to set it.
 	Times *int
 
 	// StatusURL (statusUrl, optional) receives the call-status
@@ -128,7 +127,7 @@ func (r *CallVerifyRequest) Validate() error {
 	fs.add("preTone", toneProblem(r.PreTone, true))
 	fs.add("verifyCode", verifyCodeProblem(r.VerifyCode))
 	fs.add("posTone", toneProblem(r.PostTone, false))
-	if r.Times != nil && (*r.Times < 0 || *r.Times > MaxTimes) {
+	if r.Times != nil && (*r.Times < 0 || *r.Times > maxTimes) {
 		fs.add("times", "must be 0-9 (0 repeats until the callee hangs up)")
 	}
 	fs.add("statusUrl", callbackURLProblem(r.StatusURL))
@@ -142,7 +141,7 @@ func verifyCodeProblem(s string) string {
 	switch {
 	case s == "":
 		return "is required"
-	case len(s) > MaxVerifyCodeLen || !allDigits(s):
+	case len(s) > maxVerifyCodeLen || !allDigits(s):
 		return "must be 1-8 ASCII digits"
 	}
 	return ""

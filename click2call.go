@@ -13,9 +13,9 @@ import (
 // appended to the client's base URL.
 const click2CallPath = "/rest/httpsessions/click2Call/v2.0"
 
-// MaxCallDuration is the largest [Click2CallRequest.MaxDuration], in
+// maxCallDuration is the largest [Click2CallRequest.MaxDuration], in
 // minutes (24 hours).
-const MaxCallDuration = 1440
+const maxCallDuration = 1440
 
 // LastMinuteTarget says who hears the last-minute prompt of a voice
 // callback with a MaxDuration (lastMinToUE).
@@ -147,7 +147,7 @@ func (r *Click2CallRequest) Validate() error {
 	fs.add("callerNbr", numberProblem(r.CallerNumber, true))
 	fs.add("displayCalleeNbr", numberProblem(r.DisplayCalleeNumber, true))
 	fs.add("calleeNbr", numberProblem(r.CalleeNumber, true))
-	if r.MaxDuration < 0 || r.MaxDuration > MaxCallDuration {
+	if r.MaxDuration < 0 || r.MaxDuration > maxCallDuration {
 		fs.add("maxDuration", "must be 0-1440 minutes (0: no limit)")
 	}
 	fs.add("lastMinVoice", toneProblem(r.LastMinuteVoice, false))

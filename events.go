@@ -201,11 +201,11 @@ func (n Notification) Type() EventType {
 	return ""
 }
 
-// MaxFeeRecords is the most CDRs the platform says one fee
+// maxFeeRecords is the most CDRs the platform says one fee
 // notification carries ("每条消息最多携带50个话单"). [ParseNotification]
 // takes batches of any size up to the body limit: refusing a larger one
 // would lose its records.
-const MaxFeeRecords = 50
+const maxFeeRecords = 50
 
 const parseOp = "parse notification"
 

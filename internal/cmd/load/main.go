@@ -51,6 +51,10 @@ import (
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
+// feeBatchRecords is the most CDRs Huawei's pages say one fee
+// notification carries, the size of the batches sent.
+const feeBatchRecords = 50
+
 // jsonContentType is the Content-Type the platform sends and requires.
 const jsonContentType = "application/json;charset=UTF-8"
 
@@ -249,7 +253,7 @@ type webhookResult struct {
 
 // loadWebhook measures the Handler and the baseline endpoint.
 func loadWebhook(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
-	body := cdrbatch.Generate(voicecall.MaxFeeRecords)
+	body := cdrbatch.Generate(feeBatchRecords)
 	handlerTime, err := inProcessHandlerTime(body)
 	if err != nil {
 		return err
@@ -291,7 +295,7 @@ func loadWebhook(ctx context.Context, cfg config, stdout, stderr io.Writer) erro
 		where = "server: taskset -c 0, GOMAXPROCS=1; generator: taskset -c 1"
 	}
 	fmt.Fprintf(stdout, "\n== webhook: POST of a %d-record CDR batch (%d bytes), %s, %d connections, %s each, generator %s\n",
-		voicecall.MaxFeeRecords, len(body), where, cfg.conns, cfg.duration, gen)
+		feeBatchRecords, len(body), where, cfg.conns, cfg.duration, gen)
 	fmt.Fprintf(stdout, "in-process handler time (httptest, this process): %s per batch\n", round(handlerTime))
 	fmt.Fprintln(stdout, "endpoint   req/s     CDR/s      p50       p99       requests  non-2xx  errors")
 	// The first delivery of the batch claims its records: concurrent
@@ -314,7 +318,7 @@ func loadWebhook(ctx context.Context, cfg config, stdout, stderr io.Writer) erro
 		}
 		cdrs := ""
 		if ep == "/fee" {
-			cdrs = strconv.FormatFloat(res.rps*voicecall.MaxFeeRecords, 'f', 0, 64)
+			cdrs = strconv.FormatFloat(res.rps*feeBatchRecords, 'f', 0, 64)
 		}
 		fmt.Fprintf(stdout, "%-10s %-9.0f %-10s %-9s %-9s %-9d %-8d %d\n", ep, res.rps, cdrs, round(res.p50), round(res.p99),
 			res.requests, res.non2xx, res.errors)
@@ -570,7 +574,7 @@ func generateChild(args []string, out io.Writer) error {
 	if err != nil || d <= 0 || d > 5*time.Minute {
 		return errors.New("bad duration")
 	}
-	r := generate(context.Background(), args[0], cdrbatch.Generate(voicecall.MaxFeeRecords), conns, d)
+	r := generate(context.Background(), args[0], cdrbatch.Generate(feeBatchRecords), conns, d)
 	_, err = fmt.Fprintf(out, "%d %d %d %f %d %d\n", r.requests, r.non2xx, r.errors, r.rps, r.p50, r.p99)
 	return err
 }
