@@ -121,7 +121,7 @@ func TestMemoryDedupBound(t *testing.T) {
 	assert.Equal(t, ClaimAcquired, claim1(t, d, key("0")), "the oldest keys are dropped at the bound")
 	assert.Equal(t, int(unsafe.Sizeof(dedupSlot{})), DedupRecordBytes)
 	// The other stores hold DedupKeys in an expiring.Map, at the cost
-	// that MaxReplayNonces and DefaultStatusDedupMaxEntries document.
+	// that maxReplayNonces and DefaultStatusDedupMaxEntries document.
 	assert.Equal(t, 68, expiring.EntryOverhead[DedupKey, struct{}]())
 }
 
