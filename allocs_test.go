@@ -42,7 +42,7 @@ func TestAllocs(t *testing.T) {
 		fn   func()
 	}{
 		// The header string.
-		{"sign", 1, func() { _ = c.signer.sign(now) }},
+		{"sign", 1, func() { _, _ = c.signer.Sign(now) }},
 		// url.Parse of the two callback URLs; none without them.
 		{"validate", 2, func() { _ = req.Validate() }},
 		{"validate without callback URLs", 0, func() { _ = validRequest().Validate() }},
@@ -50,9 +50,9 @@ func TestAllocs(t *testing.T) {
 		// Base64 URLs.
 		{"build body", 6, func() { _, _ = marshalBody(req.wire(req.UserData)) }},
 		// One encoding/json decode into the response, and the header map.
-		{"classify success", 10, func() { _, _ = classifyCallVerify(200, ContentType, answerBody) }},
+		{"classify success", 10, func() { _, _ = classifyCallVerify(200, jsonContentType, answerBody) }},
 		// Plus the error, its sanitised description and body snippet.
-		{"classify rejection", 19, func() { _, _ = classifyCallVerify(403, ContentType, rejectBody) }},
+		{"classify rejection", 19, func() { _, _ = classifyCallVerify(403, jsonContentType, rejectBody) }},
 		// The fast path (typed structs, as the raw decode) plus the
 		// FeeRecords and a pointer per record. The general path, for
 		// bodies with unmodelled or differently-cased members, makes
@@ -92,7 +92,7 @@ func allocsHandler(t *testing.T, body []byte) func() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", ContentType)
+	req.Header.Set("Content-Type", jsonContentType)
 	req.ContentLength = int64(len(body))
 	w := &statusWriter{header: http.Header{}}
 	return func() {

@@ -203,7 +203,7 @@ func BenchmarkCallVerifyCodec(b *testing.B) {
 	hc := &http.Client{Transport: keepAliveTransport(b)}
 	req := validRequest()
 	call := func(codec callCodec) func() {
-		return func() { handwrittenCallWith(b, hc, srv.URL+CallVerifyPath, req, codec) }
+		return func() { handwrittenCallWith(b, hc, srv.URL+callVerifyPath, req, codec) }
 	}
 	spent, n := timeInTurn(b, call(jsonCodec), call(handCodec))
 	std, hand := float64(spent[0]), float64(spent[1])

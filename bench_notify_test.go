@@ -86,7 +86,7 @@ func BenchmarkWebhook(b *testing.B) {
 			next()
 			r.Reset(body)
 			req := httptest.NewRequest(http.MethodPost, "/fee", r)
-			req.Header.Set("Content-Type", ContentType)
+			req.Header.Set("Content-Type", jsonContentType)
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
 			if w.Code != http.StatusOK {

@@ -19,10 +19,12 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 func BenchmarkSign(b *testing.B) {
-	created := FormatCreated(time.Now(), time.UTC)
+	created := aksk.FormatCreated(time.Now(), time.UTC)
 	b.Run("impl=floor", func(b *testing.B) {
 		// The best by hand: a reused keyed HMAC, a crypto/rand nonce,
 		// Base64 into a fixed buffer.
@@ -53,7 +55,7 @@ func BenchmarkSign(b *testing.B) {
 		now := time.Now()
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = c.signer.sign(now)
+			_, _ = c.signer.Sign(now)
 		}
 	})
 }
@@ -63,7 +65,7 @@ func BenchmarkSign(b *testing.B) {
 func benchServer(b *testing.B, tlsServer bool) *httptest.Server {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header()["Content-Type"] = []string{ContentType}
+		w.Header()["Content-Type"] = []string{jsonContentType}
 		_, _ = io.WriteString(w, okAnswer)
 	})
 	var srv *httptest.Server
@@ -93,8 +95,8 @@ func minimalCall(b *testing.B, hc *http.Client, url string, body []byte, xaksk s
 	if err != nil {
 		b.Fatal(err)
 	}
-	req.Header["Content-Type"] = []string{ContentType}
-	req.Header["Authorization"] = []string{AuthorizationValue}
+	req.Header["Content-Type"] = []string{jsonContentType}
+	req.Header["Authorization"] = []string{aksk.AuthorizationValue}
 	req.Header["X-AKSK"] = []string{xaksk}
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -158,11 +160,11 @@ func handwrittenCall(b *testing.B, hc *http.Client, url string, req *CallVerifyR
 func handwrittenCallWith(b *testing.B, hc *http.Client, url string, req *CallVerifyRequest, codec callCodec) {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
 	defer cancel()
-	nonce, err := NewNonce()
+	nonce, err := aksk.NewNonce()
 	if err != nil {
 		b.Fatal(err)
 	}
-	xaksk := Sign("myAppKey", "myAppSecret", nonce, FormatCreated(time.Now(), time.UTC)).HeaderValue()
+	xaksk := aksk.Sign("myAppKey", "myAppSecret", nonce, aksk.FormatCreated(time.Now(), time.UTC)).HeaderValue()
 	body, err := codec.encode(handwrittenBody{
 		DisplayNbr: req.DisplayNumber, CalleeNbr: req.CalleeNumber, LanguageType: req.LanguageType,
 		PreTone: req.PreTone, VerifyCode: req.VerifyCode, ReturnIdlePort: "false", UserData: req.UserData,
@@ -174,15 +176,15 @@ func handwrittenCallWith(b *testing.B, hc *http.Client, url string, req *CallVer
 	if err != nil {
 		b.Fatal(err)
 	}
-	hreq.Header.Set("Content-Type", ContentType)
-	hreq.Header.Set("Authorization", AuthorizationValue)
+	hreq.Header.Set("Content-Type", jsonContentType)
+	hreq.Header.Set("Authorization", aksk.AuthorizationValue)
 	hreq.Header["X-AKSK"] = []string{xaksk}
 	resp, err := hc.Do(hreq)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -200,17 +202,17 @@ func BenchmarkCallVerify(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	xaksk := Sign("myAppKey", "myAppSecret", "66C92B11FF8A425FB8D4CCFE0ED9ED1F", FormatCreated(time.Now(), nil)).HeaderValue()
+	xaksk := aksk.Sign("myAppKey", "myAppSecret", "66C92B11FF8A425FB8D4CCFE0ED9ED1F", aksk.FormatCreated(time.Now(), nil)).HeaderValue()
 	b.Run("impl=minimal", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			minimalCall(b, hc, srv.URL+CallVerifyPath, body, xaksk, true)
+			minimalCall(b, hc, srv.URL+callVerifyPath, body, xaksk, true)
 		}
 	})
 	b.Run("impl=handwritten", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			handwrittenCall(b, hc, srv.URL+CallVerifyPath, req)
+			handwrittenCall(b, hc, srv.URL+callVerifyPath, req)
 		}
 	})
 	b.Run("impl=sdk", func(b *testing.B) {
@@ -229,7 +231,7 @@ func BenchmarkCallVerify(b *testing.B) {
 	b.Run("impl=bare", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			minimalCall(b, hc, srv.URL+CallVerifyPath, body, xaksk, false)
+			minimalCall(b, hc, srv.URL+callVerifyPath, body, xaksk, false)
 		}
 	})
 }
@@ -254,15 +256,15 @@ func BenchmarkCallVerifyPaired(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	xaksk := Sign("myAppKey", "myAppSecret", "66C92B11FF8A425FB8D4CCFE0ED9ED1F", FormatCreated(time.Now(), nil)).HeaderValue()
+	xaksk := aksk.Sign("myAppKey", "myAppSecret", "66C92B11FF8A425FB8D4CCFE0ED9ED1F", aksk.FormatCreated(time.Now(), nil)).HeaderValue()
 	c, err := NewClient(srv.URL, "myAppKey", "myAppSecret", WithHTTPClient(hc))
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
 	calls := [...]func(){
-		func() { minimalCall(b, hc, srv.URL+CallVerifyPath, body, xaksk, true) },
-		func() { handwrittenCall(b, hc, srv.URL+CallVerifyPath, req) },
+		func() { minimalCall(b, hc, srv.URL+callVerifyPath, body, xaksk, true) },
+		func() { handwrittenCall(b, hc, srv.URL+callVerifyPath, req) },
 		func() {
 			if _, err := c.CallVerify(ctx, req); err != nil {
 				b.Fatal(err)

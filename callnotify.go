@@ -12,16 +12,16 @@ import (
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
-// CallNotifyPath is the URI of the voice notification API, appended to
+// callNotifyPath is the URI of the voice notification API, appended to
 // the client's base URL. (Huawei's demos say "v1.0 or v2.0"; the SDK uses
 // v2.0, the version of the API page.)
-const CallNotifyPath = "/rest/httpsessions/callnotify/v2.0"
+const callNotifyPath = "/rest/httpsessions/callnotify/v2.0"
 
 // Limits of the voice notification fields, from Huawei's voice
 // notification API page.
 const (
-	MaxPlayInfos     = 5  // most items in PlayInfoList
-	MaxCollectDigits = 32 // most digits one item collects
+	maxPlayInfos     = 5  // most items in PlayInfoList
+	maxCollectDigits = 32 // most digits one item collects
 )
 
 // CallNotifyRequest asks the platform to call CalleeNumber and play the
@@ -70,7 +70,8 @@ type CallNotifyRequest struct {
 	ReturnIdlePort bool
 
 	// UserData (userData, optional) is echoed in the notifications of the
-	// call; the rules of [UserDataProblem]. When empty the SDK sets a
+	// call: at most 256 characters, no "{" or "}", Chinese text
+	// Base64-encoded (see [EncodeUserData]). When empty the SDK sets a
 	// correlation token (see [CallVerifyRequest.UserData]).
 	UserData string
 }
@@ -135,7 +136,7 @@ func (r *CallNotifyRequest) Validate() error {
 	switch n := len(r.PlayInfoList); {
 	case n == 0:
 		fs.add("playInfoList", "is required (1-5 items)")
-	case n > MaxPlayInfos:
+	case n > maxPlayInfos:
 		fs.add("playInfoList", "must hold at most 5 items, has "+strconv.Itoa(n))
 	}
 	for i := range r.PlayInfoList {
@@ -143,7 +144,7 @@ func (r *CallNotifyRequest) Validate() error {
 	}
 	fs.add("statusUrl", callbackURLProblem(r.StatusURL))
 	fs.add("feeUrl", callbackURLProblem(r.FeeURL))
-	fs.add("userData", UserDataProblem(r.UserData))
+	fs.add("userData", userDataProblem(r.UserData))
 	return fs.err("CallNotify")
 }
 
@@ -167,7 +168,7 @@ func (p *PlayInfo) validate(fs *fieldErrors, at string) {
 			fs.add(at+".templateParas["+strconv.Itoa(j)+"]", "must be valid UTF-8")
 		}
 	}
-	if p.CollectDigits < 0 || p.CollectDigits > MaxCollectDigits {
+	if p.CollectDigits < 0 || p.CollectDigits > maxCollectDigits {
 		fs.add(at+".collectInd", "must be 0-32 digits")
 	}
 	if p.ReplayAfterCollection && p.CollectDigits == 0 {
@@ -269,7 +270,7 @@ func (r *CallNotifyResponse) head() answerHead { return answerHead{string(r.Resu
 
 // callNotify is the voice notification API: at most once, like every API
 // that places a call.
-var callNotify = endpoint{op: "CallNotify", method: http.MethodPost, path: CallNotifyPath}
+var callNotify = endpoint{op: "CallNotify", method: http.MethodPost, path: callNotifyPath}
 
 // CallNotify asks the platform to call req.CalleeNumber and play
 // req.PlayInfoList. The client must be the voice notification app's (see

@@ -6,12 +6,12 @@ import (
 	"unicode/utf8"
 )
 
-// CallStopPath is the URI of the terminate-call API, appended to the
+// callStopPath is the URI of the terminate-call API, appended to the
 // client's base URL.
-const CallStopPath = "/rest/httpsessions/callStop/v2.0"
+const callStopPath = "/rest/httpsessions/callStop/v2.0"
 
-// MaxSessionIDLen is the longest session id, in characters.
-const MaxSessionIDLen = 256
+// maxSessionIDLen is the longest session id, in characters.
+const maxSessionIDLen = 256
 
 // CallStopRequest asks the platform to end a call in progress, releasing
 // both parties (the signal "call_stop", the only one Huawei documents).
@@ -30,7 +30,7 @@ func (r *CallStopRequest) Validate() error {
 		fs.add("sessionid", "is required")
 	case !utf8.ValidString(r.SessionID):
 		fs.add("sessionid", "must be valid UTF-8")
-	case utf8.RuneCountInString(r.SessionID) > MaxSessionIDLen:
+	case utf8.RuneCountInString(r.SessionID) > maxSessionIDLen:
 		fs.add("sessionid", "must be at most 256 characters")
 	}
 	return fs.err("CallStop")
@@ -52,7 +52,7 @@ type CallStopResponse struct {
 
 // callStop is the terminate-call API. A second stop cannot place a call,
 // so the retry policy may resend it after an unknown outcome.
-var callStop = endpoint{op: "CallStop", method: http.MethodPost, path: CallStopPath, idempotent: true}
+var callStop = endpoint{op: "CallStop", method: http.MethodPost, path: callStopPath, idempotent: true}
 
 // CallStop ends the call req.SessionID, which must be in progress: Huawei's
 // page says that stopping a call that has already ended fails, so that is

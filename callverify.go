@@ -10,9 +10,9 @@ import (
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
-// CallVerifyPath is the URI of the voice verification code API, appended
+// callVerifyPath is the URI of the voice verification code API, appended
 // to the client's base URL.
-const CallVerifyPath = "/rest/httpsessions/callVerify/v1.0"
+const callVerifyPath = "/rest/httpsessions/callVerify/v1.0"
 
 // LanguageChinese is the only documented LanguageType: the code is read
 // out in Chinese.
@@ -21,9 +21,9 @@ const LanguageChinese = 2
 // Limits of the CallVerify fields, from Huawei's voice verification code
 // API page (the shared ones are in validate.go's constants).
 const (
-	MaxVerifyCodeLen = 8 // longest verification code
-	MaxTimes         = 9 // most read-outs; 0 means until the callee hangs up
-	DefaultTimes     = 3 // read-outs when Times is nil (the platform's default)
+	maxVerifyCodeLen = 8 // longest verification code
+	maxTimes         = 9 // most read-outs; 0 means until the callee hangs up
+	defaultTimes     = 3 // read-outs when Times is nil (the platform's default)
 )
 
 // CallVerifyRequest asks the platform to call CalleeNumber and read out
@@ -64,8 +64,7 @@ type CallVerifyRequest struct {
 
 	// Times (times, optional) is how many times the code is read out,
 	// 0-9; 0 repeats until the callee hangs up. nil leaves the field out
-	// and the platform reads it [DefaultTimes] (3) times. Use [PlayTimes]
-	// to set it.
+	// and the platform reads it 3 times. Use [PlayTimes] to set it.
 	Times *int
 
 	// StatusURL (statusUrl, optional) receives the call-status
@@ -128,12 +127,12 @@ func (r *CallVerifyRequest) Validate() error {
 	fs.add("preTone", toneProblem(r.PreTone, true))
 	fs.add("verifyCode", verifyCodeProblem(r.VerifyCode))
 	fs.add("posTone", toneProblem(r.PostTone, false))
-	if r.Times != nil && (*r.Times < 0 || *r.Times > MaxTimes) {
+	if r.Times != nil && (*r.Times < 0 || *r.Times > maxTimes) {
 		fs.add("times", "must be 0-9 (0 repeats until the callee hangs up)")
 	}
 	fs.add("statusUrl", callbackURLProblem(r.StatusURL))
 	fs.add("feeUrl", callbackURLProblem(r.FeeURL))
-	fs.add("userData", UserDataProblem(r.UserData))
+	fs.add("userData", userDataProblem(r.UserData))
 	fs.add("bindNbr", numberProblem(r.BindNumber, false))
 	return fs.err("CallVerify")
 }
@@ -142,7 +141,7 @@ func verifyCodeProblem(s string) string {
 	switch {
 	case s == "":
 		return "is required"
-	case len(s) > MaxVerifyCodeLen || !allDigits(s):
+	case len(s) > maxVerifyCodeLen || !allDigits(s):
 		return "must be 1-8 ASCII digits"
 	}
 	return ""
@@ -221,7 +220,7 @@ func (r *CallVerifyResponse) checkAnswer() error {
 func (r *CallVerifyResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
 
 // callVerify is the voice verification code API.
-var callVerify = endpoint{op: "CallVerify", method: http.MethodPost, path: CallVerifyPath}
+var callVerify = endpoint{op: "CallVerify", method: http.MethodPost, path: callVerifyPath}
 
 // CallVerify asks the platform to call req.CalleeNumber and read out
 // req.VerifyCode.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -48,7 +49,7 @@ func normalise(t *testing.T, raw []byte) []byte {
 	t.Helper()
 	m := akskValue.FindSubmatch(raw)
 	require.NotNil(t, m, "X-AKSK with a 32-hex-digit nonce")
-	want := Sign("myAppKey", "myAppSecret", string(m[2]), string(m[3])).PasswordDigest
+	want := aksk.Sign("myAppKey", "myAppSecret", string(m[2]), string(m[3])).PasswordDigest
 	require.Equal(t, want, string(m[1]), "digest matches the documented formula")
 	raw = hostLine.ReplaceAll(raw, []byte("Host: 127.0.0.1:PORT\r"))
 	raw = bytes.Replace(raw, m[1], []byte("DIGEST"), 1)
@@ -263,7 +264,7 @@ func TestCallVerifySetsCorrelationToken(t *testing.T) {
 		resp, err := c.CallVerify(context.Background(), req)
 		require.NoError(t, err)
 		assert.True(t, IsCorrelationToken(resp.UserData), resp.UserData)
-		assert.Empty(t, UserDataProblem(resp.UserData))
+		assert.Empty(t, userDataProblem(resp.UserData))
 		assert.False(t, seen[resp.UserData])
 		seen[resp.UserData] = true
 		assert.Empty(t, req.UserData, "the caller's request is not modified")

@@ -9,13 +9,13 @@ import (
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
-// Click2CallPath is the URI of the click-to-call API,
+// click2CallPath is the URI of the click-to-call API,
 // appended to the client's base URL.
-const Click2CallPath = "/rest/httpsessions/click2Call/v2.0"
+const click2CallPath = "/rest/httpsessions/click2Call/v2.0"
 
-// MaxCallDuration is the largest [Click2CallRequest.MaxDuration], in
+// maxCallDuration is the largest [Click2CallRequest.MaxDuration], in
 // minutes (24 hours).
-const MaxCallDuration = 1440
+const maxCallDuration = 1440
 
 // LastMinuteTarget says who hears the last-minute prompt of a voice
 // callback with a MaxDuration (lastMinToUE).
@@ -122,8 +122,8 @@ type Click2CallRequest struct {
 	ReturnIdlePort bool
 
 	// UserData (userData, optional) is echoed in the notifications; the
-	// rules of [UserDataProblem]. When empty the SDK sets a correlation
-	// token.
+	// rules are those of [CallNotifyRequest.UserData]. When empty the SDK
+	// sets a correlation token.
 	UserData string
 }
 
@@ -147,7 +147,7 @@ func (r *Click2CallRequest) Validate() error {
 	fs.add("callerNbr", numberProblem(r.CallerNumber, true))
 	fs.add("displayCalleeNbr", numberProblem(r.DisplayCalleeNumber, true))
 	fs.add("calleeNbr", numberProblem(r.CalleeNumber, true))
-	if r.MaxDuration < 0 || r.MaxDuration > MaxCallDuration {
+	if r.MaxDuration < 0 || r.MaxDuration > maxCallDuration {
 		fs.add("maxDuration", "must be 0-1440 minutes (0: no limit)")
 	}
 	fs.add("lastMinVoice", toneProblem(r.LastMinuteVoice, false))
@@ -178,7 +178,7 @@ func (r *Click2CallRequest) Validate() error {
 	if r.RecordHintTone != "" && !r.Record {
 		fs.add("recordHintTone", "needs Record")
 	}
-	fs.add("userData", UserDataProblem(r.UserData))
+	fs.add("userData", userDataProblem(r.UserData))
 	return fs.err("Click2Call")
 }
 
@@ -261,7 +261,7 @@ func (r *Click2CallResponse) checkAnswer() error {
 func (r *Click2CallResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
 
 // click2Call is the click-to-call API: at most once.
-var click2Call = endpoint{op: "Click2Call", method: http.MethodPost, path: Click2CallPath}
+var click2Call = endpoint{op: "Click2Call", method: http.MethodPost, path: click2CallPath}
 
 // Click2Call asks the platform to call req.CallerNumber and then
 // req.CalleeNumber and bridge them. The client must be the click-to-call

@@ -72,7 +72,7 @@ func TestClick2CallValidate(t *testing.T) {
 	}{
 		{"minimal", func(*Click2CallRequest) {}, nil},
 		{"every field", func(r *Click2CallRequest) { *r = *fullCallbackRequest() }, nil},
-		{"1440 minutes", func(r *Click2CallRequest) { r.MaxDuration = MaxCallDuration }, nil},
+		{"1440 minutes", func(r *Click2CallRequest) { r.MaxDuration = maxCallDuration }, nil},
 		{"numbers", func(r *Click2CallRequest) { r.CallerNumber, r.DisplayCalleeNumber, r.CalleeNumber = "", "x", "+86" },
 			[]string{"callerNbr", "displayCalleeNbr", "calleeNbr"}},
 		{"1441 minutes", func(r *Click2CallRequest) { r.MaxDuration = 1441 }, []string{"maxDuration"}},

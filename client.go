@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 // Version is the SDK's version, sent in the default User-Agent.
@@ -35,7 +37,7 @@ type Client struct {
 	host            string // host[:port] of the base URL, for hooks
 	appKey          string
 	secret          func() string // a closure, so that no printing of the struct shows the secret
-	signer          *signer       // the X-AKSK values, with the secret
+	signer          *aksk.Signer  // the X-AKSK values, with the secret
 	hc              *http.Client
 	userAgentValues []string // {the User-Agent}, shared read-only by every request
 	logger          *slog.Logger
@@ -239,7 +241,7 @@ func NewClient(baseURL, appKey, appSecret string, opts ...Option) (*Client, erro
 		host:            u.Host,
 		appKey:          appKey,
 		secret:          func() string { return appSecret },
-		signer:          newSigner(appKey, appSecret, cfg.location),
+		signer:          aksk.NewSigner(appKey, appSecret, cfg.location),
 		hc:              &hc,
 		userAgentValues: []string{cfg.userAgent},
 		logger:          cfg.logger,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 func TestNewClientBaseURL(t *testing.T) {
@@ -139,14 +140,14 @@ func TestSignerMatchesSign(t *testing.T) {
 	c, err := NewClient("https://example.com", "myAppKey", "myAppSecret")
 	require.NoError(t, err)
 	for range 20 {
-		hv := c.signer.sign(signTime).header
-		tok, err := ParseToken(hv)
+		hv, _ := c.signer.Sign(signTime)
+		tok, err := aksk.Parse(hv)
 		require.NoError(t, err)
 		assert.Equal(t, hv, tok.HeaderValue(), "the signer's layout is the documented one")
-		want := Sign("myAppKey", "myAppSecret", tok.Nonce, tok.Created)
+		want := aksk.Sign("myAppKey", "myAppSecret", tok.Nonce, tok.Created)
 		assert.Equal(t, want.PasswordDigest, tok.PasswordDigest)
 		assert.Len(t, tok.Nonce, 32)
-		assert.True(t, ValidNonce(tok.Nonce))
+		assert.True(t, aksk.ValidNonce(tok.Nonce))
 	}
 }
 
@@ -169,11 +170,11 @@ func TestSignerCreatedFollowsTheClock(t *testing.T) {
 		{signTime.Add(time.Second), BeijingTime(), "2018-02-12T23:30:21Z"},
 		{signTime, time.UTC, "2018-02-12T15:30:20Z"},
 	} {
-		hv := clients[tc.loc].signer.sign(tc.now).header
-		tok, err := ParseToken(hv)
+		hv, _ := clients[tc.loc].signer.Sign(tc.now)
+		tok, err := aksk.Parse(hv)
 		require.NoError(t, err)
 		assert.Equal(t, tc.want, tok.Created, "step %d", i)
-		assert.Equal(t, Sign("k", "s", tok.Nonce, tc.want).PasswordDigest, tok.PasswordDigest)
+		assert.Equal(t, aksk.Sign("k", "s", tok.Nonce, tc.want).PasswordDigest, tok.PasswordDigest)
 	}
 }
 

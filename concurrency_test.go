@@ -65,8 +65,8 @@ func TestConcurrentCalls(t *testing.T) {
 	nonces := map[string]bool{}
 	tokens := map[string]bool{}
 	for _, r := range reqs {
-		assert.False(t, nonces[r.Token.Nonce], "nonce reused")
-		nonces[r.Token.Nonce] = true
+		assert.False(t, nonces[r.Signature.Nonce], "nonce reused")
+		nonces[r.Signature.Nonce] = true
 		tokens[r.Body.UserData] = true
 	}
 	assert.Len(t, tokens, goroutines*perGoroutine, "every call got its own correlation token")

@@ -13,7 +13,9 @@ import (
 	"github.com/voicecall-go/voicecall/internal/expiring"
 )
 
-// CorrelationStore keeps what notifications said about each call, by
+// CorrelationStore (for store implementers; applications pass a
+// [CorrelationIndex] or the redisstore module's store and call Lookup)
+// keeps what notifications said about each call, by
 // the userData the call carried. When a CallVerify request leaves
 // UserData empty, the SDK sends a unique correlation token
 // ([IsCorrelationToken]) and returns it on the response and on every
@@ -34,7 +36,8 @@ type CorrelationStore interface {
 	Lookup(ctx context.Context, userData string) (s CallSighting, ok bool, err error)
 }
 
-// CallSighting is what a [CorrelationStore] knows about one call.
+// CallSighting (for store implementers, and what Lookup returns) is
+// what a [CorrelationStore] knows about one call.
 type CallSighting struct {
 	// UserData is the userData the call carried.
 	UserData string
@@ -98,9 +101,9 @@ func (s CallSighting) Merge(o CallSighting) CallSighting {
 	return out
 }
 
-// Sightings returns one CallSighting per status event or CDR of n that
+// sightings returns one CallSighting per status event or CDR of n that
 // carries a userData, seen at now (FirstSeen and LastSeen).
-func Sightings(n *Notification, now time.Time) []CallSighting {
+func sightings(n *Notification, now time.Time) []CallSighting {
 	var out []CallSighting
 	switch n.Kind {
 	case NotificationStatus:
@@ -194,7 +197,8 @@ func (c *CorrelationIndex) Lookup(_ context.Context, userData string) (CallSight
 }
 
 // Observe implements [CorrelationStore]. The [Handler] calls it for every
-// sighting of every notification it accepts (see [Sightings]).
+// sighting of every notification it accepts: one per status event or
+// CDR that carries a userData.
 func (c *CorrelationIndex) Observe(_ context.Context, s CallSighting) (CallSighting, error) {
 	now := c.now()
 	userData := s.UserData

@@ -27,7 +27,7 @@ func TestCorrelationIndex(t *testing.T) {
 		return s, ok
 	}
 	observe := func(n *Notification) {
-		for _, s := range Sightings(n, clock.now()) {
+		for _, s := range sightings(n, clock.now()) {
 			_, err := idx.Observe(ctx, s)
 			require.NoError(t, err)
 		}
@@ -39,10 +39,10 @@ func TestCorrelationIndex(t *testing.T) {
 	assert.False(t, ok)
 
 	// The disconnect arrives before the answer (out of order).
-	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, readNotification(t, "status_disconnect.json")).Code)
+	assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, readNotification(t, "status_disconnect.json")).Code)
 	answer := fmt.Sprintf(`{"eventType":"answer","statusInfo":{"sessionId":%q,"userData":%q}}`, session, token)
 	clock.add(time.Second)
-	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, []byte(answer)).Code)
+	assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, []byte(answer)).Code)
 	s, ok := lookup(token)
 	require.True(t, ok)
 	assert.Equal(t, CallSighting{
@@ -115,14 +115,14 @@ func TestSightings(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	n, err := ParseNotification([]byte(`{"eventType":"DISCONNECT","statusInfo":{"userData":"u1","stateCode":"8101"}}`))
 	require.NoError(t, err)
-	assert.Equal(t, []CallSighting{{UserData: "u1", LastEvent: EventDisconnect, StateCode: 8101, HasStateCode: true, FirstSeen: now, LastSeen: now}}, Sightings(&n, now),
+	assert.Equal(t, []CallSighting{{UserData: "u1", LastEvent: EventDisconnect, StateCode: 8101, HasStateCode: true, FirstSeen: now, LastSeen: now}}, sightings(&n, now),
 		"a status event without sessionId still says the call was placed")
 	n, err = ParseNotification([]byte(`{"eventType":"fee","feeLst":[{"sessionId":"s1","userData":"u1","callOutAnswerTime":"2019-01-24 03:04:31"},{"sessionId":"s2"}]}`))
 	require.NoError(t, err)
-	assert.Equal(t, []CallSighting{{UserData: "u1", SessionID: "s1", LastEvent: EventFee, Answered: true, HasCDR: true, FirstSeen: now, LastSeen: now}}, Sightings(&n, now))
+	assert.Equal(t, []CallSighting{{UserData: "u1", SessionID: "s1", LastEvent: EventFee, Answered: true, HasCDR: true, FirstSeen: now, LastSeen: now}}, sightings(&n, now))
 	n, err = ParseNotification(readNotification(t, "unknown_event.json"))
 	require.NoError(t, err)
-	assert.Empty(t, Sightings(&n, now))
+	assert.Empty(t, sightings(&n, now))
 }
 
 // TestCorrelationIndexBoundedInBytes: the finding was 2,000 pushes with

@@ -12,7 +12,7 @@ func TestNewCorrelationToken(t *testing.T) {
 	for range 1000 {
 		tok := NewCorrelationToken()
 		assert.True(t, IsCorrelationToken(tok), tok)
-		assert.Empty(t, UserDataProblem(tok))
+		assert.Empty(t, userDataProblem(tok))
 		assert.False(t, seen[tok], "token repeated")
 		seen[tok] = true
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// DedupKey identifies one CDR for de-duplication: a 128-bit hash of the
+// DedupKey (for store implementers) identifies one CDR for de-duplication: a 128-bit hash of the
 // record, see [FeeRecord.DedupKey]. It holds no pointers, so a store of
 // keys costs the garbage collector nothing to scan.
 type DedupKey [16]byte
@@ -116,7 +116,7 @@ func (d *digest) key() DedupKey {
 	return DedupKey(sum[:16])
 }
 
-// ClaimResult is what [DedupStore.Claim] found for one key.
+// ClaimResult (for store implementers) is what [DedupStore.Claim] found for one key.
 type ClaimResult int
 
 // Claim results.
@@ -152,8 +152,10 @@ func (c ClaimResult) String() string {
 	return "ClaimResult(" + strconv.Itoa(int(c)) + ")"
 }
 
-// DedupStore remembers which CDRs were handled, so that a re-pushed
-// batch calls OnFee only for the records that were not. Keys come from
+// DedupStore (for store implementers; applications pass a [MemoryDedup]
+// or the redisstore module's store) remembers which CDRs were handled,
+// so that a re-pushed batch calls OnFee only for the records that were
+// not. Keys come from
 // [FeeRecord.DedupKey]. Every operation takes a whole batch's keys, so
 // that a shared store needs one round trip per batch; results[i] is for
 // keys[i]. Implementations must be safe for concurrent use, and each

@@ -121,7 +121,7 @@ func TestMemoryDedupBound(t *testing.T) {
 	assert.Equal(t, ClaimAcquired, claim1(t, d, key("0")), "the oldest keys are dropped at the bound")
 	assert.Equal(t, int(unsafe.Sizeof(dedupSlot{})), DedupRecordBytes)
 	// The other stores hold DedupKeys in an expiring.Map, at the cost
-	// that MaxReplayNonces and DefaultStatusDedupMaxEntries document.
+	// that maxReplayNonces and DefaultStatusDedupMaxEntries document.
 	assert.Equal(t, 68, expiring.EntryOverhead[DedupKey, struct{}]())
 }
 
@@ -302,7 +302,7 @@ func TestMemoryDedupBytesPerRecord(t *testing.T) {
 		t.Skip("allocates 100k records")
 	}
 	ctx := context.Background()
-	for _, n := range []int{DefaultDedupMaxBytes/DedupRecordBytes, 1_000_000} {
+	for _, n := range []int{DefaultDedupMaxBytes / DedupRecordBytes, 1_000_000} {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)

@@ -32,10 +32,11 @@
 //
 // Every request carries the headers the platform requires: Content-Type
 // "application/json;charset=UTF-8" (with a body), the fixed Authorization
-// value [AuthorizationValue], and an X-AKSK [Token] whose PasswordDigest
-// is Base64(HMAC-SHA256(app secret, Nonce+Created)). Each HTTP attempt
-// gets a fresh 32-hex-digit nonce from crypto/rand and a fresh Created
-// time. [Sign] and [ParseToken] expose the scheme as pure functions.
+// value, and an X-AKSK signature whose PasswordDigest is
+// Base64(HMAC-SHA256(app secret, Nonce+Created)). Each HTTP attempt gets
+// a fresh 32-hex-digit nonce from crypto/rand and a fresh Created time.
+// Package [github.com/voicecall-go/voicecall/aksk] implements the scheme
+// (sign, parse, verify) for proxies and test servers.
 //
 // Created is formatted as "2006-01-02T15:04:05Z" in UTC. Huawei's pages
 // disagree on its zone: older pages and the Node.js and PHP demos use UTC,
@@ -111,6 +112,18 @@
 // platform on loopback that checks requests as the platform does and plays
 // each call back through the notifications. A [Client] accepts http base
 // URLs only for loopback hosts, so that such fakes work.
+//
+// # For store implementers
+//
+// State that several processes share goes through an interface with an
+// in-memory implementation here and a Redis one in the redisstore module:
+// [DedupStore] ([MemoryDedup]) with [DedupKey] and [ClaimResult],
+// [CorrelationStore] ([CorrelationIndex]) with [CallSighting], and
+// [Journal] ([MemoryJournal]) with [JournalRecord], [JournalRecords] and
+// [JournalEntry]. Applications only choose an implementation; the other
+// types are for whoever writes one, and package
+// [github.com/voicecall-go/voicecall/storetest] is the conformance suite
+// every implementation must pass.
 //
 // # Concurrency
 //

@@ -179,7 +179,8 @@ type Notification struct {
 	// Status is the call-status event when Kind is NotificationStatus.
 	Status *StatusEvent
 	// Fees are the CDRs of a fee batch (in body order; the platform sends
-	// at most 50) when Kind is NotificationFee.
+	// at most 50, "每条消息最多携带50个话单", but larger batches are parsed:
+	// refusing one would lose its records) when Kind is NotificationFee.
 	Fees []FeeRecord
 	// Unknown is the event when Kind is NotificationUnknown.
 	Unknown *UnknownEvent
@@ -200,12 +201,6 @@ func (n Notification) Type() EventType {
 	}
 	return ""
 }
-
-// MaxFeeRecords is the most CDRs the platform says one fee
-// notification carries ("每条消息最多携带50个话单"). [ParseNotification]
-// takes batches of any size up to the body limit: refusing a larger one
-// would lose its records.
-const MaxFeeRecords = 50
 
 const parseOp = "parse notification"
 

@@ -114,16 +114,6 @@ func ExampleCallVerifyRequest_Validate() {
 	// Output: voicecall: CallVerify: invalid calleeNbr: must be "+" followed by digits, 4-31 characters in all; verifyCode: must be 1-8 ASCII digits
 }
 
-// The X-AKSK header of Huawei's documented example, with a known secret.
-func ExampleSign() {
-	tok := voicecall.Sign("myAppKey", "myAppSecret", "66C92B11FF8A425FB8D4CCFE0ED9ED1F", "2018-02-12T15:30:20Z")
-	fmt.Println(tok.HeaderValue())
-	fmt.Println(tok) // printing redacts the digest and the nonce
-	// Output:
-	// UsernameToken Username="myAppKey",PasswordDigest="qDAKD6vQUHYxBBujjIJcYUT7LppgspTk74XMwDuxyz8=",Nonce="66C92B11FF8A425FB8D4CCFE0ED9ED1F",Created="2018-02-12T15:30:20Z"
-	// UsernameToken Username="myAppKey",PasswordDigest="REDACTED",Nonce="REDACTED",Created="2018-02-12T15:30:20Z"
-}
-
 // Wrap the SDK's default transport (for tracing or metrics) and keep its
 // settings: short connections, timeouts, TLS verified, no proxy.
 func ExampleNewTransport() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 // hookRecorder records every client hook call, as text and as values.
@@ -70,9 +71,9 @@ func TestClientHooks(t *testing.T) {
 
 	host := strings.TrimPrefix(srv.URL(), "http://")
 	require.Len(t, rec.starts, 1)
-	assert.Equal(t, CallStartInfo{Operation: "CallVerify", Method: http.MethodPost, Host: host, Path: CallVerifyPath}, rec.starts[0])
+	assert.Equal(t, CallStartInfo{Operation: "CallVerify", Method: http.MethodPost, Host: host, Path: callVerifyPath}, rec.starts[0])
 	require.Len(t, rec.aStarts, 1)
-	assert.Equal(t, AttemptStartInfo{Operation: "CallVerify", Attempt: 1, Method: http.MethodPost, Host: host, Path: CallVerifyPath}, rec.aStarts[0])
+	assert.Equal(t, AttemptStartInfo{Operation: "CallVerify", Attempt: 1, Method: http.MethodPost, Host: host, Path: callVerifyPath}, rec.aStarts[0])
 	require.Len(t, rec.aEnds, 1)
 	a := rec.aEnds[0]
 	assert.Equal(t, 200, a.StatusCode)
@@ -119,7 +120,7 @@ func TestClientHooksOnFailures(t *testing.T) {
 
 	seen := srv.Seen()
 	require.Len(t, seen, 1)
-	tok, err := ParseToken(seen[0].Header.Get(HeaderXAKSK))
+	tok, err := aksk.Parse(seen[0].Header.Get(aksk.Header))
 	require.NoError(t, err)
 	out := rec.printout.String()
 	require.Contains(t, out, "1010002")

@@ -44,7 +44,7 @@ const (
 // the platform pushes again (CDRs) and nothing is dropped silently.
 var ErrJournalFull = errors.New("voicecall: journal full")
 
-// JournalRecord is one notification for a [Journal]: a status event, one
+// JournalRecord (for store implementers) is one notification for a [Journal]: a status event, one
 // CDR, or an event of a type the SDK does not know.
 type JournalRecord struct {
 	// Key is the record's idempotency key: [FeeRecord.DedupKey] for a
@@ -61,7 +61,8 @@ type JournalRecord struct {
 	Body []byte
 }
 
-// JournalEntry is a record as stored in a [Journal].
+// JournalEntry (for store implementers, and what consumers read) is a
+// record as stored in a [Journal].
 type JournalEntry struct {
 	JournalRecord
 	// ID is the entry's id in the journal: "<milliseconds>-<sequence>",
@@ -137,7 +138,8 @@ func (c JournalConfig) WithDefaults() (JournalConfig, error) {
 	return c, nil
 }
 
-// Journal is a durable, bounded log of notifications that a [Handler]
+// Journal (for store implementers; consumers call Read, Ack and
+// Replay) is a durable, bounded log of notifications that a [Handler]
 // appends to (see [HandlerConfig].Journal) and that consumer groups read
 // at their own pace, with at-least-once delivery and explicit
 // acknowledgement, like Redis Streams' consumer groups. Implementations
@@ -200,7 +202,8 @@ type Journal interface {
 	Replay(ctx context.Context, from, to time.Time, after string, n int) ([]JournalEntry, error)
 }
 
-// JournalRecords returns the journal records of a notification: one for
+// JournalRecords (for store implementers and tests) returns the journal
+// records of a notification: one for
 // a status or unknown event, one per CDR of a fee batch (each a batch of
 // one record, carrying the envelope's extra members), keyed as
 // [JournalRecord].Key says. body is the push's body, kept as it is for a

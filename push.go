@@ -1,11 +1,7 @@
 package voicecall
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
-	"hash"
 	"net"
 	"net/url"
 	"slices"
@@ -13,54 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/internal/expiring"
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
-
-// PushLayout is the message layout of a signed push's PasswordDigest;
-// the editions of Huawei's notification API pages disagree.
-type PushLayout int
-
-// Push signature layouts.
-const (
-	// PushLayoutNewline: HMAC over url + "\n" + nonce + "\n" + created
-	// (2026 pages).
-	PushLayoutNewline PushLayout = iota + 1
-	// PushLayoutConcat: HMAC over url + nonce + created (2023 page).
-	PushLayoutConcat
-)
-
-// SignPush returns the X-AKSK token of a push to url, as Huawei's
-// notification pages describe it: PasswordDigest = Base64(HMAC-SHA256(
-// appSecret, message)) with the message laid out as layout says (any
-// value other than [PushLayoutConcat] means [PushLayoutNewline]). Test
-// servers use it to sign the pushes a [Handler] verifies.
-func SignPush(appKey, appSecret, url, nonce, created string, layout PushLayout) Token {
-	m := hmac.New(sha256.New, []byte(appSecret))
-	var sum [sha256.Size]byte
-	return Token{
-		Username:       appKey,
-		PasswordDigest: base64.StdEncoding.EncodeToString(pushMAC(m, sum[:0], []byte(url), nonce, created, layout)),
-		Nonce:          nonce,
-		Created:        created,
-	}
-}
-
-// pushMAC resets the keyed HMAC m and appends the MAC of the push
-// message to dst.
-func pushMAC(m hash.Hash, dst, url []byte, nonce, created string, layout PushLayout) []byte {
-	m.Reset()
-	_, _ = m.Write(url)
-	if layout != PushLayoutConcat {
-		_, _ = m.Write([]byte{'\n'})
-	}
-	_, _ = m.Write([]byte(nonce))
-	if layout != PushLayoutConcat {
-		_, _ = m.Write([]byte{'\n'})
-	}
-	_, _ = m.Write([]byte(created))
-	return m.Sum(dst)
-}
 
 // PushVerification configures the optional check of signed pushes.
 // Huawei's FAQ says pushes carry no authentication at all, while its
@@ -70,9 +22,9 @@ func pushMAC(m hash.Hash, dst, url []byte, nonce, created string, layout PushLay
 // Turn it on only after checking that your pushes carry the header.
 //
 // A push passes when it carries exactly one X-AKSK header that
-// [ParseToken] accepts, whose Username is an app key configured here
+// [aksk.Parse] accepts, whose Username is an app key configured here
 // (any Username, when only AppSecret is set without AppKey), whose
-// Created (layout [CreatedLayout]) minus CreatedOffset (or one of
+// Created (layout [aksk.CreatedLayout]) minus CreatedOffset (or one of
 // CreatedOffsets) is within
 // Tolerance of the receiver's clock, in either direction, whose
 // PasswordDigest decodes to the 32-byte HMAC-SHA256, under one of that
@@ -80,7 +32,7 @@ func pushMAC(m hash.Hash, dst, url []byte, nonce, created string, layout PushLay
 // [hmac.Equal]), and whose Username, Nonce and Created were not seen in
 // another passing push within the tolerance window (replay). Anything
 // else is answered 401. The replay cache keeps every nonce of its
-// window, up to [MaxReplayNonces]; when it is full, pushes are answered
+// window, up to 131,072 (2^17); when it is full, pushes are answered
 // 503 (the platform re-pushes CDRs) rather than a nonce being forgotten.
 type PushVerification struct {
 	// AppSecret is the HMAC key of a receiver that serves one app, with
@@ -134,15 +86,15 @@ type PushVerification struct {
 // (2026 pages). Set CreatedOffsets to it to accept either.
 var BothCreatedReadings = []time.Duration{0, 8 * time.Hour}
 
-// MaxReplayNonces bounds the nonces push verification remembers: every
+// maxReplayNonces bounds the nonces push verification remembers: every
 // passing push of the last 2 × Tolerance, at 68 bytes each (8.9 MB).
-const MaxReplayNonces = 1 << 17
+const maxReplayNonces = 1 << 17
 
 // pushVerifier is a compiled PushVerification.
 type pushVerifier struct {
-	secrets       map[string][][]byte // app key -> HMAC keys
-	anyKey        [][]byte            // HMAC keys for any Username
-	urls          [][]byte
+	secrets       map[string][]string // app key -> HMAC keys
+	anyKey        []string            // HMAC keys for any Username
+	urls          []string
 	tolerance     time.Duration
 	offsets       []time.Duration
 	allowUnsigned bool
@@ -168,17 +120,17 @@ func newPushVerifier(c *PushVerification) (*pushVerifier, error) {
 		return nil, errf(op + "Tolerance: must not be negative")
 	}
 	v := &pushVerifier{
-		secrets:       map[string][][]byte{},
+		secrets:       map[string][]string{},
 		tolerance:     c.Tolerance,
 		offsets:       []time.Duration{c.CreatedOffset},
 		allowUnsigned: c.AllowUnsigned,
-		replay:        expiring.New[DedupKey, struct{}](int64(MaxReplayNonces)*int64(expiring.EntryOverhead[DedupKey, struct{}]()), nil, expiring.Refuse),
+		replay:        expiring.New[DedupKey, struct{}](int64(maxReplayNonces)*int64(expiring.EntryOverhead[DedupKey, struct{}]()), nil, expiring.Refuse),
 	}
 	switch {
 	case c.AppSecret != "" && c.AppKey == "":
-		v.anyKey = [][]byte{[]byte(c.AppSecret)}
+		v.anyKey = []string{c.AppSecret}
 	case c.AppSecret != "":
-		v.secrets[c.AppKey] = [][]byte{[]byte(c.AppSecret)}
+		v.secrets[c.AppKey] = []string{c.AppSecret}
 	}
 	for key, secrets := range c.Secrets {
 		if key == "" {
@@ -191,7 +143,7 @@ func newPushVerifier(c *PushVerification) (*pushVerifier, error) {
 			if sec == "" {
 				return nil, errf(op+"Secrets[%q]: empty secret", redact.Text(key, 32))
 			}
-			v.secrets[key] = append(v.secrets[key], []byte(sec))
+			v.secrets[key] = append(v.secrets[key], sec)
 		}
 	}
 	if v.tolerance == 0 {
@@ -211,7 +163,7 @@ func newPushVerifier(c *PushVerification) (*pushVerifier, error) {
 		for _, u := range variants {
 			if !seen[u] {
 				seen[u] = true
-				v.urls = append(v.urls, []byte(u))
+				v.urls = append(v.urls, u)
 			}
 		}
 	}
@@ -271,8 +223,8 @@ func (v *pushVerifier) verify(values []string, now time.Time) error {
 	default:
 		return errPushHeaders
 	}
-	tok, err := ParseToken(values[0])
-	if err != nil || len(tok.Nonce) > MaxNonceLen {
+	tok, err := aksk.Parse(values[0])
+	if err != nil || len(tok.Nonce) > aksk.MaxNonceLen {
 		return errPushToken
 	}
 	keys := v.anyKey
@@ -282,7 +234,7 @@ func (v *pushVerifier) verify(values []string, now time.Time) error {
 	if len(keys) == 0 {
 		return errPushAppKey
 	}
-	created, err := time.Parse(CreatedLayout, tok.Created)
+	created, err := time.Parse(aksk.CreatedLayout, tok.Created)
 	if err != nil {
 		return errPushCreated
 	}
@@ -295,25 +247,10 @@ func (v *pushVerifier) verify(values []string, now time.Time) error {
 	if !fresh {
 		return errPushStale
 	}
-	// 44 Base64 characters decode to up to 33 bytes (without padding):
-	// Decode needs room for DecodedLen, then exactly 32 must come out.
-	var got [sha256.Size + 1]byte
-	if len(tok.PasswordDigest) != base64.StdEncoding.EncodedLen(sha256.Size) {
-		return errPushDigest
-	}
-	if n, err := base64.StdEncoding.Decode(got[:], []byte(tok.PasswordDigest)); err != nil || n != sha256.Size {
-		return errPushDigest
-	}
 	ok := false
-	var want [sha256.Size]byte
 	for _, k := range keys {
-		m := hmac.New(sha256.New, k)
-		for _, u := range v.urls {
-			for _, layout := range [...]PushLayout{PushLayoutNewline, PushLayoutConcat} {
-				if hmac.Equal(got[:sha256.Size], pushMAC(m, want[:0], u, tok.Nonce, tok.Created, layout)) {
-					ok = true
-				}
-			}
+		if aksk.VerifyPush(tok, k, v.urls...) {
+			ok = true
 		}
 	}
 	if !ok {

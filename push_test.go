@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/internal/expiring"
 )
 
@@ -28,19 +29,12 @@ const (
 	pushURL     = "https://www.huawei.com:9330/fee"
 )
 
-func TestSignPushVectors(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, "a8GQi36zPRy+sXysQJnoN+eLkwoFIzpS34jil3d0ZvQ=", SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, PushLayoutNewline).PasswordDigest)
-	assert.Equal(t, "RTbVvFrV4Ou9k4XJOkUnTdp43hklwbbcONn4Jbpz5FY=", SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, PushLayoutConcat).PasswordDigest)
-	assert.Equal(t, SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, PushLayoutNewline), SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, 0))
-}
-
 func TestPushVerification(t *testing.T) {
 	t.Parallel()
-	created, err := time.Parse(CreatedLayout, pushCreated)
+	created, err := time.Parse(aksk.CreatedLayout, pushCreated)
 	require.NoError(t, err)
-	signed := func(url, created string, layout PushLayout) string {
-		return SignPush("myAppKey", pushSecret, url, pushNonce, created, layout).HeaderValue()
+	signed := func(url, created string, layout aksk.PushLayout) string {
+		return aksk.SignPush("myAppKey", pushSecret, url, pushNonce, created, layout).HeaderValue()
 	}
 	tests := []struct {
 		name    string
@@ -49,49 +43,49 @@ func TestPushVerification(t *testing.T) {
 		now     time.Time
 		want    int
 	}{
-		{name: "newline layout", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 200},
-		{name: "concat layout", headers: []string{signed(pushURL, pushCreated, PushLayoutConcat)}, want: 200},
-		{name: "created 4 min ahead", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, now: created.Add(-4 * time.Minute), want: 200},
-		{name: "created 4 min behind", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, now: created.Add(4 * time.Minute), want: 200},
-		{name: "created 6 min behind", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, now: created.Add(6 * time.Minute), want: 401},
-		{name: "created 6 min ahead", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, now: created.Add(-6 * time.Minute), want: 401},
+		{name: "newline layout", headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, want: 200},
+		{name: "concat layout", headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutConcat)}, want: 200},
+		{name: "created 4 min ahead", headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, now: created.Add(-4 * time.Minute), want: 200},
+		{name: "created 4 min behind", headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, now: created.Add(4 * time.Minute), want: 200},
+		{name: "created 6 min behind", headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, now: created.Add(6 * time.Minute), want: 401},
+		{name: "created 6 min ahead", headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, now: created.Add(-6 * time.Minute), want: 401},
 		{name: "beijing created with offset", cfg: PushVerification{CreatedOffset: 8 * time.Hour},
-			headers: []string{signed(pushURL, "2018-02-12T23:30:20Z", PushLayoutNewline)}, want: 200},
+			headers: []string{signed(pushURL, "2018-02-12T23:30:20Z", aksk.PushLayoutNewline)}, want: 200},
 		{name: "both readings: utc", cfg: PushVerification{CreatedOffsets: BothCreatedReadings},
-			headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 200},
+			headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, want: 200},
 		{name: "both readings: beijing", cfg: PushVerification{CreatedOffsets: BothCreatedReadings},
-			headers: []string{signed(pushURL, "2018-02-12T23:30:20Z", PushLayoutConcat)}, want: 200},
+			headers: []string{signed(pushURL, "2018-02-12T23:30:20Z", aksk.PushLayoutConcat)}, want: 200},
 		{name: "both readings: 6 min off either", cfg: PushVerification{CreatedOffsets: BothCreatedReadings},
-			headers: []string{signed(pushURL, "2018-02-12T23:36:20Z", PushLayoutNewline)}, want: 401},
+			headers: []string{signed(pushURL, "2018-02-12T23:36:20Z", aksk.PushLayoutNewline)}, want: 401},
 		{name: "both readings: 4 h off", cfg: PushVerification{CreatedOffsets: BothCreatedReadings},
-			headers: []string{signed(pushURL, "2018-02-12T19:30:20Z", PushLayoutNewline)}, want: 401},
-		{name: "beijing created without offset", headers: []string{signed(pushURL, "2018-02-12T23:30:20Z", PushLayoutNewline)}, want: 401},
+			headers: []string{signed(pushURL, "2018-02-12T19:30:20Z", aksk.PushLayoutNewline)}, want: 401},
+		{name: "beijing created without offset", headers: []string{signed(pushURL, "2018-02-12T23:30:20Z", aksk.PushLayoutNewline)}, want: 401},
 		{name: "no header", want: 401},
 		{name: "no header allowed", cfg: PushVerification{AllowUnsigned: true}, want: 200},
 		{name: "bad header with AllowUnsigned", cfg: PushVerification{AllowUnsigned: true}, headers: []string{"garbage"}, want: 401},
 		{name: "garbage", headers: []string{"garbage"}, want: 401},
-		{name: "two headers", headers: []string{signed(pushURL, pushCreated, PushLayoutNewline), signed(pushURL, pushCreated, PushLayoutNewline)}, want: 401},
-		{name: "another url", headers: []string{signed("https://www.huawei.com:9330/status", pushCreated, PushLayoutNewline)}, want: 401},
-		{name: "second configured url", cfg: PushVerification{URLs: []string{"https://a.example/status", pushURL}}, headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 200},
-		{name: "default port added", cfg: PushVerification{URLs: []string{"https://hooks.example.com/fee"}}, headers: []string{signed("https://hooks.example.com:443/fee", pushCreated, PushLayoutNewline)}, want: 200},
-		{name: "default port removed", cfg: PushVerification{URLs: []string{"http://hooks.example.com:80/fee"}}, headers: []string{signed("http://hooks.example.com/fee", pushCreated, PushLayoutConcat)}, want: 200},
-		{name: "wrong secret", headers: []string{SignPush("myAppKey", "other", pushURL, pushNonce, pushCreated, PushLayoutNewline).HeaderValue()}, want: 401},
-		{name: "app key checked", cfg: PushVerification{AppKey: "otherKey"}, headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 401},
-		{name: "app key matches", cfg: PushVerification{AppKey: "myAppKey"}, headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 200},
-		{name: "31-byte digest", headers: []string{Token{Username: "k", PasswordDigest: base64.StdEncoding.EncodeToString(make([]byte, 31)), Nonce: pushNonce, Created: pushCreated}.HeaderValue()}, want: 401},
-		{name: "unpadded digest", headers: []string{strings.Replace(signed(pushURL, pushCreated, PushLayoutNewline), `=",Nonce`, `",Nonce`, 1)}, want: 401},
-		{name: "created with zone", headers: []string{signed(pushURL, "2018-02-12T15:30:20+00:00", PushLayoutNewline)}, want: 401},
+		{name: "two headers", headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline), signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, want: 401},
+		{name: "another url", headers: []string{signed("https://www.huawei.com:9330/status", pushCreated, aksk.PushLayoutNewline)}, want: 401},
+		{name: "second configured url", cfg: PushVerification{URLs: []string{"https://a.example/status", pushURL}}, headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, want: 200},
+		{name: "default port added", cfg: PushVerification{URLs: []string{"https://hooks.example.com/fee"}}, headers: []string{signed("https://hooks.example.com:443/fee", pushCreated, aksk.PushLayoutNewline)}, want: 200},
+		{name: "default port removed", cfg: PushVerification{URLs: []string{"http://hooks.example.com:80/fee"}}, headers: []string{signed("http://hooks.example.com/fee", pushCreated, aksk.PushLayoutConcat)}, want: 200},
+		{name: "wrong secret", headers: []string{aksk.SignPush("myAppKey", "other", pushURL, pushNonce, pushCreated, aksk.PushLayoutNewline).HeaderValue()}, want: 401},
+		{name: "app key checked", cfg: PushVerification{AppKey: "otherKey"}, headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, want: 401},
+		{name: "app key matches", cfg: PushVerification{AppKey: "myAppKey"}, headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, want: 200},
+		{name: "31-byte digest", headers: []string{aksk.Signature{Username: "k", PasswordDigest: base64.StdEncoding.EncodeToString(make([]byte, 31)), Nonce: pushNonce, Created: pushCreated}.HeaderValue()}, want: 401},
+		{name: "unpadded digest", headers: []string{strings.Replace(signed(pushURL, pushCreated, aksk.PushLayoutNewline), `=",Nonce`, `",Nonce`, 1)}, want: 401},
+		{name: "created with zone", headers: []string{signed(pushURL, "2018-02-12T15:30:20+00:00", aksk.PushLayoutNewline)}, want: 401},
 		// Several apps, rotated secrets: the Username chooses the app.
 		{name: "second app", cfg: PushVerification{Secrets: map[string][]string{"otherKey": {"otherSecret"}, "myAppKey": {pushSecret}}},
-			headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 200},
+			headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, want: 200},
 		{name: "rotated secret", cfg: PushVerification{Secrets: map[string][]string{"myAppKey": {"newSecret", pushSecret}}},
-			headers: []string{signed(pushURL, pushCreated, PushLayoutConcat)}, want: 200},
+			headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutConcat)}, want: 200},
 		{name: "new secret", cfg: PushVerification{Secrets: map[string][]string{"myAppKey": {"newSecret", pushSecret}}},
-			headers: []string{SignPush("myAppKey", "newSecret", pushURL, pushNonce, pushCreated, PushLayoutNewline).HeaderValue()}, want: 200},
+			headers: []string{aksk.SignPush("myAppKey", "newSecret", pushURL, pushNonce, pushCreated, aksk.PushLayoutNewline).HeaderValue()}, want: 200},
 		{name: "another app's secret", cfg: PushVerification{Secrets: map[string][]string{"otherKey": {pushSecret}, "myAppKey": {"mine"}}},
-			headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 401},
+			headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, want: 401},
 		{name: "unknown app", cfg: PushVerification{Secrets: map[string][]string{"otherKey": {pushSecret}}},
-			headers: []string{signed(pushURL, pushCreated, PushLayoutNewline)}, want: 401},
+			headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, want: 401},
 	}
 	body := readNotification(t, "status_callout_seed.json")
 	for _, tt := range tests {
@@ -112,9 +106,9 @@ func TestPushVerification(t *testing.T) {
 			}
 			h.now = func() time.Time { return now }
 			req := httptest.NewRequest(http.MethodPost, "http://proxy.internal/rewritten", bytes.NewReader(body))
-			req.Header.Set("Content-Type", ContentType)
+			req.Header.Set("Content-Type", jsonContentType)
 			for _, v := range tt.headers {
-				req.Header.Add(HeaderXAKSK, v)
+				req.Header.Add(aksk.Header, v)
 			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
@@ -129,16 +123,16 @@ func TestPushVerification(t *testing.T) {
 
 func TestPushVerificationReplay(t *testing.T) {
 	t.Parallel()
-	created, _ := time.Parse(CreatedLayout, pushCreated)
+	created, _ := time.Parse(aksk.CreatedLayout, pushCreated)
 	var logs logSink
 	h := newHandler(t, HandlerConfig{Logger: logs.logger(), Verification: &PushVerification{AppSecret: pushSecret, URLs: []string{pushURL}}})
 	now := created
 	h.now = func() time.Time { return now }
-	header := SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, PushLayoutNewline).HeaderValue()
+	header := aksk.SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, aksk.PushLayoutNewline).HeaderValue()
 	push := func(header string) int {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(readNotification(t, "status_callout_seed.json")))
-		req.Header.Set("Content-Type", ContentType)
-		req.Header.Set(HeaderXAKSK, header)
+		req.Header.Set("Content-Type", jsonContentType)
+		req.Header.Set(aksk.Header, header)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		return w.Code
@@ -147,7 +141,7 @@ func TestPushVerificationReplay(t *testing.T) {
 	now = now.Add(time.Minute)
 	assert.Equal(t, 401, push(header), "replayed inside the window")
 	assert.Contains(t, logs.String(), "Nonce was already used")
-	other := SignPush("k", pushSecret, pushURL, "AAAA"+pushNonce[4:], pushCreated, PushLayoutNewline).HeaderValue()
+	other := aksk.SignPush("k", pushSecret, pushURL, "AAAA"+pushNonce[4:], pushCreated, aksk.PushLayoutNewline).HeaderValue()
 	assert.Equal(t, 200, push(other), "a fresh nonce passes")
 	assert.NotContains(t, logs.String(), pushNonce, "X-AKSK values are never logged")
 	assert.NotContains(t, logs.String(), "a8GQi36zPRy")
@@ -159,7 +153,7 @@ func TestPushVerificationReplay(t *testing.T) {
 // accepted again).
 func TestPushReplayCacheRefusesWhenFull(t *testing.T) {
 	t.Parallel()
-	created, _ := time.Parse(CreatedLayout, pushCreated)
+	created, _ := time.Parse(aksk.CreatedLayout, pushCreated)
 	h := newHandler(t, HandlerConfig{Verification: &PushVerification{AppSecret: pushSecret, URLs: []string{pushURL}}})
 	now := created
 	h.now = func() time.Time { return now }
@@ -168,7 +162,7 @@ func TestPushReplayCacheRefusesWhenFull(t *testing.T) {
 	stamp := pushCreated
 	push := func(nonce string) int {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(readNotification(t, "status_callout_seed.json")))
-		req.Header.Set(HeaderXAKSK, SignPush("k", pushSecret, pushURL, nonce, stamp, PushLayoutNewline).HeaderValue())
+		req.Header.Set(aksk.Header, aksk.SignPush("k", pushSecret, pushURL, nonce, stamp, aksk.PushLayoutNewline).HeaderValue())
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		return w.Code
@@ -182,7 +176,7 @@ func TestPushReplayCacheRefusesWhenFull(t *testing.T) {
 	}
 	now = now.Add(2*DefaultPushTolerance + time.Second)
 	// Past the window the old nonces expire and make room.
-	stamp = now.UTC().Format(CreatedLayout)
+	stamp = now.UTC().Format(aksk.CreatedLayout)
 	assert.Equal(t, 200, push("later"))
 }
 
@@ -230,7 +224,7 @@ func FuzzVerifyPush(f *testing.F) {
 	f.Add(`UsernameToken Username="k",PasswordDigest="a8GQi36zPRy+sXysQJnoN+eLkwoFIzpS34jil3d0ZvQ=",Nonce="66C92B11FF8A425FB8D4CCFE0ED9ED1F",Created="2018-02-12T15:30:20Z"`, "", "", "", false, false)
 	f.Add(`UsernameToken Username="k", PasswordDigest="RTbVvFrV4Ou9k4XJOkUnTdp43hklwbbcONn4Jbpz5FY=", Nonce="66C92B11FF8A425FB8D4CCFE0ED9ED1F", Created="2018-02-12T15:30:20Z"`, "", "", "", false, false)
 	f.Add("", pushNonce, pushCreated, "AAAA", false, false)
-	now, _ := time.Parse(CreatedLayout, pushCreated)
+	now, _ := time.Parse(aksk.CreatedLayout, pushCreated)
 	urls := []string{pushURL, "https://www.huawei.com:9330/status"}
 	// The oracle's accepted messages: every URL variant, both layouts.
 	oracle := func(nonce, created string, mac []byte) bool {
@@ -249,13 +243,13 @@ func FuzzVerifyPush(f *testing.F) {
 		header := raw
 		if header == "" {
 			if sign {
-				layout := PushLayoutNewline
+				layout := aksk.PushLayoutNewline
 				if concat {
-					layout = PushLayoutConcat
+					layout = aksk.PushLayoutConcat
 				}
-				digest = SignPush("k", pushSecret, pushURL, nonce, created, layout).PasswordDigest
+				digest = aksk.SignPush("k", pushSecret, pushURL, nonce, created, layout).PasswordDigest
 			}
-			header = Token{Username: "k", PasswordDigest: digest, Nonce: nonce, Created: created}.HeaderValue()
+			header = aksk.Signature{Username: "k", PasswordDigest: digest, Nonce: nonce, Created: created}.HeaderValue()
 		}
 		v, err := newPushVerifier(&PushVerification{AppSecret: pushSecret, URLs: urls})
 		if err != nil {
@@ -264,7 +258,7 @@ func FuzzVerifyPush(f *testing.F) {
 		if v.verify([]string{header}, now) != nil {
 			return
 		}
-		tok, err := ParseToken(header)
+		tok, err := aksk.Parse(header)
 		if err != nil {
 			t.Fatalf("accepted an unparsable header %q", header)
 		}
@@ -272,7 +266,7 @@ func FuzzVerifyPush(f *testing.F) {
 		if err != nil || !oracle(tok.Nonce, tok.Created, mac) {
 			t.Fatalf("accepted a header whose digest the oracle rejects: %q", header)
 		}
-		c, err := time.Parse(CreatedLayout, tok.Created)
+		c, err := time.Parse(aksk.CreatedLayout, tok.Created)
 		if err != nil || c.Sub(now) > DefaultPushTolerance || now.Sub(c) > DefaultPushTolerance {
 			t.Fatalf("accepted a stale Created: %q", header)
 		}

@@ -11,9 +11,9 @@ import (
 	"unicode/utf8"
 )
 
-// RecordingPath is the URI of the API that returns a recording's download
+// recordingPath is the URI of the API that returns a recording's download
 // URL, appended to the client's base URL.
-const RecordingPath = "/rest/provision/voice/record/v1.0"
+const recordingPath = "/rest/provision/voice/record/v1.0"
 
 // DefaultMaxRecordingBytes bounds a download when the caller gives no
 // bound: 64 MiB, over two hours of the platform's 8 kHz A-law mono WAV
@@ -55,7 +55,7 @@ func (r *RecordingRequest) Validate() error {
 
 // recordingURL is the recording API: a GET, safe to resend, whose success
 // answer is a 301 with the download URL in Location.
-var recordingURL = endpoint{op: "RecordingURL", method: http.MethodGet, path: RecordingPath, idempotent: true, redirect: true}
+var recordingURL = endpoint{op: "RecordingURL", method: http.MethodGet, path: recordingPath, idempotent: true, redirect: true}
 
 // RecordingURL asks the platform where to download a recording and
 // returns the download URL. The platform answers with a redirect (301,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 // downloadHost is a download server that records the headers it gets.
@@ -81,7 +82,7 @@ func TestRecordingRedirectNeverFollowed(t *testing.T) {
 	assert.Equal(t, dl.URL+"/file?token=secret-token", loc)
 	assert.Empty(t, dl.seen(), "the redirect is not followed")
 	q := api.Seen()[0]
-	assert.NotEmpty(t, q.Header.Get(HeaderXAKSK), "the platform request is signed")
+	assert.NotEmpty(t, q.Header.Get(aksk.Header), "the platform request is signed")
 
 	var buf bytes.Buffer
 	n, err := c.DownloadRecording(context.Background(), loc, &buf, 0)
@@ -90,7 +91,7 @@ func TestRecordingRedirectNeverFollowed(t *testing.T) {
 	assert.Equal(t, 1000, buf.Len())
 	seen := dl.seen()
 	require.Len(t, seen, 1)
-	assert.Empty(t, seen[0].Get(HeaderXAKSK), "no X-AKSK to the download host")
+	assert.Empty(t, seen[0].Get(aksk.Header), "no X-AKSK to the download host")
 	assert.Empty(t, seen[0].Get("Authorization"), "no Authorization to the download host")
 
 	// A redirect from the download host is not followed either.

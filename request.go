@@ -15,18 +15,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
-// MaxResponseBytes bounds how much of an answer is read; the platform's
+// maxResponseBytes bounds how much of an answer is read; the platform's
 // answers are a few hundred bytes.
-const MaxResponseBytes = 64 << 10
+const maxResponseBytes = 64 << 10
 
 // endpoint describes one API of the platform for [Client.do].
 type endpoint struct {
 	op     string // the operation's name in errors, logs and hooks, e.g. "CallVerify"
 	method string // http.MethodPost or http.MethodGet
-	path   string // appended to the base URL, e.g. CallVerifyPath
+	path   string // appended to the base URL, e.g. callVerifyPath
 	// idempotent: a second request cannot place a second call (callStop,
 	// the recording GET), so the retry policy may resend after an
 	// outcome that is unknown.
@@ -207,8 +208,8 @@ type connTrace struct {
 
 // Header values every request shares, read-only.
 var (
-	contentTypeValues   = []string{ContentType}
-	authorizationValues = []string{AuthorizationValue}
+	contentTypeValues   = []string{jsonContentType}
+	authorizationValues = []string{aksk.AuthorizationValue}
 	acceptValues        = []string{"application/json"}
 )
 
@@ -247,10 +248,10 @@ func (c *Client) attempt(ctx context.Context, cl *callState, out any) attemptRes
 // send signs, sends and reads one attempt, filling info's status and
 // connection facts.
 func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time, info *AttemptEndInfo) attemptResult {
-	sig := c.signer.sign(now.Add(cl.skew))
+	header, sig := c.signer.Sign(now.Add(cl.skew))
 	// An answer echoes the attempt it answers: scrub that one's digest
 	// and nonce.
-	cl.scrub.digest, cl.scrub.nonce = sig.digest, sig.nonce
+	cl.scrub.digest, cl.scrub.nonce = sig.PasswordDigest, sig.Nonce
 
 	tr := &connTrace{}
 	tr.trace.GotConn = func(ci httptrace.GotConnInfo) {
@@ -277,7 +278,7 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time
 	req.Header["Authorization"] = authorizationValues
 	req.Header["Accept"] = acceptValues
 	req.Header["User-Agent"] = c.userAgentValues
-	req.Header[HeaderXAKSK] = []string{sig.header} // written as documented, not canonicalised to X-Aksk
+	req.Header[aksk.Header] = []string{header} // written as documented, not canonicalised to X-Aksk
 	if c.logger.Enabled(ctx, slog.LevelDebug) {
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "voicecall: sending", slog.String("op", cl.ep.op), slog.Int("attempt", cl.attempts), slog.String("userData", cl.userData))
 	}
@@ -308,12 +309,12 @@ func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time
 		res.reply, res.err = classify(cl, resp.StatusCode, resp.Header, nil, out)
 		return res
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	switch {
 	case err != nil:
 		res.err = newRequestError(cl, OutcomeUnknown, resp.StatusCode, ct, body, fmt.Errorf("reading the answer: %w", unwrapURLError(err)))
-	case len(body) > MaxResponseBytes:
-		res.err = newRequestError(cl, OutcomeUnknown, resp.StatusCode, ct, body, fmt.Errorf("answer larger than %d bytes", MaxResponseBytes))
+	case len(body) > maxResponseBytes:
+		res.err = newRequestError(cl, OutcomeUnknown, resp.StatusCode, ct, body, fmt.Errorf("answer larger than %d bytes", maxResponseBytes))
 	default:
 		res.reply, res.err = classify(cl, resp.StatusCode, resp.Header, body, out)
 	}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 // deadlineSlack is how late past its deadline a call may return. The
@@ -379,8 +380,8 @@ func TestFaultHugeAnswer(t *testing.T) { // C17
 	assertUnknownOnce(t, err, srv)
 	assert.Contains(t, err.Error(), "answer larger than")
 	require.NotNil(t, body)
-	assert.Equal(t, int64(MaxResponseBytes+1), body.n, "the read stops one byte past the bound")
-	assert.Less(t, body.maxBuf, 4*MaxResponseBytes, "the read buffer stays near the bound")
+	assert.Equal(t, int64(maxResponseBytes+1), body.n, "the read stops one byte past the bound")
+	assert.Less(t, body.maxBuf, 4*maxResponseBytes, "the read buffer stays near the bound")
 	assert.True(t, body.closed, "the body is closed, which drops the connection")
 }
 
@@ -762,7 +763,7 @@ func TestSecretHygiene(t *testing.T) {
 			errs = append(errs, err.Error())
 		}
 		for _, r := range srv.Seen() {
-			sent = append(sent, r.Header.Get(HeaderXAKSK))
+			sent = append(sent, r.Header.Get(aksk.Header))
 		}
 	}
 	// Never sent: invalid input, nothing listening, wrong key and secret.
@@ -780,7 +781,7 @@ func TestSecretHygiene(t *testing.T) {
 	_, err = NewClient("http://example.com", "", secret)
 	errs = append(errs, err.Error())
 	// And printing the client and the request.
-	logger.Debug("objects", "client", c, "request", req(), "token", Sign("k", secret, "n0nce", "c"))
+	logger.Debug("objects", "client", c, "request", req(), "token", aksk.Sign("k", secret, "n0nce", "c"))
 
 	out := logs.String() + "\n" + strings.Join(errs, "\n")
 	require.Contains(t, out, "outcome unknown", "the failure paths were driven")
@@ -789,7 +790,7 @@ func TestSecretHygiene(t *testing.T) {
 		spaced(code, " "), spaced(code, "-"), url.QueryEscape(secret), htmlEscapeAll(secret)}
 	require.NotEmpty(t, sent)
 	for _, v := range sent {
-		tok, err := ParseToken(v)
+		tok, err := aksk.Parse(v)
 		require.NoError(t, err)
 		forbidden = append(forbidden, v, tok.PasswordDigest, tok.Nonce, url.QueryEscape(tok.PasswordDigest), htmlEscapeAll(tok.PasswordDigest))
 	}
@@ -803,7 +804,7 @@ func TestSecretHygiene(t *testing.T) {
 // transformedEcho is what a proxy might echo of r in forms other than
 // the values as sent (see TestSecretHygiene).
 func transformedEcho(r *http.Request, reqBody []byte, secret string) string {
-	tok, _ := ParseToken(r.Header.Get(HeaderXAKSK))
+	tok, _ := aksk.Parse(r.Header.Get(aksk.Header))
 	var body struct {
 		CalleeNbr  string `json:"calleeNbr"`
 		VerifyCode string `json:"verifyCode"`
@@ -941,7 +942,7 @@ func TestFaultHTTP2StreamReset(t *testing.T) {
 
 	control := srv.client()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL()+CallVerifyPath, strings.NewReader(`{}`))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL()+callVerifyPath, strings.NewReader(`{}`))
 	require.NoError(t, err)
 	resp, err := control.Do(req)
 	cancel()
@@ -1014,8 +1015,8 @@ func TestClockSkewRetry(t *testing.T) {
 	t.Parallel()
 	platformNow := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	skewed := func(conn net.Conn, r *http.Request, _ []byte) {
-		tok, err := ParseToken(r.Header.Get(HeaderXAKSK))
-		created, perr := time.Parse(CreatedLayout, tok.Created)
+		tok, err := aksk.Parse(r.Header.Get(aksk.Header))
+		created, perr := time.Parse(aksk.CreatedLayout, tok.Created)
 		date := platformNow.Format(http.TimeFormat)
 		if err != nil || perr != nil || created.Sub(platformNow).Abs() > time.Minute {
 			const skew = `{"resultcode":"1010013","resultdesc":"Time out limit."}`
@@ -1045,8 +1046,8 @@ func TestClockSkewRetry(t *testing.T) {
 			assert.Equal(t, tc.receptions, srv.received.Load())
 			seen := srv.Seen()
 			if len(seen) == 2 {
-				first, _ := ParseToken(seen[0].Header.Get(HeaderXAKSK))
-				second, _ := ParseToken(seen[1].Header.Get(HeaderXAKSK))
+				first, _ := aksk.Parse(seen[0].Header.Get(aksk.Header))
+				second, _ := aksk.Parse(seen[1].Header.Get(aksk.Header))
 				assert.NotEqual(t, first.Nonce, second.Nonce, "re-signed")
 				assert.Equal(t, "2026-06-01T12:00:00Z", second.Created, "with the platform's clock")
 			}
@@ -1158,7 +1159,7 @@ func TestRedirectEndpoint(t *testing.T) {
 	assert.Empty(t, seen[0].Body)
 	assert.Empty(t, seen[0].Header.Get("Content-Type"))
 	assert.Contains(t, string(srv.Last()), "GET /get?fileName=a+b.wav HTTP/1.1")
-	assert.NotEmpty(t, seen[0].Header.Get(HeaderXAKSK))
+	assert.NotEmpty(t, seen[0].Header.Get(aksk.Header))
 }
 
 // TestFaultHTTP2ResetGET (C31): the same server, with the GETs. Go's
@@ -1171,7 +1172,7 @@ func TestFaultHTTP2ResetGET(t *testing.T) {
 	srv := newH2ResetServer(t)
 	control := srv.client()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+RecordingPath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+recordingPath, nil)
 	require.NoError(t, err)
 	resp, err := control.Do(req)
 	cancel()
@@ -1244,7 +1245,7 @@ func newCloseReusedServer(t *testing.T) *closeReusedServer {
 			if i > 0 {
 				return // closed without an answer
 			}
-			if strings.HasPrefix(req.URL.Path, RecordingPath) {
+			if strings.HasPrefix(req.URL.Path, recordingPath) {
 				io.WriteString(conn, "HTTP/1.1 301 Moved Permanently\r\nLocation: https://obs.example.com/r.wav\r\nContent-Length: 0\r\n\r\n")
 			} else {
 				// No body: the transport puts the connection back in its

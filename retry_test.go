@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 // C3: connection refused, then the listener appears: retried with a
@@ -52,7 +53,7 @@ func TestRetryAfterConnectionRefused(t *testing.T) {
 	assert.Less(t, waits[0], 100*time.Millisecond, "full jitter below the first ceiling")
 	seen := srv.Seen()
 	require.Len(t, seen, 1)
-	assert.NotEmpty(t, seen[0].Header.Get(HeaderXAKSK), "the attempt after the backoff is signed")
+	assert.NotEmpty(t, seen[0].Header.Get(aksk.Header), "the attempt after the backoff is signed")
 }
 
 // Nothing listening at all: every attempt is refused, the error says the

@@ -40,7 +40,7 @@ func ExampleNewServer() {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 
-	resp, err := http.Post("http://"+ln.Addr().String()+"/", voicecall.ContentType,
+	resp, err := http.Post("http://"+ln.Addr().String()+"/", "application/json;charset=UTF-8",
 		strings.NewReader(`{"eventType":"callout","statusInfo":{"sessionId":"s-1"}}`))
 	if err != nil {
 		fmt.Println(err)

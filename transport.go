@@ -9,9 +9,9 @@ import (
 
 // Defaults of the default transport ([NewTransport]).
 const (
-	DefaultDialTimeout           = 3 * time.Second
-	DefaultTLSHandshakeTimeout   = 5 * time.Second
-	DefaultResponseHeaderTimeout = 8 * time.Second
+	defaultDialTimeout           = 3 * time.Second
+	defaultTLSHandshakeTimeout   = 5 * time.Second
+	defaultResponseHeaderTimeout = 8 * time.Second
 )
 
 // NewTransport returns the transport a [Client] uses when it is given no
@@ -41,9 +41,8 @@ const (
 //   - TLS certificate verification on, TLS 1.2 or later, and TLS session
 //     resumption (a small session cache), which makes a short connection
 //     cheap;
-//   - dial, TLS handshake and response header timeouts
-//     ([DefaultDialTimeout], [DefaultTLSHandshakeTimeout],
-//     [DefaultResponseHeaderTimeout]);
+//   - dial, TLS handshake and response header timeouts of 3 s, 5 s
+//     and 8 s;
 //   - no proxy: the library never reads the environment; set Proxy
 //     yourself if you need one;
 //   - HTTP/1.1 only (ForceAttemptHTTP2 off, no TLSNextProto), the
@@ -63,10 +62,10 @@ func NewTransport(tlsConfig *tls.Config) *http.Transport {
 		tlsConfig.ClientSessionCache = tls.NewLRUClientSessionCache(16)
 	}
 	return &http.Transport{
-		DialContext:            (&net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:            (&net.Dialer{Timeout: defaultDialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig:        tlsConfig,
-		TLSHandshakeTimeout:    DefaultTLSHandshakeTimeout,
-		ResponseHeaderTimeout:  DefaultResponseHeaderTimeout,
+		TLSHandshakeTimeout:    defaultTLSHandshakeTimeout,
+		ResponseHeaderTimeout:  defaultResponseHeaderTimeout,
 		DisableKeepAlives:      true,
 		MaxIdleConnsPerHost:    16,
 		IdleConnTimeout:        30 * time.Second,

@@ -22,8 +22,8 @@ func TestDefaultTransport(t *testing.T) {
 	assert.False(t, tr.TLSClientConfig.InsecureSkipVerify)
 	assert.NotNil(t, tr.TLSClientConfig.ClientSessionCache, "TLS resumption")
 	assert.Nil(t, tr.Proxy, "the library never reads the environment")
-	assert.Equal(t, DefaultTLSHandshakeTimeout, tr.TLSHandshakeTimeout)
-	assert.Equal(t, DefaultResponseHeaderTimeout, tr.ResponseHeaderTimeout)
+	assert.Equal(t, defaultTLSHandshakeTimeout, tr.TLSHandshakeTimeout)
+	assert.Equal(t, defaultResponseHeaderTimeout, tr.ResponseHeaderTimeout)
 	assert.NotNil(t, tr.DialContext)
 	assert.Equal(t, tr.TLSHandshakeTimeout, NewTransport(nil).TLSHandshakeTimeout, "NewTransport is the default transport")
 }

@@ -93,13 +93,12 @@ func encodeCallbackURL(s string) string {
 	return base64.StdEncoding.EncodeToString([]byte(s))
 }
 
-// UserDataProblem returns why s cannot be sent as userData, or "" if it
+// userDataProblem returns why s cannot be sent as userData, or "" if it
 // can. Huawei's API pages allow at most 256 characters and forbid "{",
 // "}" and Chinese characters that are not Base64-encoded
 // ([EncodeUserData] does that); every other character is accepted
-// (s must be valid UTF-8). The notification side can use it to check a
-// token before looking it up.
-func UserDataProblem(s string) string {
+// (s must be valid UTF-8).
+func userDataProblem(s string) string {
 	if !utf8.ValidString(s) {
 		return "must be valid UTF-8"
 	}

@@ -23,15 +23,15 @@ func TestUserDataRules(t *testing.T) {
 		strings.Repeat("x", 256): true,
 		strings.Repeat("x", 257): false,
 	} {
-		assert.Equal(t, ok, UserDataProblem(s) == "", "%q: %s", s, UserDataProblem(s))
+		assert.Equal(t, ok, userDataProblem(s) == "", "%q: %s", s, userDataProblem(s))
 	}
-	assert.Contains(t, UserDataProblem("订单"), "EncodeUserData", "the error names the way out")
+	assert.Contains(t, userDataProblem("订单"), "EncodeUserData", "the error names the way out")
 }
 
 func TestEncodeUserData(t *testing.T) {
 	t.Parallel()
 	enc := EncodeUserData("订单 42")
-	assert.Empty(t, UserDataProblem(enc), "the encoded form is valid userData")
+	assert.Empty(t, userDataProblem(enc), "the encoded form is valid userData")
 	dec, err := DecodeUserData(enc)
 	require.NoError(t, err)
 	assert.Equal(t, "订单 42", dec)

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/internal/expiring"
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
@@ -154,10 +155,10 @@ type HandlerConfig struct {
 	Verification *PushVerification
 
 	// Correlations, when set, is told about every status event and CDR
-	// that carries a userData (see [Sightings]), so that the application
-	// can find a call by the correlation token it sent; see
-	// [CorrelationStore] and [CorrelationIndex]. A failing store is
-	// logged; the notification is handled anyway.
+	// that carries a userData, so that the application can find a call
+	// by the correlation token it sent; see [CorrelationStore] and
+	// [CorrelationIndex]. A failing store is logged; the notification is
+	// handled anyway.
 	Correlations CorrelationStore
 
 	// Hooks, when set, are called for every push, refusals included; see
@@ -290,7 +291,7 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return h.refuse(ctx, w, r, o, http.StatusMethodNotAllowed, "method not allowed: use POST")
 	}
 	if h.verifier != nil {
-		if err := h.verifier.verify(r.Header.Values(HeaderXAKSK), h.now()); err != nil {
+		if err := h.verifier.verify(r.Header.Values(aksk.Header), h.now()); err != nil {
 			o.end.Verification = "failed"
 			if errors.Is(err, errReplayFull) {
 				return h.refuse(ctx, w, r, o, http.StatusServiceUnavailable, err.Error())
@@ -323,7 +324,7 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		o.end.Records = len(n.Fees)
 	}
 	if h.corr != nil {
-		for _, s := range Sightings(&n, h.now()) {
+		for _, s := range sightings(&n, h.now()) {
 			if _, err := h.corr.Observe(ctx, s); err != nil {
 				h.logAttrs(ctx, slog.LevelError, "voicecall: correlation store failed", slog.String("error", redact.Text(err.Error(), 512)))
 			}
@@ -642,7 +643,7 @@ func errorBody(status int, desc string) string {
 
 func writeAnswer(w http.ResponseWriter, status int, body string) {
 	hd := w.Header()
-	hd.Set("Content-Type", ContentType)
+	hd.Set("Content-Type", jsonContentType)
 	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 // recorder is a set of callbacks that remember what they were given.
@@ -83,7 +84,7 @@ func newHandler(t *testing.T, cfg HandlerConfig) *Handler {
 // postHTTP pushes body to a real loopback server.
 func postHTTP(t *testing.T, client *http.Client, url string, body []byte) (int, string) {
 	t.Helper()
-	resp, err := client.Post(url, ContentType, bytes.NewReader(body))
+	resp, err := client.Post(url, jsonContentType, bytes.NewReader(body))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
@@ -129,7 +130,7 @@ func TestHandlerDoneWhen(t *testing.T) {
 	// connection.
 	big, err := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(bytes.Repeat([]byte(" "), 2<<20)))
 	require.NoError(t, err)
-	big.Header.Set("Content-Type", ContentType)
+	big.Header.Set("Content-Type", jsonContentType)
 	big.Header.Set("Expect", "100-continue")
 	expectClient := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 5 * time.Second}}
 	defer expectClient.CloseIdleConnections()
@@ -153,7 +154,7 @@ func TestHandlerRefusals(t *testing.T) {
 	callout := readNotification(t, "status_callout_seed.json")
 
 	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodHead, http.MethodDelete, http.MethodOptions, http.MethodPatch} {
-		w := serve(t, h, m, ContentType, callout)
+		w := serve(t, h, m, jsonContentType, callout)
 		assert.Equal(t, http.StatusMethodNotAllowed, w.Code, m)
 		assert.Equal(t, "POST", w.Header().Get("Allow"), m)
 	}
@@ -163,7 +164,7 @@ func TestHandlerRefusals(t *testing.T) {
 		"", "text/plain", "application/octet-stream", "application/x-www-form-urlencoded", "application/json;charset=GBK", "application/json; charset=", "application/jsonx"} {
 		w := serve(t, h, http.MethodPost, ct, callout)
 		assert.Equal(t, http.StatusOK, w.Code, ct)
-		assert.Equal(t, ContentType, w.Header().Get("Content-Type"))
+		assert.Equal(t, jsonContentType, w.Header().Get("Content-Type"))
 	}
 	calls := rec.calls()
 	for _, f := range []string{
@@ -171,7 +172,7 @@ func TestHandlerRefusals(t *testing.T) {
 		"bad_dup_eventtype.json", "bad_dup_eventtype_escaped.json", "bad_dup_feelst.json",
 		"bad_missing_eventtype.json", "bad_eventtype_number.json", "bad_fee_missing_feelst.json",
 	} {
-		w := serve(t, h, http.MethodPost, ContentType, readNotification(t, f))
+		w := serve(t, h, http.MethodPost, jsonContentType, readNotification(t, f))
 		assert.Equal(t, http.StatusBadRequest, w.Code, f)
 		var ans struct{ ResultCode, ResultDesc string }
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &ans), f)
@@ -206,7 +207,7 @@ func TestHandlerBodyLimit(t *testing.T) {
 	// Without Content-Length (chunked), the limit applies while reading.
 	req, err := http.NewRequest(http.MethodPost, srv.URL, io.MultiReader(bytes.NewReader(padded)))
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", ContentType)
+	req.Header.Set("Content-Type", jsonContentType)
 	resp, err := srv.Client().Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -242,7 +243,7 @@ func TestHandlerFeeFailureRetriesOnlyFailed(t *testing.T) {
 	})
 	batch := readNotification(t, "fee_batch50.json")
 
-	w := serve(t, h, http.MethodPost, ContentType, batch)
+	w := serve(t, h, http.MethodPost, jsonContentType, batch)
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
 	assert.Len(t, handled, 48)
 	assert.Contains(t, logs.String(), "CDR callback failed")
@@ -253,13 +254,13 @@ func TestHandlerFeeFailureRetriesOnlyFailed(t *testing.T) {
 	mu.Lock()
 	failing = map[string]bool{}
 	mu.Unlock()
-	w = serve(t, h, http.MethodPost, ContentType, batch)
+	w = serve(t, h, http.MethodPost, jsonContentType, batch)
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.Len(t, handled, 50)
 	for _, id := range ids {
 		assert.Equal(t, 1, handled[id], id)
 	}
-	w = serve(t, h, http.MethodPost, ContentType, batch)
+	w = serve(t, h, http.MethodPost, jsonContentType, batch)
 	assert.Equal(t, http.StatusOK, w.Code)
 	for _, id := range ids {
 		assert.Equal(t, 1, handled[id], id)
@@ -287,12 +288,12 @@ func TestHandlerPanics(t *testing.T) {
 			return nil
 		},
 	})
-	assert.Equal(t, http.StatusInternalServerError, serve(t, h, http.MethodPost, ContentType, readNotification(t, "status_callout_seed.json")).Code)
-	assert.Equal(t, http.StatusInternalServerError, serve(t, h, http.MethodPost, ContentType, readNotification(t, "unknown_event.json")).Code)
+	assert.Equal(t, http.StatusInternalServerError, serve(t, h, http.MethodPost, jsonContentType, readNotification(t, "status_callout_seed.json")).Code)
+	assert.Equal(t, http.StatusInternalServerError, serve(t, h, http.MethodPost, jsonContentType, readNotification(t, "unknown_event.json")).Code)
 	batch := readNotification(t, "fee_batch50.json")
-	assert.Equal(t, http.StatusInternalServerError, serve(t, h, http.MethodPost, ContentType, batch).Code)
+	assert.Equal(t, http.StatusInternalServerError, serve(t, h, http.MethodPost, jsonContentType, batch).Code)
 	assert.Len(t, count, 49, "the other records are still handled")
-	assert.Equal(t, http.StatusOK, serve(t, h, http.MethodPost, ContentType, batch).Code)
+	assert.Equal(t, http.StatusOK, serve(t, h, http.MethodPost, jsonContentType, batch).Code)
 	assert.Len(t, count, 50)
 	for id, n := range count {
 		assert.Equal(t, 1, n, id)
@@ -312,7 +313,7 @@ func TestHandlerStatusFailure(t *testing.T) {
 			return errors.New("cannot store")
 		},
 	})
-	w := serve(t, h, http.MethodPost, ContentType, readNotification(t, "status_disconnect.json"))
+	w := serve(t, h, http.MethodPost, jsonContentType, readNotification(t, "status_disconnect.json"))
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.JSONEq(t, `{"resultcode":"0","resultdesc":"Success"}`, w.Body.String())
 	out := logs.String()
@@ -322,13 +323,13 @@ func TestHandlerStatusFailure(t *testing.T) {
 	assert.NotContains(t, out, "+8613500000001")
 	assert.Contains(t, out, "**********0001")
 
-	w = serve(t, h, http.MethodPost, ContentType, readNotification(t, "unknown_event.json"))
+	w = serve(t, h, http.MethodPost, jsonContentType, readNotification(t, "unknown_event.json"))
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
 
 	// No callbacks at all: everything is acknowledged, nothing logged as an error.
 	quiet := newHandler(t, HandlerConfig{})
 	for _, f := range []string{"status_disconnect.json", "fee_batch50.json", "unknown_event.json"} {
-		assert.Equal(t, http.StatusOK, serve(t, quiet, http.MethodPost, ContentType, readNotification(t, f)).Code, f)
+		assert.Equal(t, http.StatusOK, serve(t, quiet, http.MethodPost, jsonContentType, readNotification(t, f)).Code, f)
 	}
 }
 
@@ -357,7 +358,7 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 	codes := make(chan int, deliveries)
 	for range deliveries {
 		go func() {
-			resp, err := srv.Client().Post(srv.URL, ContentType, bytes.NewReader(batch))
+			resp, err := srv.Client().Post(srv.URL, jsonContentType, bytes.NewReader(batch))
 			if err != nil {
 				codes <- 0
 				return
@@ -436,35 +437,35 @@ func TestHandlerDedupStoreFailures(t *testing.T) {
 	var logs logSink
 	store := &flakyStore{MemoryDedup: NewMemoryDedup(0, 0), claimErr: errors.New("redis down")}
 	h := newHandler(t, HandlerConfig{Dedup: store, OnFee: onFee, Logger: logs.logger()})
-	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, ContentType, body).Code)
+	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, jsonContentType, body).Code)
 	assert.Zero(t, calls, "nothing is handled without a claim")
 	assert.Contains(t, logs.String(), "redis down")
 
 	store.claimErr, store.result = nil, ClaimResult(42)
-	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, ContentType, body).Code)
+	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, jsonContentType, body).Code)
 	assert.Zero(t, calls)
 
 	store.result = ClaimFull
-	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, ContentType, body).Code, "a store full answers 503, so that the platform pushes again")
+	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, jsonContentType, body).Code, "a store full answers 503, so that the platform pushes again")
 	assert.Zero(t, calls, "a record the store could not claim is not handled")
 	assert.Contains(t, logs.String(), "dedup store full")
 
 	store.result, store.extra = ClaimAcquired, 1
-	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, ContentType, body).Code, "a result count that does not match is a store failure")
+	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h, http.MethodPost, jsonContentType, body).Code, "a result count that does not match is a store failure")
 	assert.Zero(t, calls)
 	store.extra = 0
 
 	store.result, store.commitErr = 0, errors.New("commit lost")
-	assert.Equal(t, http.StatusOK, serve(t, h, http.MethodPost, ContentType, body).Code, "the record was handled")
+	assert.Equal(t, http.StatusOK, serve(t, h, http.MethodPost, jsonContentType, body).Code, "the record was handled")
 	assert.Equal(t, 1, calls)
 	assert.Contains(t, logs.String(), "commit lost")
 
 	store2 := &flakyStore{MemoryDedup: NewMemoryDedup(0, 0), releaseErr: errors.New("release lost")}
 	h2 := newHandler(t, HandlerConfig{Dedup: store2, Logger: logs.logger(), OnFee: func(context.Context, *FeeRecord) error { return errors.New("nope") }})
-	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h2, http.MethodPost, ContentType, body).Code)
+	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h2, http.MethodPost, jsonContentType, body).Code)
 	assert.Contains(t, logs.String(), "release lost")
 	// The claim was not released: a re-push inside the lease finds it busy.
-	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h2, http.MethodPost, ContentType, body).Code)
+	assert.Equal(t, http.StatusServiceUnavailable, serve(t, h2, http.MethodPost, jsonContentType, body).Code)
 }
 
 // TestHandlerFindings: each body of the receiver review that was lost
@@ -493,12 +494,12 @@ func TestHandlerFindings(t *testing.T) {
 		return resp.StatusCode
 	}
 	// 1. "FEE" with only OnFee reached nothing; "Disconnect" was unknown.
-	assert.Equal(t, 200, post(ContentType, readNotification(t, "fee_eventtype_upper.json")))
+	assert.Equal(t, 200, post(jsonContentType, readNotification(t, "fee_eventtype_upper.json")))
 	assert.Equal(t, []string{seedSessionID}, rec.order)
-	assert.Equal(t, 200, post(ContentType, readNotification(t, "status_disconnect_mixed_case.json")))
+	assert.Equal(t, 200, post(jsonContentType, readNotification(t, "status_disconnect_mixed_case.json")))
 	assert.Equal(t, []string{"disconnect 1201_613_4294967295_20190124030455@callenabler245.huaweicaas.com"}, rec.statuses)
 	// 2. A status event without sessionId was a 400.
-	assert.Equal(t, 200, post(ContentType, []byte(`{"eventType":"answer","statusInfo":{"userData":"vc0123456789abcdef0123456789abcdef"}}`)))
+	assert.Equal(t, 200, post(jsonContentType, []byte(`{"eventType":"answer","statusInfo":{"userData":"vc0123456789abcdef0123456789abcdef"}}`)))
 	assert.Equal(t, "answer ", rec.statuses[1])
 	assert.Equal(t, "vc0123456789abcdef0123456789abcdef", userData[1])
 	// 3. text/plain, octet-stream, no Content-Type were a 415.
@@ -516,9 +517,9 @@ func TestHandlerFindings(t *testing.T) {
 	}
 	assert.Equal(t, []string{"callout ct0", "callout ct1", "callout ct2"}, rec.statuses[2:])
 	// 4. An integer as a string, and a 51-record batch, were a 400.
-	assert.Equal(t, 200, post(ContentType, readNotification(t, "fee_string_int.json")))
+	assert.Equal(t, 200, post(jsonContentType, readNotification(t, "fee_string_int.json")))
 	assert.Equal(t, "1201_900_4294967295_20190124030500@callenabler245.huaweicaas.com", rec.order[1])
-	assert.Equal(t, 200, post(ContentType, readNotification(t, "fee_51.json")))
+	assert.Equal(t, 200, post(jsonContentType, readNotification(t, "fee_51.json")))
 	assert.Len(t, rec.order, 2+51)
 }
 
@@ -548,9 +549,9 @@ func TestHandlerForgedRecordDoesNotSuppressGenuine(t *testing.T) {
 	forgedBody, err := json.Marshal(forged)
 	require.NoError(t, err)
 
-	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, forgedBody).Code)
-	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, genuine).Code)
-	assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, genuine).Code, "the genuine re-push is a duplicate")
+	assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, forgedBody).Code)
+	assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, genuine).Code)
+	assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, genuine).Code, "the genuine re-push is a duplicate")
 	assert.Equal(t, []string{"+8613000000000", n.Fees[0].CalleeNum}, callees, "both reach OnFee, the genuine one once")
 }
 
@@ -564,7 +565,7 @@ func TestHandlerDuplicateInBatch(t *testing.T) {
 	var ends []NotificationEndInfo
 	h.hooks.NotificationEnd = func(_ context.Context, info NotificationEndInfo) { ends = append(ends, info) }
 	for range 3 {
-		assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, body).Code)
+		assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, body).Code)
 	}
 	assert.Equal(t, []string{"s1", "s2"}, rec.order)
 	require.Len(t, ends, 3)
@@ -592,7 +593,7 @@ func TestHandlerDeadLetter(t *testing.T) {
 		},
 	})
 	body := readNotification(t, "status_disconnect.json")
-	w := serve(t, h, http.MethodPost, ContentType, body)
+	w := serve(t, h, http.MethodPost, jsonContentType, body)
 	assert.Equal(t, 200, w.Code, "the event is kept by the dead letter")
 	require.Len(t, letters, 1)
 	assert.Equal(t, body, letters[0].Body, "the raw body, to replay")
@@ -604,12 +605,12 @@ func TestHandlerDeadLetter(t *testing.T) {
 	assert.Contains(t, logs.String(), "goes to OnDeadLetter")
 	assert.NotContains(t, logs.String(), "+8613500000001")
 
-	assert.Equal(t, 500, serve(t, h, http.MethodPost, ContentType, []byte(`{"eventType":"answer","statusInfo":{"sessionId":"panic"}}`)).Code)
+	assert.Equal(t, 500, serve(t, h, http.MethodPost, jsonContentType, []byte(`{"eventType":"answer","statusInfo":{"sessionId":"panic"}}`)).Code)
 	require.Len(t, letters, 2)
 	assert.ErrorContains(t, letters[1].Err, "callback panicked")
 
 	dlErr = errors.New("disk full")
-	assert.Equal(t, 503, serve(t, h, http.MethodPost, ContentType, body).Code, "both failed: 503 in case the platform re-pushes")
+	assert.Equal(t, 503, serve(t, h, http.MethodPost, jsonContentType, body).Code, "both failed: 503 in case the platform re-pushes")
 	assert.Contains(t, logs.String(), "disk full")
 
 	// A succeeding OnStatus sends nothing to the dead letter.
@@ -617,7 +618,7 @@ func TestHandlerDeadLetter(t *testing.T) {
 		OnStatus:     func(context.Context, *StatusEvent) error { return nil },
 		OnDeadLetter: func(context.Context, *DeadLetter) error { t.Error("dead letter called"); return nil },
 	})
-	assert.Equal(t, 200, serve(t, ok, http.MethodPost, ContentType, body).Code)
+	assert.Equal(t, 200, serve(t, ok, http.MethodPost, jsonContentType, body).Code)
 }
 
 func TestHandlerDedupStatus(t *testing.T) {
@@ -629,10 +630,10 @@ func TestHandlerDedupStatus(t *testing.T) {
 		h := newHandler(t, cfg)
 		body := readNotification(t, "status_disconnect.json")
 		for range 3 {
-			assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, body).Code)
+			assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, body).Code)
 		}
 		other := bytes.Replace(body, []byte("03:05:01"), []byte("03:05:02"), 1)
-		assert.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, other).Code)
+		assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, other).Code)
 		if dedup {
 			assert.Len(t, rec.statuses, 2, "identical events once; a different timestamp is another event")
 		} else {
@@ -651,9 +652,9 @@ func TestHandlerDedupStatus(t *testing.T) {
 		return nil
 	}})
 	body := readNotification(t, "status_callout_seed.json")
-	serve(t, h, http.MethodPost, ContentType, body)
-	serve(t, h, http.MethodPost, ContentType, body)
-	serve(t, h, http.MethodPost, ContentType, body)
+	serve(t, h, http.MethodPost, jsonContentType, body)
+	serve(t, h, http.MethodPost, jsonContentType, body)
+	serve(t, h, http.MethodPost, jsonContentType, body)
 	assert.Equal(t, 2, calls)
 }
 
@@ -744,18 +745,18 @@ func TestHandlerHooks(t *testing.T) {
 	mu.Unlock()
 
 	// Verification outcomes; no X-AKSK value in what the hooks see.
-	created, _ := time.Parse(CreatedLayout, pushCreated)
+	created, _ := time.Parse(aksk.CreatedLayout, pushCreated)
 	var vEnds []NotificationEndInfo
 	hv := newHandler(t, HandlerConfig{
 		Verification: &PushVerification{AppSecret: pushSecret, URLs: []string{pushURL}},
 		Hooks:        &HandlerHooks{NotificationEnd: func(_ context.Context, info NotificationEndInfo) { vEnds = append(vEnds, info) }},
 	})
 	hv.now = func() time.Time { return created }
-	header := SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, PushLayoutNewline).HeaderValue()
+	header := aksk.SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, aksk.PushLayoutNewline).HeaderValue()
 	for _, hd := range []string{header, header, ""} {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(readNotification(t, "status_callout_seed.json")))
 		if hd != "" {
-			req.Header.Set(HeaderXAKSK, hd)
+			req.Header.Set(aksk.Header, hd)
 		}
 		hv.ServeHTTP(httptest.NewRecorder(), req)
 	}
@@ -777,7 +778,7 @@ func TestHandlerHooks(t *testing.T) {
 		NotificationEnd:   func(context.Context, NotificationEndInfo) { panic("end") },
 	}
 	hp := newHandler(t, pcfg)
-	w := serve(t, hp, http.MethodPost, ContentType, batch)
+	w := serve(t, hp, http.MethodPost, jsonContentType, batch)
 	assert.Equal(t, 200, w.Code)
 	assert.JSONEq(t, successBody, w.Body.String())
 	assert.Len(t, rec.order, 50)
@@ -850,7 +851,7 @@ func TestHandlerFloodCausesDuplicatesNotLosses(t *testing.T) {
 	cfg.Dedup = NewMemoryDedup(0, 100*DedupRecordBytes)
 	h := newHandler(t, cfg)
 	genuine := readNotification(t, "fee_seed.json")
-	require.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, genuine).Code)
+	require.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, genuine).Code)
 	for i := range 6 { // 300 forged records: enough for every set of the 96-record table
 		var b strings.Builder
 		b.WriteString(`{"eventType":"fee","feeLst":[`)
@@ -861,8 +862,8 @@ func TestHandlerFloodCausesDuplicatesNotLosses(t *testing.T) {
 			fmt.Fprintf(&b, `{"sessionId":"forged-%d-%d"}`, i, j)
 		}
 		b.WriteString(`]}`)
-		require.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, []byte(b.String())).Code)
+		require.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, []byte(b.String())).Code)
 	}
-	require.Equal(t, 200, serve(t, h, http.MethodPost, ContentType, genuine).Code)
+	require.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, genuine).Code)
 	assert.Equal(t, 2, rec.fees[seedSessionID], "handled again after the flood: a duplicate, not a loss")
 }

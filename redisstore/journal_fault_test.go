@@ -191,7 +191,7 @@ func TestJournalFaults(t *testing.T) {
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for range 1000 { // the platform pushes again until it gets 200
-			resp, err := receivers[i%2].Client().Post(receivers[i%2].URL, voicecall.ContentType, bytes.NewReader(body))
+			resp, err := receivers[i%2].Client().Post(receivers[i%2].URL, "application/json;charset=UTF-8", bytes.NewReader(body))
 			if err == nil {
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
@@ -235,7 +235,7 @@ func TestJournalFaults(t *testing.T) {
 			for i := half + w; i < len(bodies); i += 2 {
 				if i == half+10 { // Redis crashes mid-stream and comes back
 					srv.Kill()
-					resp, err := receivers[0].Client().Post(receivers[0].URL, voicecall.ContentType, bytes.NewReader(bodies[i]))
+					resp, err := receivers[0].Client().Post(receivers[0].URL, "application/json;charset=UTF-8", bytes.NewReader(bodies[i]))
 					if assert.NoError(t, err) {
 						resp.Body.Close()
 						assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "a push while Redis is down")

@@ -19,6 +19,10 @@ const (
 	APIRecording  API = "record"     // recording download URL
 )
 
+// jsonContentType is the Content-Type of the platform's requests and
+// answers, as Huawei's pages give it.
+const jsonContentType = "application/json;charset=UTF-8"
+
 // Paths of the APIs, written down here as Huawei's pages give them rather
 // than taken from the SDK.
 const (
@@ -85,6 +89,6 @@ func (s *Server) accept(req *Request, sim *simCall, idle int, returnIdle string)
 	if returnIdle == "true" {
 		idlePort = &idle
 	}
-	return answer{status: http.StatusOK, contentType: voicecall.ContentType,
+	return answer{status: http.StatusOK, contentType: jsonContentType,
 		body: resultJSON(voicecall.CodeSuccess, "Success", sim.call.SessionID, idlePort), call: sim}
 }

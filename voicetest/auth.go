@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 const codeInvalidRestAPI = voicecall.CodeInvalidRestAPI
@@ -168,27 +169,27 @@ func (s *Server) authenticate(req *Request) (App, voicecall.ResultCode, string) 
 	if code, reason := checkAuthorization(req.Header.Get("Authorization")); code != "" {
 		return App{}, code, reason
 	}
-	values := req.Header.Values(voicecall.HeaderXAKSK)
+	values := req.Header.Values(aksk.Header)
 	if len(values) == 0 || strings.TrimSpace(values[0]) == "" {
 		return App{}, voicecall.CodeXAKSKMissing, "no X-AKSK header"
 	}
 	if len(values) > 1 {
 		return App{}, voicecall.CodeAuthFailed, "more than one X-AKSK header"
 	}
-	tok, err := voicecall.ParseToken(values[0])
+	tok, err := aksk.Parse(values[0])
 	if err != nil {
-		var verr *voicecall.ValidationError
-		if !errors.As(err, &verr) {
+		var perr *aksk.ParseError
+		if !errors.As(err, &perr) {
 			return App{}, voicecall.CodeAuthFailed, "X-AKSK cannot be parsed"
 		}
 		switch {
-		case verr.Has(voicecall.HeaderXAKSK):
+		case perr.Has(aksk.Header):
 			return App{}, voicecall.CodeAuthFailed, "X-AKSK cannot be parsed"
-		case verr.Has("Username"):
+		case perr.Has("Username"):
 			return App{}, voicecall.CodeUsernameMissing, "X-AKSK has no Username"
-		case verr.Has("Nonce"):
+		case perr.Has("Nonce"):
 			return App{}, voicecall.CodeNonceMissing, "X-AKSK has no Nonce"
-		case verr.Has("Created"):
+		case perr.Has("Created"):
 			return App{}, voicecall.CodeCreatedMissing, "X-AKSK has no Created"
 		default:
 			return App{}, voicecall.CodeAuthFailed, "X-AKSK has no PasswordDigest"
@@ -203,7 +204,7 @@ func (s *Server) authenticate(req *Request) (App, voicecall.ResultCode, string) 
 	if code != "" {
 		return App{}, code, reason
 	}
-	if !voicecall.ValidNonce(tok.Nonce) {
+	if !aksk.ValidNonce(tok.Nonce) {
 		return App{}, voicecall.CodeAuthFailed, "Nonce must be 1-128 characters of [0-9A-Za-z]"
 	}
 	got, err := base64.StdEncoding.Strict().DecodeString(tok.PasswordDigest)
@@ -227,11 +228,11 @@ func (s *Server) checkCreated(created string, now time.Time) (time.Time, voiceca
 	var expiry time.Time
 	fresh := false
 	// time.Parse would accept fractional seconds the layout does not have.
-	if len(created) != len(voicecall.CreatedLayout) {
+	if len(created) != len(aksk.CreatedLayout) {
 		return time.Time{}, voicecall.CodeTimeOutLimit, "Created must have the layout 2006-01-02T15:04:05Z"
 	}
 	for _, loc := range s.cfg.locations {
-		t, err := time.ParseInLocation(voicecall.CreatedLayout, created, loc)
+		t, err := time.ParseInLocation(aksk.CreatedLayout, created, loc)
 		if err != nil {
 			return time.Time{}, voicecall.CodeTimeOutLimit, "Created must have the layout 2006-01-02T15:04:05Z"
 		}

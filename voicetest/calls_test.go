@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -73,8 +74,8 @@ func TestScenarioLifecycles(t *testing.T) {
 			var got []voicecall.EventType
 			var times []string
 			for _, p := range status.got() {
-				assert.Equal(t, voicecall.ContentType, p.Header.Get("Content-Type"))
-				assert.Empty(t, p.Header.Get(voicecall.HeaderXAKSK), "unsigned by default")
+				assert.Equal(t, jsonContentType, p.Header.Get("Content-Type"))
+				assert.Empty(t, p.Header.Get(aksk.Header), "unsigned by default")
 				var ev statusEvent
 				require.NoError(t, json.Unmarshal(p.Body, &ev))
 				got = append(got, voicecall.EventType(ev.EventType))
@@ -296,9 +297,9 @@ func TestPushToDeadReceiver(t *testing.T) {
 func TestPushSigning(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		layout voicecall.PushLayout
+		layout aksk.PushLayout
 		sep    string
-	}{{voicecall.PushLayoutNewline, "\n"}, {voicecall.PushLayoutConcat, ""}} {
+	}{{aksk.PushLayoutNewline, "\n"}, {aksk.PushLayoutConcat, ""}} {
 		t.Run(fmt.Sprint(int(tc.layout)), func(t *testing.T) {
 			t.Parallel()
 			rc := newReceiver(t)
@@ -310,8 +311,8 @@ func TestPushSigning(t *testing.T) {
 			pushes := rc.got()
 			require.Len(t, pushes, 5)
 			for _, p := range pushes {
-				assert.Equal(t, voicecall.AuthorizationValue, p.Header.Get("Authorization"))
-				tok, err := voicecall.ParseToken(p.Header.Get(voicecall.HeaderXAKSK))
+				assert.Equal(t, aksk.AuthorizationValue, p.Header.Get("Authorization"))
+				tok, err := aksk.Parse(p.Header.Get(aksk.Header))
 				require.NoError(t, err)
 				assert.Equal(t, voicetest.DefaultAppKey, tok.Username)
 				created, err := time.Parse("2006-01-02T15:04:05Z", tok.Created)

@@ -63,5 +63,5 @@ func (s *Server) stopCall(req *Request, app App) answer {
 		return s.refuse(req, codeSessionEnded, "no call in progress with this sessionid")
 	}
 	req.ResultCode, req.ResultDesc, req.HTTPStatus = voicecall.CodeSuccess, "Success", http.StatusOK
-	return answer{status: http.StatusOK, contentType: voicecall.ContentType, body: resultJSON(voicecall.CodeSuccess, "Success", "", nil)}
+	return answer{status: http.StatusOK, contentType: jsonContentType, body: resultJSON(voicecall.CodeSuccess, "Success", "", nil)}
 }

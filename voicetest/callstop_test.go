@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -96,10 +97,10 @@ func TestCallStopOtherAppsCall(t *testing.T) {
 		voicetest.WithApp(other), voicetest.WithScenario(voicetest.ScenarioLongCall))
 	id := placeRaw(t, srv, voicetest.CallVerifyPath, validBody())
 	req := signedRequest(t, srv, http.MethodPost, voicetest.CallStopPath, stopBody(id))
-	nonce, err := voicecall.NewNonce()
+	nonce, err := aksk.NewNonce()
 	require.NoError(t, err)
-	tok := voicecall.Sign(other.Key, other.Secret, nonce, voicecall.FormatCreated(time.Now(), nil))
-	req.Header.Set(voicecall.HeaderXAKSK, tok.HeaderValue())
+	tok := aksk.Sign(other.Key, other.Secret, nonce, aksk.FormatCreated(time.Now(), nil))
+	req.Header.Set(aksk.Header, tok.HeaderValue())
 	a := send(t, req)
 	assert.Equal(t, "1020001", a.ResultCode, "a call of another app cannot be stopped")
 	calls := srv.Calls()

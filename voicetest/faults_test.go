@@ -252,7 +252,7 @@ func TestConnModes(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, resp.Header.Get("Connection"), "no Connection: close, like the platform")
 		assert.False(t, resp.Close)
-		assert.Equal(t, voicecall.ContentType, resp.Header.Get("Content-Type"))
+		assert.Equal(t, jsonContentType, resp.Header.Get("Content-Type"))
 		_, err = io.ReadAll(resp.Body)
 		require.NoError(t, err)
 		_, err = br.ReadByte()

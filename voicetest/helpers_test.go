@@ -13,9 +13,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
+
+// jsonContentType is the Content-Type the platform sends and requires.
+const jsonContentType = "application/json;charset=UTF-8"
 
 // testCtx bounds every wait of a test.
 func testCtx(t *testing.T) context.Context {
@@ -160,14 +163,14 @@ func rawRequest(t *testing.T, srv *voicetest.Server, body any) *http.Request {
 		raw, err = json.Marshal(b)
 		require.NoError(t, err)
 	}
-	req, err := http.NewRequest(http.MethodPost, srv.URL+voicecall.CallVerifyPath, bytes.NewReader(raw))
+	req, err := http.NewRequest(http.MethodPost, srv.URL+voicetest.CallVerifyPath, bytes.NewReader(raw))
 	require.NoError(t, err)
-	nonce, err := voicecall.NewNonce()
+	nonce, err := aksk.NewNonce()
 	require.NoError(t, err)
-	tok := voicecall.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, nonce, voicecall.FormatCreated(time.Now(), nil))
-	req.Header.Set("Content-Type", voicecall.ContentType)
-	req.Header.Set("Authorization", voicecall.AuthorizationValue)
-	req.Header.Set(voicecall.HeaderXAKSK, tok.HeaderValue())
+	tok := aksk.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, nonce, aksk.FormatCreated(time.Now(), nil))
+	req.Header.Set("Content-Type", jsonContentType)
+	req.Header.Set("Authorization", aksk.AuthorizationValue)
+	req.Header.Set(aksk.Header, tok.HeaderValue())
 	return req
 }
 
@@ -212,14 +215,14 @@ func signedRequest(t *testing.T, srv *voicetest.Server, method, path string, bod
 	}
 	req, err := http.NewRequest(method, srv.URL+path, rd)
 	require.NoError(t, err)
-	nonce, err := voicecall.NewNonce()
+	nonce, err := aksk.NewNonce()
 	require.NoError(t, err)
-	tok := voicecall.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, nonce, voicecall.FormatCreated(time.Now(), nil))
+	tok := aksk.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, nonce, aksk.FormatCreated(time.Now(), nil))
 	if body != nil {
-		req.Header.Set("Content-Type", voicecall.ContentType)
+		req.Header.Set("Content-Type", jsonContentType)
 	}
-	req.Header.Set("Authorization", voicecall.AuthorizationValue)
-	req.Header.Set(voicecall.HeaderXAKSK, tok.HeaderValue())
+	req.Header.Set("Authorization", aksk.AuthorizationValue)
+	req.Header.Set(aksk.Header, tok.HeaderValue())
 	return req
 }
 

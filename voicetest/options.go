@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 // Credentials of the app a server knows when no [WithApp] option is given.
@@ -115,7 +115,7 @@ type config struct {
 	pushTimeout        time.Duration
 	pushClient         *http.Client
 	remotePushes       bool
-	signLayout         voicecall.PushLayout
+	signLayout         aksk.PushLayout
 	signLocation       *time.Location
 	hostName           string
 	clock              func() time.Time
@@ -355,16 +355,16 @@ func WithPushClient(hc *http.Client) Option {
 // WithPushSigning makes the server sign its pushes with the headers
 // Authorization (the fixed AKSK value) and X-AKSK, whose PasswordDigest is
 // Base64(HMAC-SHA256(app secret, message)) with the message laid out as
-// layout says ([voicecall.PushLayoutNewline]: url, nonce and created
+// layout says ([aksk.PushLayoutNewline]: url, nonce and created
 // separated by newlines, as Huawei's 2026 pages say;
-// [voicecall.PushLayoutConcat]: concatenated, as the 2023 page says), url
+// [aksk.PushLayoutConcat]: concatenated, as the 2023 page says), url
 // being the push URL exactly as configured or sent (decoded). Created is
 // written in loc (UTC when nil) with the layout 2006-01-02T15:04:05Z.
 // Layout 0 sends pushes unsigned, as Huawei's FAQ says the platform does
 // (the default).
-func WithPushSigning(layout voicecall.PushLayout, loc *time.Location) Option {
+func WithPushSigning(layout aksk.PushLayout, loc *time.Location) Option {
 	return func(c *config) error {
-		if layout < 0 || layout > voicecall.PushLayoutConcat {
+		if layout < 0 || layout > aksk.PushLayoutConcat {
 			return fmt.Errorf("WithPushSigning: unknown layout %d", int(layout))
 		}
 		c.signLayout, c.signLocation = layout, loc

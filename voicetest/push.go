@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 // maxPushAnswer bounds what is read of a receiver's answer.
@@ -167,14 +168,14 @@ func (s *Server) post(app App, d Delivery) Delivery {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(d.Body))
 	if err == nil {
-		req.Header.Set("Content-Type", voicecall.ContentType)
+		req.Header.Set("Content-Type", jsonContentType)
 		req.Header.Set("User-Agent", "voicetest")
 		if s.cfg.signLayout != 0 {
-			created := voicecall.FormatCreated(s.now(), s.cfg.signLocation)
+			created := aksk.FormatCreated(s.now(), s.cfg.signLocation)
 			var nonce string
-			if nonce, err = voicecall.NewNonce(); err == nil {
-				req.Header.Set("Authorization", voicecall.AuthorizationValue)
-				req.Header[voicecall.HeaderXAKSK] = []string{`UsernameToken Username="` + app.Key +
+			if nonce, err = aksk.NewNonce(); err == nil {
+				req.Header.Set("Authorization", aksk.AuthorizationValue)
+				req.Header[aksk.Header] = []string{`UsernameToken Username="` + app.Key +
 					`",PasswordDigest="` + pushDigest(app.Secret, url, nonce, created, s.cfg.signLayout) +
 					`",Nonce="` + nonce + `",Created="` + created + `"`}
 			}
@@ -207,9 +208,9 @@ func (s *Server) post(app App, d Delivery) Delivery {
 // pushDigest is Base64(HMAC-SHA256(secret, message)) with the message laid
 // out as Huawei's notification pages say (written here, not borrowed from
 // the SDK's verifier).
-func pushDigest(secret, url, nonce, created string, layout voicecall.PushLayout) string {
+func pushDigest(secret, url, nonce, created string, layout aksk.PushLayout) string {
 	msg := url + nonce + created
-	if layout == voicecall.PushLayoutNewline {
+	if layout == aksk.PushLayoutNewline {
 		msg = url + "\n" + nonce + "\n" + created
 	}
 	m := hmac.New(sha256.New, []byte(secret))

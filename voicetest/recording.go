@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 const (
@@ -171,7 +172,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 	rec, ok := s.recordings[name]
 	s.mu.Unlock()
 	switch {
-	case r.Header.Get("Authorization") != "" || r.Header.Get(voicecall.HeaderXAKSK) != "":
+	case r.Header.Get("Authorization") != "" || r.Header.Get(aksk.Header) != "":
 		status = http.StatusForbidden // the app's credentials must never reach the download host
 	case r.Method != http.MethodGet:
 		status = http.StatusMethodNotAllowed

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -89,9 +89,9 @@ func TestRecordingBehindA301(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 	dl := srv.Downloads()
 	require.Len(t, dl, 2)
-	assert.Empty(t, dl[0].Header.Get(voicecall.HeaderXAKSK))
+	assert.Empty(t, dl[0].Header.Get(aksk.Header))
 	assert.Equal(t, http.StatusOK, dl[0].Status)
-	assert.NotEmpty(t, dl[1].Header.Get(voicecall.HeaderXAKSK))
+	assert.NotEmpty(t, dl[1].Header.Get(aksk.Header))
 	assert.Equal(t, http.StatusForbidden, dl[1].Status)
 
 	// A wrong token is not served.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
@@ -48,9 +49,9 @@ type Request struct {
 	// Header is a copy of the request's headers, X-AKSK included: it is
 	// kept for assertions and must not be logged.
 	Header http.Header
-	// Token is the parsed X-AKSK header (zero if it could not be parsed).
+	// Signature is the parsed X-AKSK header (zero if it could not be parsed).
 	// Its String method redacts the digest and nonce.
-	Token voicecall.Token
+	Signature aksk.Signature
 	// RawBody is the body as received (at most 1 MiB).
 	RawBody []byte
 	// Body is the decoded callVerify body.

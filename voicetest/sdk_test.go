@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -60,7 +61,7 @@ func TestPushesParseWithTheSDK(t *testing.T) {
 // with push verification required, as the receiver of signed pushes.
 func TestSDKHandlerVerifiesSignedPushes(t *testing.T) {
 	t.Parallel()
-	for _, layout := range []voicecall.PushLayout{voicecall.PushLayoutNewline, voicecall.PushLayoutConcat} {
+	for _, layout := range []aksk.PushLayout{aksk.PushLayoutNewline, aksk.PushLayoutConcat} {
 		t.Run(fmt.Sprint(int(layout)), func(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 // appendBounded appends v to list and drops the oldest items beyond max,
@@ -353,8 +354,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.RawQuery != "" {
 		req.Query = r.URL.Query()
 	}
-	if tok, err := voicecall.ParseToken(r.Header.Get(voicecall.HeaderXAKSK)); err == nil {
-		req.Token = tok
+	if tok, err := aksk.Parse(r.Header.Get(aksk.Header)); err == nil {
+		req.Signature = tok
 	}
 	ans := s.handle(&req, raw)
 	s.record(req)
@@ -506,7 +507,7 @@ func (s *Server) refuse(req *Request, code voicecall.ResultCode, reason string) 
 	desc := describe(code)
 	req.ResultCode, req.ResultDesc, req.Reason = code, desc, reason
 	req.HTTPStatus = httpStatusFor(code)
-	return answer{status: req.HTTPStatus, contentType: voicecall.ContentType, body: resultJSON(code, desc, "", nil)}
+	return answer{status: req.HTTPStatus, contentType: jsonContentType, body: resultJSON(code, desc, "", nil)}
 }
 
 func (s *Server) record(req Request) {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -46,9 +47,9 @@ func TestSDKHappyPath(t *testing.T) {
 	assert.Equal(t, voicetest.DefaultAppKey, r.AppKey)
 	assert.Equal(t, "+8613500000001", r.Body.CalleeNbr)
 	assert.Equal(t, "true", r.Body.ReturnIdlePort)
-	assert.Equal(t, voicetest.DefaultAppKey, r.Token.Username)
-	assert.NotEmpty(t, r.Header.Get(voicecall.HeaderXAKSK), "kept for assertions")
-	assert.NotContains(t, r.String(), r.Token.PasswordDigest)
+	assert.Equal(t, voicetest.DefaultAppKey, r.Signature.Username)
+	assert.NotEmpty(t, r.Header.Get(aksk.Header), "kept for assertions")
+	assert.NotContains(t, r.String(), r.Signature.PasswordDigest)
 	assert.NotContains(t, r.String(), "123456")
 	assert.NotContains(t, r.String(), "+8613500000001")
 
@@ -89,7 +90,7 @@ func TestAuth(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	sign := func(key, secret, nonce string, created time.Time, loc *time.Location) string {
-		return voicecall.Sign(key, secret, nonce, voicecall.FormatCreated(created, loc)).HeaderValue()
+		return aksk.Sign(key, secret, nonce, aksk.FormatCreated(created, loc)).HeaderValue()
 	}
 	tests := []struct {
 		name   string
@@ -122,63 +123,63 @@ func TestAuth(t *testing.T) {
 		{"type wrong", nil, func(r *http.Request) {
 			r.Header.Set("Authorization", `AKSK realm="SDP",profile="UsernameToken",type="app_key"`)
 		}, voicecall.CodeTypeInvalid, 400},
-		{"x-aksk missing", nil, func(r *http.Request) { r.Header.Del(voicecall.HeaderXAKSK) }, voicecall.CodeXAKSKMissing, 400},
-		{"x-aksk garbage", nil, func(r *http.Request) { r.Header.Set(voicecall.HeaderXAKSK, "garbage") }, voicecall.CodeAuthFailed, 400},
+		{"x-aksk missing", nil, func(r *http.Request) { r.Header.Del(aksk.Header) }, voicecall.CodeXAKSKMissing, 400},
+		{"x-aksk garbage", nil, func(r *http.Request) { r.Header.Set(aksk.Header, "garbage") }, voicecall.CodeAuthFailed, 400},
 		{"username missing", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, `UsernameToken PasswordDigest="x",Nonce="abc",Created="2018-02-12T15:30:20Z"`)
+			r.Header.Set(aksk.Header, `UsernameToken PasswordDigest="x",Nonce="abc",Created="2018-02-12T15:30:20Z"`)
 		}, voicecall.CodeUsernameMissing, 400},
 		{"nonce missing", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, `UsernameToken Username="k",PasswordDigest="x",Created="2018-02-12T15:30:20Z"`)
+			r.Header.Set(aksk.Header, `UsernameToken Username="k",PasswordDigest="x",Created="2018-02-12T15:30:20Z"`)
 		}, voicecall.CodeNonceMissing, 400},
 		{"created missing", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, `UsernameToken Username="k",PasswordDigest="x",Nonce="abc"`)
+			r.Header.Set(aksk.Header, `UsernameToken Username="k",PasswordDigest="x",Nonce="abc"`)
 		}, voicecall.CodeCreatedMissing, 400},
 		{"digest missing", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, `UsernameToken Username="k",Nonce="abc",Created="2018-02-12T15:30:20Z"`)
+			r.Header.Set(aksk.Header, `UsernameToken Username="k",Nonce="abc",Created="2018-02-12T15:30:20Z"`)
 		}, voicecall.CodeAuthFailed, 400},
 		{"unknown app key", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, sign("someOtherKey", voicetest.DefaultAppSecret, "abc123", now, nil))
+			r.Header.Set(aksk.Header, sign("someOtherKey", voicetest.DefaultAppSecret, "abc123", now, nil))
 		}, voicecall.CodeInvalidAppKey, 400},
 		{"created stale", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now.Add(-time.Hour), nil))
+			r.Header.Set(aksk.Header, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now.Add(-time.Hour), nil))
 		}, voicecall.CodeTimeOutLimit, 400},
 		{"created future", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now.Add(10*time.Minute), nil))
+			r.Header.Set(aksk.Header, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now.Add(10*time.Minute), nil))
 		}, voicecall.CodeTimeOutLimit, 400},
 		{"created bad layout", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, voicecall.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now.UTC().Format(time.RFC3339Nano)).HeaderValue())
+			r.Header.Set(aksk.Header, aksk.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now.UTC().Format(time.RFC3339Nano)).HeaderValue())
 		}, voicecall.CodeTimeOutLimit, 400},
 		{"created in Beijing time", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now, voicecall.BeijingTime()))
+			r.Header.Set(aksk.Header, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now, voicecall.BeijingTime()))
 		}, voicecall.CodeSuccess, 200},
 		{"created in Beijing time, strict UTC", []voicetest.Option{voicetest.WithCreatedLocations(time.UTC)}, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now, voicecall.BeijingTime()))
+			r.Header.Set(aksk.Header, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now, voicecall.BeijingTime()))
 		}, voicecall.CodeTimeOutLimit, 400},
 		{"skew inside a wider window", []voicetest.Option{voicetest.WithClockSkew(2 * time.Hour)}, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now.Add(-time.Hour), nil))
+			r.Header.Set(aksk.Header, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", now.Add(-time.Hour), nil))
 		}, voicecall.CodeSuccess, 200},
 		{"nonce with a dash", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc-123", now, nil))
+			r.Header.Set(aksk.Header, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc-123", now, nil))
 		}, voicecall.CodeAuthFailed, 400},
 		{"nonce too long", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, strings.Repeat("a", 129), now, nil))
+			r.Header.Set(aksk.Header, sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, strings.Repeat("a", 129), now, nil))
 		}, voicecall.CodeAuthFailed, 400},
 		{"wrong secret", nil, func(r *http.Request) {
-			r.Header.Set(voicecall.HeaderXAKSK, sign(voicetest.DefaultAppKey, "wrong", "abc123", now, nil))
+			r.Header.Set(aksk.Header, sign(voicetest.DefaultAppKey, "wrong", "abc123", now, nil))
 		}, voicecall.CodeAuthFailed, 400},
 		{"digest not base64", nil, func(r *http.Request) {
-			tok := voicecall.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", voicecall.FormatCreated(now, nil))
+			tok := aksk.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", aksk.FormatCreated(now, nil))
 			tok.PasswordDigest = "!!!"
-			r.Header.Set(voicecall.HeaderXAKSK, tok.HeaderValue())
+			r.Header.Set(aksk.Header, tok.HeaderValue())
 		}, voicecall.CodeAuthFailed, 400},
 		{"digest of the WSSE scheme", nil, func(r *http.Request) {
-			tok := voicecall.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", voicecall.FormatCreated(now, nil))
+			tok := aksk.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", aksk.FormatCreated(now, nil))
 			tok.PasswordDigest = b64("086914d36ab9403816c5d9f681c2975a544148b785100e64d2e0f4c9e3b05b89")
-			r.Header.Set(voicecall.HeaderXAKSK, tok.HeaderValue())
+			r.Header.Set(aksk.Header, tok.HeaderValue())
 		}, voicecall.CodeAuthFailed, 400},
 		{"x-aksk with spaces after commas", nil, func(r *http.Request) {
-			tok := voicecall.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", voicecall.FormatCreated(now, nil))
-			r.Header.Set(voicecall.HeaderXAKSK, strings.ReplaceAll(tok.HeaderValue(), `",`, `", `))
+			tok := aksk.Sign(voicetest.DefaultAppKey, voicetest.DefaultAppSecret, "abc123", aksk.FormatCreated(now, nil))
+			r.Header.Set(aksk.Header, strings.ReplaceAll(tok.HeaderValue(), `",`, `", `))
 		}, voicecall.CodeSuccess, 200},
 	}
 	for _, tt := range tests {
@@ -190,7 +191,7 @@ func TestAuth(t *testing.T) {
 			a := send(t, req)
 			assert.Equal(t, string(tt.code), a.ResultCode, "resultdesc %q reason %q", a.ResultDesc, srv.Requests()[0].Reason)
 			assert.Equal(t, tt.status, a.Status)
-			assert.Equal(t, voicecall.ContentType, a.ContentType)
+			assert.Equal(t, jsonContentType, a.ContentType)
 			if tt.code == voicecall.CodeSuccess {
 				assert.Equal(t, "Success", a.ResultDesc)
 				assert.Regexp(t, sessionIDPattern, a.SessionID)
@@ -338,7 +339,7 @@ func TestUnknownAPI(t *testing.T) {
 	for _, tc := range []struct{ method, path string }{
 		{http.MethodPost, "/rest/httpsessions/click2Call/v1.0"}, // click2Call is v2.0 only
 		{http.MethodPost, "/sandbox/rest/httpsessions/callVerify/v1.0"},
-		{http.MethodGet, voicecall.CallVerifyPath},
+		{http.MethodGet, voicetest.CallVerifyPath},
 		{http.MethodPost, "/"},
 		{http.MethodGet, voicetest.CallStopPath},
 		{http.MethodPost, voicetest.RecordingPath},

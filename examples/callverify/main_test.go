@@ -16,10 +16,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/examples/internal/clitest"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
+
+// jsonContentType is the Content-Type the platform sends and requires.
+const jsonContentType = "application/json;charset=UTF-8"
 
 const (
 	appKey    = "exampleKey"
@@ -35,9 +39,9 @@ func fakePlatform(t *testing.T) (*httptest.Server, *atomic.Int64, func() []map[s
 	var bodies []map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
-		w.Header().Set("Content-Type", voicecall.ContentType)
-		tok, err := voicecall.ParseToken(r.Header.Get("X-AKSK"))
-		if err != nil || voicecall.Sign(appKey, appSecret, tok.Nonce, tok.Created).PasswordDigest != tok.PasswordDigest {
+		w.Header().Set("Content-Type", jsonContentType)
+		tok, err := aksk.Parse(r.Header.Get("X-AKSK"))
+		if err != nil || aksk.Sign(appKey, appSecret, tok.Nonce, tok.Created).PasswordDigest != tok.PasswordDigest {
 			w.WriteHeader(http.StatusBadRequest)
 			io.WriteString(w, `{"resultcode":"1023006","resultdesc":"Authorization not contained in the HTTP header."}`)
 			return
@@ -172,8 +176,8 @@ func TestOutcomesAgainstTheFakePlatform(t *testing.T) {
 			assert.Contains(t, errOut, tt.contains)
 			require.Len(t, srv.Requests(), 1, "exactly one request reached the platform")
 			for _, r := range srv.Requests() {
-				assert.NotContains(t, errOut, r.Token.PasswordDigest)
-				assert.NotContains(t, errOut, r.Token.Nonce)
+				assert.NotContains(t, errOut, r.Signature.PasswordDigest)
+				assert.NotContains(t, errOut, r.Signature.Nonce)
 			}
 		})
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/examples/internal/attack"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
@@ -62,7 +63,7 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 	}
 	pushProbe := func(name string, body []byte) attack.Probe {
 		return attack.Probe{Name: name, Do: func(ctx context.Context, c *http.Client) error {
-			nonce, err := voicecall.NewNonce()
+			nonce, err := aksk.NewNonce()
 			if err != nil {
 				return err
 			}
@@ -70,8 +71,8 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			req.Header.Set("Content-Type", voicecall.ContentType)
-			req.Header.Set(voicecall.HeaderXAKSK, voicecall.SignPush(app.Key, app.Secret, pushURL, nonce, voicecall.FormatCreated(time.Now(), nil), voicecall.PushLayoutNewline).HeaderValue())
+			req.Header.Set("Content-Type", "application/json;charset=UTF-8")
+			req.Header.Set(aksk.Header, aksk.SignPush(app.Key, app.Secret, pushURL, nonce, aksk.FormatCreated(time.Now(), nil), aksk.PushLayoutNewline).HeaderValue())
 			resp, err := c.Do(req)
 			return expect(resp, err, http.StatusOK)
 		}}

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/redisstore/redistest"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
@@ -600,9 +601,9 @@ func TestVerifiedPushes(t *testing.T) {
 	push := func(header string) int {
 		req, err := http.NewRequest(http.MethodPost, base+"/notify", strings.NewReader(`{"eventType":"callout","statusInfo":{"sessionId":"s-1"}}`))
 		require.NoError(t, err)
-		req.Header.Set("Content-Type", voicecall.ContentType)
+		req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 		if header != "" {
-			req.Header.Set(voicecall.HeaderXAKSK, header)
+			req.Header.Set(aksk.Header, header)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
@@ -610,13 +611,13 @@ func TestVerifiedPushes(t *testing.T) {
 		return resp.StatusCode
 	}
 	assert.Equal(t, http.StatusUnauthorized, push(""))
-	sign := func(loc *time.Location, layout voicecall.PushLayout) string {
-		nonce, err := voicecall.NewNonce()
+	sign := func(loc *time.Location, layout aksk.PushLayout) string {
+		nonce, err := aksk.NewNonce()
 		require.NoError(t, err)
-		return voicecall.SignPush(app.Key, app.Secret, pushURL, nonce, voicecall.FormatCreated(time.Now(), loc), layout).HeaderValue()
+		return aksk.SignPush(app.Key, app.Secret, pushURL, nonce, aksk.FormatCreated(time.Now(), loc), layout).HeaderValue()
 	}
-	assert.Equal(t, http.StatusOK, push(sign(nil, voicecall.PushLayoutNewline)))
-	assert.Equal(t, http.StatusOK, push(sign(voicecall.BeijingTime(), voicecall.PushLayoutConcat)))
+	assert.Equal(t, http.StatusOK, push(sign(nil, aksk.PushLayoutNewline)))
+	assert.Equal(t, http.StatusOK, push(sign(voicecall.BeijingTime(), aksk.PushLayoutConcat)))
 	cancel()
 	assert.Equal(t, exitOK, <-done)
 	assert.NotContains(t, w.String(), "WARNING")

@@ -52,6 +52,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
@@ -112,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	layouts := map[string]voicecall.PushLayout{"none": 0, "newlines": voicecall.PushLayoutNewline, "concat": voicecall.PushLayoutConcat}
+	layouts := map[string]aksk.PushLayout{"none": 0, "newlines": aksk.PushLayoutNewline, "concat": aksk.PushLayoutConcat}
 	layout, ok := layouts[*sign]
 	if !ok {
 		return fmt.Errorf("unknown -sign-pushes %q (want none, newlines or concat)", *sign)
@@ -145,7 +146,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			Delivery: func(d voicetest.Delivery) { printf("notify   %s", describeDelivery(d)) },
 			Download: func(d voicetest.Download) {
 				creds := "none"
-				if d.Header.Get("Authorization") != "" || d.Header.Get(voicecall.HeaderXAKSK) != "" {
+				if d.Header.Get("Authorization") != "" || d.Header.Get(aksk.Header) != "" {
 					creds = "the app's (refused)"
 				}
 				printf("download %s %s -> http %d, credentials: %s", d.Method, d.Path, d.Status, creds)

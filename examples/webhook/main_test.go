@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 )
 
 func fixture(t *testing.T, name string) []byte {
@@ -215,7 +216,7 @@ func TestRun(t *testing.T) {
 	// body, so no 2 MiB are written to a closing connection.
 	big, err := http.NewRequest(http.MethodPost, base+"/hooks/s3cr3t", bytes.NewReader(bytes.Repeat([]byte("x"), 2<<20)))
 	require.NoError(t, err)
-	big.Header.Set("Content-Type", voicecall.ContentType)
+	big.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	big.Header.Set("Expect", "100-continue")
 	expectClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, ExpectContinueTimeout: 5 * time.Second}}
 	resp, err := expectClient.Do(big)
@@ -228,7 +229,7 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	// Every other path is 404: the path is the receiver's secret.
 	for _, other := range []string{"/", "/hooks", "/hooks/s3cr3", "/hooks/s3cr3t/x", "/favicon.ico"} {
-		resp, err = client.Post(base+other, voicecall.ContentType, bytes.NewReader(fixture(t, "status_callout_seed.json")))
+		resp, err = client.Post(base+other, "application/json;charset=UTF-8", bytes.NewReader(fixture(t, "status_callout_seed.json")))
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode, other)
@@ -236,7 +237,7 @@ func TestRun(t *testing.T) {
 	// Oversized headers are refused by the server (MaxHeaderBytes 64 KiB).
 	huge, err := http.NewRequest(http.MethodPost, base+"/hooks/s3cr3t", bytes.NewReader(fixture(t, "status_callout_seed.json")))
 	require.NoError(t, err)
-	huge.Header.Set("Content-Type", voicecall.ContentType)
+	huge.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	huge.Header.Set("X-Padding", strings.Repeat("a", 128<<10))
 	resp, err = client.Do(huge)
 	require.NoError(t, err)
@@ -297,9 +298,9 @@ func TestRunVerify(t *testing.T) {
 	push := func(header string) int {
 		req, err := http.NewRequest(http.MethodPost, base, bytes.NewReader(fixture(t, "status_callout_seed.json")))
 		require.NoError(t, err)
-		req.Header.Set("Content-Type", voicecall.ContentType)
+		req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 		if header != "" {
-			req.Header.Set(voicecall.HeaderXAKSK, header)
+			req.Header.Set(aksk.Header, header)
 		}
 		resp, err := client.Do(req)
 		require.NoError(t, err)
@@ -307,18 +308,18 @@ func TestRunVerify(t *testing.T) {
 		return resp.StatusCode
 	}
 	assert.Equal(t, http.StatusUnauthorized, push(""))
-	nonce, err := voicecall.NewNonce()
+	nonce, err := aksk.NewNonce()
 	require.NoError(t, err)
-	tok := voicecall.SignPush("myAppKey", "myAppSecret", pushURL, nonce, voicecall.FormatCreated(time.Now(), nil), voicecall.PushLayoutNewline)
+	tok := aksk.SignPush("myAppKey", "myAppSecret", pushURL, nonce, aksk.FormatCreated(time.Now(), nil), aksk.PushLayoutNewline)
 	assert.Equal(t, http.StatusOK, push(tok.HeaderValue()))
 	assert.Equal(t, seedSession, decode(t, stdout.next(t))["sessionId"])
 	assert.Equal(t, http.StatusUnauthorized, push(tok.HeaderValue()), "replayed")
 	// The other layout, with Created in Beijing time, as the 2026 pages say.
-	nonce2, err := voicecall.NewNonce()
+	nonce2, err := aksk.NewNonce()
 	require.NoError(t, err)
-	tok = voicecall.SignPush("myAppKey", "myAppSecret", pushURL, nonce2, voicecall.FormatCreated(time.Now(), voicecall.BeijingTime()), voicecall.PushLayoutConcat)
+	tok = aksk.SignPush("myAppKey", "myAppSecret", pushURL, nonce2, aksk.FormatCreated(time.Now(), voicecall.BeijingTime()), aksk.PushLayoutConcat)
 	assert.Equal(t, http.StatusOK, push(tok.HeaderValue()))
-	tok = voicecall.SignPush("myAppKey", "myAppSecret", "https://hooks.example.com/other", nonce2+"x", voicecall.FormatCreated(time.Now(), nil), voicecall.PushLayoutNewline)
+	tok = aksk.SignPush("myAppKey", "myAppSecret", "https://hooks.example.com/other", nonce2+"x", aksk.FormatCreated(time.Now(), nil), aksk.PushLayoutNewline)
 	assert.Equal(t, http.StatusUnauthorized, push(tok.HeaderValue()), "signed for another URL")
 	assert.NotContains(t, stderr.String(), nonce)
 	assert.NotContains(t, stderr.String(), "WARNING", "verified: no warning")
@@ -333,7 +334,7 @@ func TestRunUnverifiedFlag(t *testing.T) {
 	env := map[string]string{"VOICECALL_APP_SECRET": "myAppSecret"}
 	prog := startProgram(t, []string{"-unverified"}, stdout, stderr, func(k string) string { return env[k] })
 	assert.Equal(t, "webhook: WARNING: push signatures are NOT verified (-unverified): anyone who can reach this address can forge notifications", stderr.next(t))
-	resp, err := http.Post(prog.url, voicecall.ContentType, bytes.NewReader(fixture(t, "status_callout_seed.json")))
+	resp, err := http.Post(prog.url, "application/json;charset=UTF-8", bytes.NewReader(fixture(t, "status_callout_seed.json")))
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
@@ -379,7 +380,7 @@ func TestRunAllow(t *testing.T) {
 		stdout, stderr := newLineWriter(), newLineWriter()
 		prog := startProgram(t, []string{"-allow", tc.allow}, stdout, stderr, nil)
 		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-		resp, err := client.Post(prog.url, voicecall.ContentType, bytes.NewReader(fixture(t, "status_callout_seed.json")))
+		resp, err := client.Post(prog.url, "application/json;charset=UTF-8", bytes.NewReader(fixture(t, "status_callout_seed.json")))
 		if tc.served {
 			require.NoError(t, err, tc.allow)
 			resp.Body.Close()

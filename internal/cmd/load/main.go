@@ -51,6 +51,13 @@ import (
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
+// feeBatchRecords is the most CDRs Huawei's pages say one fee
+// notification carries, the size of the batches sent.
+const feeBatchRecords = 50
+
+// jsonContentType is the Content-Type the platform sends and requires.
+const jsonContentType = "application/json;charset=UTF-8"
+
 // config is what the flags set.
 type config struct {
 	part     string        // "all", "calls" or "webhook"
@@ -246,7 +253,7 @@ type webhookResult struct {
 
 // loadWebhook measures the Handler and the baseline endpoint.
 func loadWebhook(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
-	body := cdrbatch.Generate(voicecall.MaxFeeRecords)
+	body := cdrbatch.Generate(feeBatchRecords)
 	handlerTime, err := inProcessHandlerTime(body)
 	if err != nil {
 		return err
@@ -288,7 +295,7 @@ func loadWebhook(ctx context.Context, cfg config, stdout, stderr io.Writer) erro
 		where = "server: taskset -c 0, GOMAXPROCS=1; generator: taskset -c 1"
 	}
 	fmt.Fprintf(stdout, "\n== webhook: POST of a %d-record CDR batch (%d bytes), %s, %d connections, %s each, generator %s\n",
-		voicecall.MaxFeeRecords, len(body), where, cfg.conns, cfg.duration, gen)
+		feeBatchRecords, len(body), where, cfg.conns, cfg.duration, gen)
 	fmt.Fprintf(stdout, "in-process handler time (httptest, this process): %s per batch\n", round(handlerTime))
 	fmt.Fprintln(stdout, "endpoint   req/s     CDR/s      p50       p99       requests  non-2xx  errors")
 	// The first delivery of the batch claims its records: concurrent
@@ -311,7 +318,7 @@ func loadWebhook(ctx context.Context, cfg config, stdout, stderr io.Writer) erro
 		}
 		cdrs := ""
 		if ep == "/fee" {
-			cdrs = strconv.FormatFloat(res.rps*voicecall.MaxFeeRecords, 'f', 0, 64)
+			cdrs = strconv.FormatFloat(res.rps*feeBatchRecords, 'f', 0, 64)
 		}
 		fmt.Fprintf(stdout, "%-10s %-9.0f %-10s %-9s %-9s %-9d %-8d %d\n", ep, res.rps, cdrs, round(res.p50), round(res.p99),
 			res.requests, res.non2xx, res.errors)
@@ -335,7 +342,7 @@ func postOnce(ctx context.Context, url string, body []byte) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", voicecall.ContentType)
+	req.Header.Set("Content-Type", jsonContentType)
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		return err
@@ -444,7 +451,7 @@ func inProcessHandlerTime(body []byte) (time.Duration, error) {
 	times := make([]time.Duration, 501)
 	for i := range times {
 		req := httptest.NewRequest(http.MethodPost, "/fee", bytes.NewReader(body))
-		req.Header.Set("Content-Type", voicecall.ContentType)
+		req.Header.Set("Content-Type", jsonContentType)
 		w := httptest.NewRecorder()
 		t0 := time.Now()
 		mux.ServeHTTP(w, req)
@@ -567,7 +574,7 @@ func generateChild(args []string, out io.Writer) error {
 	if err != nil || d <= 0 || d > 5*time.Minute {
 		return errors.New("bad duration")
 	}
-	r := generate(context.Background(), args[0], cdrbatch.Generate(voicecall.MaxFeeRecords), conns, d)
+	r := generate(context.Background(), args[0], cdrbatch.Generate(feeBatchRecords), conns, d)
 	_, err = fmt.Fprintf(out, "%d %d %d %f %d %d\n", r.requests, r.non2xx, r.errors, r.rps, r.p50, r.p99)
 	return err
 }
@@ -589,7 +596,7 @@ func generate(ctx context.Context, url string, body []byte, conns int, d time.Du
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				t0 := time.Now()
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-				req.Header.Set("Content-Type", voicecall.ContentType)
+				req.Header.Set("Content-Type", jsonContentType)
 				resp, err := hc.Do(req)
 				if err != nil {
 					errs.Add(1)

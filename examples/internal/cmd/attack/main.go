@@ -44,7 +44,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/examples/internal/attack"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
@@ -163,7 +163,7 @@ func webhook(ctx context.Context, root, dir string, d time.Duration, n func(int)
 	url := "http://" + prog.Addr() + "/n"
 	push := func(name string, body []byte) attack.Probe {
 		return attack.Probe{Name: name, Do: func(ctx context.Context, c *http.Client) error {
-			resp, err := c.Post(url, voicecall.ContentType, bytes.NewReader(body))
+			resp, err := c.Post(url, "application/json;charset=UTF-8", bytes.NewReader(body))
 			return expect(resp, err, http.StatusOK)
 		}}
 	}
@@ -203,7 +203,7 @@ func otpserver(ctx context.Context, root, dir string, d time.Duration, n func(in
 	base := "http://" + prog.Addr()
 	push := func(name string, body []byte) attack.Probe {
 		return attack.Probe{Name: name, Do: func(ctx context.Context, c *http.Client) error {
-			nonce, err := voicecall.NewNonce()
+			nonce, err := aksk.NewNonce()
 			if err != nil {
 				return err
 			}
@@ -211,8 +211,8 @@ func otpserver(ctx context.Context, root, dir string, d time.Duration, n func(in
 			if err != nil {
 				return err
 			}
-			req.Header.Set("Content-Type", voicecall.ContentType)
-			req.Header.Set(voicecall.HeaderXAKSK, voicecall.SignPush(app.Key, app.Secret, pushURL, nonce, voicecall.FormatCreated(time.Now(), nil), voicecall.PushLayoutNewline).HeaderValue())
+			req.Header.Set("Content-Type", "application/json;charset=UTF-8")
+			req.Header.Set(aksk.Header, aksk.SignPush(app.Key, app.Secret, pushURL, nonce, aksk.FormatCreated(time.Now(), nil), aksk.PushLayoutNewline).HeaderValue())
 			resp, err := c.Do(req)
 			return expect(resp, err, http.StatusOK)
 		}}
