@@ -39,6 +39,10 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 	app := platform.Apps()[0]
 	bin := filepath.Join(t.TempDir(), "otpserver")
 	require.NoError(t, attack.Build(".", ".", bin))
+	// The hostile connections are held by a process of their own, as from
+	// another machine; the legitimate requests are sent from this one.
+	attacker := filepath.Join(t.TempDir(), "hostile")
+	require.NoError(t, attack.Build("../..", "./examples/internal/cmd/hostile", attacker))
 	const pushURL = "https://otp.example.com/notify"
 	prog, err := attack.Start(bin,
 		[]string{"-addr", "127.0.0.1:0", "-display", "+8675528000088", "-pretone", "p.wav", "-verify-url", pushURL, "-client-cap", "0", "-cooldown", "0"},
@@ -78,10 +82,10 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 		}}
 	}
 	var phone atomic.Int64
-	phone.Store(13700000000)
+	phone.Store(13700000000) // each probe a number of its own range (first 7 digits): the guard caps unverified sends per range
 	// Every 10th round: the guard allows 100 codes a minute to the app.
 	codes := attack.Probe{Name: "POST /codes", Every: 10, Do: func(ctx context.Context, c *http.Client) error {
-		resp, err := c.Post(base+"/codes", "application/json", strings.NewReader(fmt.Sprintf(`{"phone":"+86%d"}`, phone.Add(1))))
+		resp, err := c.Post(base+"/codes", "application/json", strings.NewReader(fmt.Sprintf(`{"phone":"+86%d"}`, phone.Add(10_000))))
 		return expect(resp, err, http.StatusAccepted)
 	}}
 	probes := []attack.Probe{pushProbe("status push", status), pushProbe("fee batch", batch), codes}
@@ -98,7 +102,7 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 		t.Run(string(a.kind), func(t *testing.T) {
 			res, err := attack.Run(context.Background(), attack.Config{
 				Addr: prog.Addr(), Pid: prog.Pid, Path: "/notify", Kind: a.kind, Conns: a.conns,
-				Duration: 1500 * time.Millisecond, Probes: probes,
+				Duration: 1500 * time.Millisecond, Probes: probes, Attacker: attacker,
 			})
 			require.NoError(t, err)
 			t.Log(res)

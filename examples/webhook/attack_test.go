@@ -45,6 +45,10 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "webhook")
 	require.NoError(t, attack.Build(".", ".", bin))
+	// The hostile connections are held by a process of their own, as from
+	// another machine; the legitimate requests are sent from this one.
+	attacker := filepath.Join(t.TempDir(), "hostile")
+	require.NoError(t, attack.Build("../..", "./examples/internal/cmd/hostile", attacker))
 	prog, err := attack.Start(bin, []string{"-addr", "127.0.0.1:0", "-path", "/n"}, []string{"VOICECALL_APP_SECRET="})
 	require.NoError(t, err)
 	defer prog.Stop()
@@ -72,7 +76,7 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 		t.Run(string(a.kind), func(t *testing.T) {
 			res, err := attack.Run(context.Background(), attack.Config{
 				Addr: prog.Addr(), Pid: prog.Pid, Path: "/n", Kind: a.kind, Conns: a.conns, Reopen: a.reopen,
-				Duration: 1500 * time.Millisecond, Probes: probes,
+				Duration: 1500 * time.Millisecond, Probes: probes, Attacker: attacker,
 			})
 			require.NoError(t, err)
 			t.Log(res)

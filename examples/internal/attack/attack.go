@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,12 @@ const (
 	BigBodySilence Kind = "big-body-silence"
 )
 
+// Kinds lists every Kind.
+var Kinds = []Kind{DeclaredBody, IdleKeepAlive, Slowloris, IdleConns, BigBodySilence}
+
+// ValidKind reports whether k is one of [Kinds].
+func ValidKind(k Kind) bool { return slices.Contains(Kinds, k) }
+
 // BodySize is the body the body attacks declare.
 const BodySize = 1 << 20
 
@@ -72,6 +79,13 @@ type Config struct {
 	Probes   []Probe       // the legitimate requests, each sent in turn every Interval
 	Interval time.Duration // between two rounds of probes (default 50 ms)
 	Timeout  time.Duration // a probe not answered within it is a timeout (default 5 s)
+	// Attacker, when set, is the hostile program (built from
+	// examples/internal/cmd/hostile) that holds the hostile connections
+	// in a process of its own, as a real attacker would: in the probes'
+	// process, thousands of hostile goroutines take the CPU the probes
+	// need and measure the attacker's machine as much as the server.
+	// Empty: the hostile connections are held in this process.
+	Attacker string
 }
 
 // Result is what a run measured.
@@ -137,13 +151,20 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer stop()
 	var opened, open atomic.Int64
 	var wg sync.WaitGroup
-	for i := range cfg.Conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			src := SourceAddr(i % cfg.Sources)
-			hostile(actx, cfg, src, &opened, &open)
-		}()
+	if cfg.Attacker != "" {
+		child, err := startAttacker(actx, cfg, &opened, &open)
+		if err != nil {
+			return res, err
+		}
+		defer child.stop()
+	} else {
+		for i := range cfg.Conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				hostile(actx, cfg, SourceAddr(i%cfg.Sources), &opened, &open)
+			}()
+		}
 	}
 	var peak atomic.Int64
 	peak.Store(res.BaseRSS)
@@ -247,6 +268,90 @@ wait:
 		res.Max = lat[n-1]
 	}
 	return res, nil
+}
+
+// Hostile holds cfg's hostile connections (Kind, Conns from Sources
+// addresses, Addr, Path, Reopen) until ctx ends, and writes a line
+// "opened N open M" to w every 10 ms: the body of the hostile program
+// that [Config].Attacker names.
+func Hostile(ctx context.Context, cfg Config, w io.Writer) {
+	if cfg.Sources <= 0 {
+		cfg.Sources = max(1, (cfg.Conns+63)/64)
+	}
+	var opened, open atomic.Int64
+	var wg sync.WaitGroup
+	for i := range cfg.Conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hostile(ctx, cfg, SourceAddr(i%cfg.Sources), &opened, &open)
+		}()
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for ctx.Err() == nil {
+		fmt.Fprintf(w, "opened %d open %d\n", opened.Load(), open.Load())
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+	wg.Wait()
+}
+
+// HostileArgs are the arguments of the hostile program for cfg.
+func HostileArgs(cfg Config) []string {
+	return []string{"-addr", cfg.Addr, "-path", cfg.Path, "-kind", string(cfg.Kind), "-conns", strconv.Itoa(cfg.Conns),
+		"-sources", strconv.Itoa(cfg.Sources), "-reopen=" + strconv.FormatBool(cfg.Reopen)}
+}
+
+// attackerProcess is a running hostile program.
+type attackerProcess struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startAttacker runs cfg.Attacker and keeps opened and open up to date
+// from its lines.
+func startAttacker(ctx context.Context, cfg Config, opened, open *atomic.Int64) (*attackerProcess, error) {
+	cmd := exec.Command(cfg.Attacker, HostileArgs(cfg)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("attack: start %s: %w", cfg.Attacker, err)
+	}
+	a := &attackerProcess{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			var o, n int64
+			if _, err := fmt.Sscanf(sc.Text(), "opened %d open %d", &o, &n); err == nil {
+				opened.Store(o)
+				open.Store(n)
+			}
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		_ = cmd.Process.Signal(os.Interrupt)
+	}()
+	return a, nil
+}
+
+// stop ends the hostile program and waits for it (killing it after 10 s).
+func (a *attackerProcess) stop() {
+	_ = a.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-a.done:
+	case <-time.After(10 * time.Second):
+		_ = a.cmd.Process.Kill()
+		<-a.done
+	}
+	_ = a.cmd.Wait()
 }
 
 // SourceAddr returns the i-th attack source address: 127.0.1.1,

@@ -21,7 +21,9 @@
 // batch, and POST /codes for a new number.
 //
 // Hostile connections come from 127.0.1.1, 127.0.1.2, ... (64 per
-// address), legitimate ones from 127.0.0.1. It needs about 11,000 open
+// address), held by a child process (examples/internal/cmd/hostile, as
+// from another machine; -in-process holds them in this one), legitimate
+// ones from 127.0.0.1, sent by this process. It needs about 11,000 open
 // files (the Go runtime raises the soft limit to the hard one). Every
 // loop is bounded by -duration. The exit status is 1 when a target was
 // missed (a failed or timed-out legitimate request, p99 over 1 s, RSS
@@ -64,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 5*time.Second, "how long each attack runs once its connections are open")
 	scale := fs.Float64("scale", 1, "multiplies every number of hostile connections")
 	root := fs.String("root", ".", "the repository's root")
+	inProcess := fs.Bool("in-process", false, "hold the hostile connections in this process, beside the legitimate requests (default: in a child process, as from another machine)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -81,10 +84,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	attacker := ""
+	if !*inProcess {
+		attacker = filepath.Join(dir, "hostile")
+		if err := attack.Build(*root, "./examples/internal/cmd/hostile", attacker); err != nil {
+			fmt.Fprintln(stderr, "attack:", err)
+			return 1
+		}
+	}
 	var results []attack.Result
 	var failed bool
 	if *only == "" || *only == "webhook" {
-		rs, err := webhook(ctx, *root, dir, *duration, n)
+		rs, err := webhook(ctx, *root, dir, attacker, *duration, n)
 		if err != nil {
 			fmt.Fprintln(stderr, "attack:", err)
 			return 1
@@ -92,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		results = append(results, rs...)
 	}
 	if *only == "" || *only == "otpserver" {
-		rs, err := otpserver(ctx, *root, dir, *duration, n)
+		rs, err := otpserver(ctx, *root, dir, attacker, *duration, n)
 		if err != nil {
 			fmt.Fprintln(stderr, "attack:", err)
 			return 1
@@ -142,7 +153,7 @@ func expect(resp *http.Response, err error, want int) error {
 	return nil
 }
 
-func webhook(ctx context.Context, root, dir string, d time.Duration, n func(int) int) ([]attack.Result, error) {
+func webhook(ctx context.Context, root, dir, attacker string, d time.Duration, n func(int) int) ([]attack.Result, error) {
 	bin := filepath.Join(dir, "webhook")
 	if err := attack.Build(root, "./examples/webhook", bin); err != nil {
 		return nil, err
@@ -168,7 +179,7 @@ func webhook(ctx context.Context, root, dir string, d time.Duration, n func(int)
 		}}
 	}
 	probes := []attack.Probe{push("fee batch", batch), push("status", status)}
-	return runAll(ctx, prog, "/n", probes, d, []attack.Config{
+	return runAll(ctx, prog, "/n", attacker, probes, d, []attack.Config{
 		{Kind: attack.DeclaredBody, Conns: n(1000), Reopen: true},
 		{Kind: attack.IdleKeepAlive, Conns: n(300)},
 		{Kind: attack.Slowloris, Conns: n(2000)},
@@ -176,7 +187,7 @@ func webhook(ctx context.Context, root, dir string, d time.Duration, n func(int)
 	})
 }
 
-func otpserver(ctx context.Context, root, dir string, d time.Duration, n func(int) int) ([]attack.Result, error) {
+func otpserver(ctx context.Context, root, dir, attacker string, d time.Duration, n func(int) int) ([]attack.Result, error) {
 	platform, err := voicetest.NewServer()
 	if err != nil {
 		return nil, err
@@ -218,15 +229,15 @@ func otpserver(ctx context.Context, root, dir string, d time.Duration, n func(in
 		}}
 	}
 	var phone atomic.Int64
-	phone.Store(13700000000)
+	phone.Store(13700000000) // each probe a number of its own range (first 7 digits): the guard caps unverified sends per range
 	// Every 20th round (about 1 a second): the guard allows 100 codes a
 	// minute to the whole app.
 	codes := attack.Probe{Name: "POST /codes", Every: 20, Do: func(ctx context.Context, c *http.Client) error {
-		resp, err := c.Post(base+"/codes", "application/json", strings.NewReader(fmt.Sprintf(`{"phone":"+86%d"}`, phone.Add(1))))
+		resp, err := c.Post(base+"/codes", "application/json", strings.NewReader(fmt.Sprintf(`{"phone":"+86%d"}`, phone.Add(10_000))))
 		return expect(resp, err, http.StatusAccepted)
 	}}
 	probes := []attack.Probe{push("status push", []byte(`{"eventType":"callout","statusInfo":{"sessionId":"attack-probe"}}`)), push("fee batch", batch), codes}
-	return runAll(ctx, prog, "/notify", probes, d, []attack.Config{
+	return runAll(ctx, prog, "/notify", attacker, probes, d, []attack.Config{
 		{Kind: attack.BigBodySilence, Conns: n(500)},
 		{Kind: attack.IdleConns, Conns: n(10000)},
 	})
@@ -235,7 +246,7 @@ func otpserver(ctx context.Context, root, dir string, d time.Duration, n func(in
 // runAll warms the program up with each probe, then runs each attack in
 // turn, waiting between two for the program to close what the last one
 // left.
-func runAll(ctx context.Context, prog *attack.Program, path string, probes []attack.Probe, d time.Duration, attacks []attack.Config) ([]attack.Result, error) {
+func runAll(ctx context.Context, prog *attack.Program, path, attacker string, probes []attack.Probe, d time.Duration, attacks []attack.Config) ([]attack.Result, error) {
 	for _, p := range probes {
 		if err := p.Do(ctx, http.DefaultClient); err != nil {
 			return nil, fmt.Errorf("warm-up %s: %w; stderr:\n%s", p.Name, err, prog.Stderr())
@@ -243,7 +254,7 @@ func runAll(ctx context.Context, prog *attack.Program, path string, probes []att
 	}
 	var out []attack.Result
 	for _, a := range attacks {
-		a.Addr, a.Pid, a.Path, a.Duration, a.Probes = prog.Addr(), prog.Pid, path, d, probes
+		a.Addr, a.Pid, a.Path, a.Duration, a.Probes, a.Attacker = prog.Addr(), prog.Pid, path, d, probes, attacker
 		r, err := attack.Run(ctx, a)
 		if err != nil {
 			return out, err
