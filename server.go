@@ -240,6 +240,9 @@ type trackedConn struct {
 	state     http.ConnState
 	idleSince time.Time
 	busyAt    time.Time // when its bytes were last seen waiting to be read
+	// waitingLight marks a connection on probation from an address
+	// holding less than its fair share (counted in slots.lightWaiting).
+	waitingLight bool
 
 	// bodyWait is when the handler began waiting for body bytes that
 	// have not arrived (unix nanoseconds), 0 when it is not waiting.
@@ -381,7 +384,9 @@ func (l *admitListener) probation(tc *trackedConn) {
 	defer release()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	for peekSupported {
+	for {
+		// Without a peek (peekSupported false) pendingData cannot tell,
+		// and a newcomer waits for a slot like the others.
 		pending, known := pendingData(tc.Conn)
 		if pending || !known {
 			break
@@ -398,10 +403,12 @@ func (l *admitListener) probation(tc *trackedConn) {
 		}
 	}
 	// Waiting for a slot: a connection from an address holding less than
-	// the average looks again every 2 ms, others every 20 ms, so that a
-	// flood from some addresses does not starve the others of the slots
-	// it frees.
-	if l.s.slots.light(tc.addr) {
+	// the average looks again every 2 ms, and while it waits no other
+	// address's newcomer takes a slot from a victim; others look every
+	// 20 ms. So a flood from some addresses does not starve the others
+	// of the slots it frees.
+	if l.s.slots.waitLight(tc) {
+		defer l.s.slots.doneWaiting(tc)
 		tick.Reset(2 * time.Millisecond)
 	} else {
 		tick.Reset(20 * time.Millisecond)
@@ -409,6 +416,7 @@ func (l *admitListener) probation(tc *trackedConn) {
 	for {
 		switch l.s.slots.tryAdmit(tc, time.Now()) {
 		case admitted:
+			l.s.slots.doneWaiting(tc)
 			release() // before waiting for Accept, which may wait for a probation slot
 			select {
 			case l.ready <- tc:
@@ -481,6 +489,12 @@ type slots struct {
 	mu     sync.Mutex
 	all    map[*trackedConn]struct{}
 	byAddr map[netip.Prefix]map[*trackedConn]struct{}
+	// lightWaiting counts the connections on probation from addresses
+	// holding less than their fair share: while there are some, a
+	// newcomer from another address takes no slot from a victim (the
+	// light waiter gets it), so that a flood re-opening its connections
+	// as fast as they are closed does not win every slot it frees.
+	lightWaiting int
 }
 
 func newSlots(max, perAddr int, stall time.Duration) *slots {
@@ -508,6 +522,10 @@ func (s *slots) tryAdmit(c *trackedConn, now time.Time) int {
 				return refused
 			}
 		case len(s.all) >= s.max:
+			if s.lightWaiting > 0 && !c.waitingLight {
+				s.mu.Unlock()
+				return full
+			}
 			if victim = s.victim(s.all, now, true, true); victim == nil {
 				s.mu.Unlock()
 				return full
@@ -598,11 +616,27 @@ func (s *slots) pick(set map[*trackedConn]struct{}, now time.Time, weigh, takeNe
 	return best
 }
 
-// light reports whether addr holds fewer connections than the average.
-func (s *slots) light(addr netip.Prefix) bool {
+// waitLight registers c, on probation, as a light waiter (when its
+// address holds less than its fair share) and reports whether it did;
+// doneWaiting undoes it.
+func (s *slots) waitLight(c *trackedConn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.byAddr[addr])*max(1, len(s.byAddr)) < len(s.all)
+	if len(s.byAddr[c.addr])*max(1, len(s.byAddr)) >= len(s.all) {
+		return false
+	}
+	c.waitingLight = true
+	s.lightWaiting++
+	return true
+}
+
+func (s *slots) doneWaiting(c *trackedConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.waitingLight {
+		c.waitingLight = false
+		s.lightWaiting--
+	}
 }
 
 func (s *slots) remove(c *trackedConn) {

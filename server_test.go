@@ -381,3 +381,41 @@ func TestPendingData(t *testing.T) {
 	assert.True(t, known, "a TLS connection is looked through")
 	assert.False(t, pending)
 }
+
+// TestLightWaiterTakesTheSlot: while a connection from an address below
+// its fair share waits on probation, a newcomer from a flooding address
+// takes no slot from a victim, so that a flood re-opening its
+// connections as fast as they are closed does not win every slot it
+// frees; the light waiter takes it, then the flood may again.
+func TestLightWaiterTakesTheSlot(t *testing.T) {
+	t.Parallel()
+	s := newSlots(2, 100, 250*time.Millisecond)
+	now := time.Now()
+	flood, other := netip.MustParsePrefix("127.0.1.1/32"), netip.MustParsePrefix("127.0.0.1/32")
+	conn := func(addr netip.Prefix) *trackedConn {
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		return &trackedConn{Conn: a, addr: addr, accepted: now.Add(-time.Minute), slots: s, state: http.StateNew}
+	}
+	for range 2 { // the flood holds every slot with bodies that never began
+		c := conn(flood)
+		require.Equal(t, admitted, s.tryAdmit(c, now.Add(-time.Minute)))
+		c.state = http.StateActive
+		c.bodyEmpty.Store(true)
+		c.bodyWait.Store(now.Add(-time.Minute).UnixNano())
+	}
+	light := conn(other)
+	require.True(t, s.waitLight(light), "an address holding nothing is light")
+	assert.False(t, s.waitLight(conn(flood)), "the flooding address is not")
+	assert.Equal(t, full, s.tryAdmit(conn(flood), now), "no victim for the flood while a light connection waits")
+	assert.Equal(t, admitted, s.tryAdmit(light, now), "the light waiter takes a victim's slot")
+	s.doneWaiting(light)
+	s.mu.Lock()
+	light.state = http.StateActive // its request is being handled
+	s.mu.Unlock()
+	assert.Equal(t, admitted, s.tryAdmit(conn(flood), now), "with nobody light waiting, the flood may take a stalled slot again")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	assert.Zero(t, s.lightWaiting)
+	assert.Len(t, s.byAddr[other], 1)
+}
