@@ -47,6 +47,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/redisstore"
 )
 
@@ -80,8 +81,8 @@ func main() {
 
 // run consumes until ctx is done.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("consumer", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("consumer", "consumer -redis URL [-group NAME] [-consumer NAME] [flags]",
+		"none (the journal's Redis is given with -redis)", stderr)
 	host, _ := os.Hostname()
 	redisURL := fs.String("redis", "", "redis:// URL of the Redis server of the journal (required)")
 	prefix := fs.String("redis-prefix", redisstore.DefaultPrefix, "prefix of the Redis keys, as given to the receivers")

@@ -16,7 +16,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -35,23 +35,11 @@ func main() {
 // realMain parses the flags (only -timeout; -h prints the usage and
 // exits 0) and runs the quickstart, returning the exit status.
 func realMain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("quickstart", "quickstart [-timeout D]  (sends a voice verification code to an in-process fake platform and prints the call's notifications)",
+		"none (no account, no network)", stderr)
 	timeout := fs.Duration("timeout", 30*time.Second, "bound on the whole run")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: quickstart [-timeout D]")
-		fmt.Fprintln(stderr, "Sends a voice verification code to an in-process fake platform and prints the call's notifications.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "quickstart: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if status, ok := cli.Parse(fs, args); !ok {
+		return status
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
