@@ -78,7 +78,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -93,6 +92,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/numberpolicy"
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/redisstore"
@@ -118,15 +118,15 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("otpserver", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("otpserver", "otpserver -display NUMBER -pretone FILE [-redis URL [-journal URL]] [flags]",
+		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice verification app's), VOICECALL_OTP_KEY (the codes' MAC key, 32 characters or more)", stderr)
 	var (
 		cfg        otp.Config
-		addr       = fs.String("addr", "127.0.0.1:8080", "address to listen on")
+		addr       = fs.String("addr", "127.0.0.1:8070", "address to listen on")
 		redisURL   = fs.String("redis", "", "redis:// URL of the shared state (default: in this process)")
 		prefix     = fs.String("redis-prefix", redisstore.DefaultPrefix, "prefix of the Redis keys")
 		notifyAddr = fs.String("notify-addr", "", "separate address for the platform's notifications (default: the main listener)")
-		notifyPath = fs.String("notify-path", "/notify", "path of the notification receiver")
+		notifyPath = fs.String("notify-path", "/voicecall/notify", "path of the notification receiver")
 		notifyURL  = fs.String("notify-url", "", "URL sent as statusUrl and feeUrl in every call (default: the console's)")
 		clientCap  = fs.Int("client-cap", otp.DefaultPerClient, "codes per client IP per hour (0: no cap)")
 		cooldown   = fs.Duration("cooldown", otp.DefaultCooldown, "least time between two codes to one number")
@@ -135,6 +135,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		countries  = fs.String("countries", "CN", "comma-separated ISO 3166-1 codes of the countries whose numbers may be called")
 		verifyURL  = fs.String("verify-url", "", "comma-separated push URLs as configured at the platform, to verify pushes' X-AKSK (default: -notify-url)")
 		unverified = fs.Bool("unverified", false, "serve unsigned pushes (anyone who can reach the receiver can then forge notifications)")
+		journalURL = fs.String("journal", "", "redis:// URL of a notification journal: /notify stores each notification there before answering 200, and a consumer settles calls from it (needs -redis)")
+		group      = fs.String("journal-group", "otpserver", "with -journal: the consumer group of the instances that settle calls")
+		consume    = fs.Bool("consume", true, "with -journal: settle calls from the journal in this instance (false: only append to it)")
 		notifyNets = fs.String("notify-allow", "", "with -notify-addr: comma-separated source networks (CIDR) whose connections the notification listener serves (default: any)")
 		limits     = voicecall.ServerConfig{MaxConns: voicecall.DefaultServerMaxConns, MaxConnsPerAddr: voicecall.DefaultServerMaxConnsPerAddr}
 	)
@@ -143,26 +146,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&cfg.DisplayNumber, "display", "", "display number (displayNbr), e.g. +8675528000088")
 	fs.StringVar(&cfg.PreTone, "pretone", "", "approved audio file played before the code")
 	fs.IntVar(&cfg.LanguageType, "lang", voicecall.LanguageChinese, "language type (2: Chinese)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otpserver -display NUMBER -pretone FILE [-redis URL] [flags]")
-		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET, VOICECALL_OTP_KEY")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if status, ok := cli.Parse(fs, args); !ok {
+		return status
 	}
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "otpserver: "+format+"\n", a...)
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		return usage("unexpected argument %q", fs.Arg(0))
-	}
 	if cfg.DisplayNumber == "" || cfg.PreTone == "" {
 		return usage("-display and -pretone are required")
+	}
+	if *journalURL != "" && *redisURL == "" {
+		return usage("-journal needs -redis: the journal's consumer, in any instance, settles the verifications all instances share")
+	}
+	if *journalURL != "" && *group == "" {
+		return usage("-journal-group must not be empty")
+	}
+	if !strings.HasPrefix(*notifyPath, "/") {
+		return usage("-notify-path must start with /")
 	}
 	if limits.MaxConns < 1 || limits.MaxConnsPerAddr < 1 {
 		return usage("-max-conns and -max-conns-per-addr must be positive")
@@ -227,20 +228,52 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	hcfg := voicecall.HandlerConfig{Logger: logger}
+	var redisStore *redisstore.Store
 	if *redisURL != "" {
 		st, err := redisstore.Open(*redisURL, redisstore.WithPrefix(*prefix))
 		if err != nil {
 			return usage("%v", err)
 		}
 		defer st.Close()
+		if err := pingRedis(ctx, st, "-redis", *redisURL); err != nil {
+			fmt.Fprintln(stderr, "otpserver:", err)
+			return exitFail
+		}
 		cfg.Store = st.OTPStore()
 		hcfg.Dedup = st.DedupStore(0, 0) // a CDR re-pushed to another instance is handled once
+		redisStore = st
 	}
 	lc, err := otp.New(cfg)
 	if err != nil {
 		return usage("%v", err)
 	}
-	hcfg.OnStatus, hcfg.OnFee = lc.ObserveStatus, lc.ObserveFee
+	var stl *settler
+	if *journalURL == "" {
+		hcfg.OnStatus, hcfg.OnFee = lc.ObserveStatus, lc.ObserveFee
+	} else {
+		js := redisStore
+		if *journalURL != *redisURL {
+			if js, err = redisstore.Open(*journalURL, redisstore.WithPrefix(*prefix)); err != nil {
+				return usage("-journal: %v", err)
+			}
+			defer js.Close()
+			if err := pingRedis(ctx, js, "-journal", *journalURL); err != nil {
+				fmt.Fprintln(stderr, "otpserver:", err)
+				return exitFail
+			}
+		}
+		j, err := js.Journal(voicecall.JournalConfig{})
+		if err != nil {
+			return usage("-journal: %v", err)
+		}
+		if err := j.CheckDurability(ctx); err != nil {
+			fmt.Fprintln(stderr, "otpserver: WARNING:", err)
+		}
+		hcfg.Journal, hcfg.Dedup = j, nil // the journal keeps a second copy of a record out by its key
+		if *consume {
+			stl = newSettler(j, js, lc, *prefix, *group, logger)
+		}
+	}
 	if !*unverified {
 		hcfg.Verification = &voicecall.PushVerification{
 			AppSecret:      getenv("VOICECALL_APP_SECRET"),
@@ -259,7 +292,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	mux.HandleFunc("POST /codes", api.send)
 	mux.HandleFunc("POST /codes/check", api.check)
 	limits.Logger = logger
-	mainSrv, err := voicecall.NewServer(mux, limits)
+	mainSrv, err := voicecall.NewServer(cli.LogNotFound(mux, logger), limits)
 	if err != nil {
 		return usage("%v", err)
 	}
@@ -272,7 +305,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		nmux.Handle(*notifyPath, notify)
 		nlimits := limits
 		nlimits.AllowedNetworks = notifyAllow
-		ns, err := voicecall.NewServer(nmux, nlimits)
+		ns, err := voicecall.NewServer(cli.LogNotFound(nmux, logger), nlimits)
 		if err != nil {
 			return usage("%v", err)
 		}
@@ -282,7 +315,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *unverified {
 		fmt.Fprintln(stderr, "otpserver: WARNING: push signatures are NOT verified (-unverified): anyone who can reach "+*notifyPath+" can forge notifications")
 	}
-	return serve(ctx, servers, addrs, stderr)
+	if stl == nil {
+		return serve(ctx, servers, addrs, stderr)
+	}
+	sctx, stopSettler := context.WithCancel(ctx)
+	settled := make(chan struct{})
+	go func() {
+		defer close(settled)
+		stl.run(sctx)
+	}()
+	fmt.Fprintf(stderr, "settling calls from the journal as group %s, consumer %s\n", stl.group, stl.name)
+	code := serve(ctx, servers, addrs, stderr)
+	stopSettler()
+	<-settled
+	return code
 }
 
 // splitList splits a comma-separated list, dropping empty items.

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Bounds of [NotFound]'s log.
+// Bounds of [LogNotFound]'s log.
 const (
 	// NotFoundEvery is the least time between two lines about one path.
 	NotFoundEvery = time.Minute
@@ -19,16 +19,17 @@ const (
 	notFoundPathLen = 200
 )
 
-// NotFound returns the handler a receiver's mux serves for every path it
-// does not know: it answers 404 and logs the request on logger, once per
-// path per [NotFoundEvery], so that a platform pushing to a wrong URL is
-// visible in the log without a scan filling it. It remembers at most
-// 1,024 paths; a path is shown up to 200 bytes.
-func NotFound(logger *slog.Logger) http.Handler {
-	return &notFound{log: logger, seen: make(map[string]time.Time), now: time.Now}
+// LogNotFound returns next, logging on logger each request it answers
+// 404 (a path the receiver does not serve), once per path per
+// [NotFoundEvery], so that a platform pushing to a wrong URL is visible
+// in the log without a scan filling it. It remembers at most 1,024
+// paths; a path is shown up to 200 bytes.
+func LogNotFound(next http.Handler, logger *slog.Logger) http.Handler {
+	return &notFound{next: next, log: logger, seen: make(map[string]time.Time), now: time.Now}
 }
 
 type notFound struct {
+	next http.Handler
 	log  *slog.Logger
 	now  func() time.Time
 	mu   sync.Mutex
@@ -36,6 +37,11 @@ type notFound struct {
 }
 
 func (h *notFound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	h.next.ServeHTTP(sw, r)
+	if sw.status != http.StatusNotFound {
+		return
+	}
 	path := r.URL.Path
 	if len(path) > notFoundPathLen {
 		path = path[:notFoundPathLen] + "…"
@@ -44,8 +50,30 @@ func (h *notFound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.log.Warn("request to an unknown path answered 404 (is the platform's push URL right?)",
 			"method", r.Method, "path", path, "remote", r.RemoteAddr)
 	}
-	http.NotFound(w, r)
 }
+
+// statusWriter records the status of the answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // first reports whether path was not logged within NotFoundEvery, and
 // records it.

@@ -13,12 +13,15 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// TestNotFound: a request to an unknown path is answered 404 and logged
-// once per path per minute; a scan of many paths keeps memory bounded.
-func TestNotFound(t *testing.T) {
+// TestLogNotFound: a request answered 404 (an unknown path) is logged
+// once per path per minute, others are not; a scan of many paths keeps
+// memory bounded.
+func TestLogNotFound(t *testing.T) {
 	t.Parallel()
 	var log bytes.Buffer
-	h := NotFound(slog.New(slog.NewTextHandler(&log, nil))).(*notFound)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /voicecall/notify", func(http.ResponseWriter, *http.Request) {})
+	h := LogNotFound(mux, slog.New(slog.NewTextHandler(&log, nil))).(*notFound)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	h.now = func() time.Time { return now }
 	get := func(path string) int {
@@ -26,6 +29,11 @@ func TestNotFound(t *testing.T) {
 		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, nil))
 		return w.Code
 	}
+	assert.Equal(t, http.StatusOK, get("/voicecall/notify"))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/voicecall/notify", nil))
+	assert.Equal(t, http.StatusMethodNotAllowed, w.Code)
+	assert.Empty(t, log.String(), "a served path is not logged")
 	assert.Equal(t, http.StatusNotFound, get("/voicecall"))
 	assert.Equal(t, http.StatusNotFound, get("/voicecall"))
 	assert.Equal(t, 1, strings.Count(log.String(), "path=/voicecall "), log.String())
