@@ -40,9 +40,29 @@
 // pending. docs/VERIFICATION.md explains the guard and its defaults.
 //
 // The platform's notifications (status events and CDRs) are received
-// under -notify-path on the same listener (default /notify), or on
-// -notify-addr when set; they settle calls whose outcome was unknown and
-// let a failed call (busy, no answer, powered off) be retried at once.
+// under -notify-path on the same listener (default /voicecall/notify), or
+// on -notify-addr when set; they settle calls whose outcome was unknown
+// and let a failed call (busy, no answer, powered off) be retried at
+// once. A request to any other path is answered 404 and logged (once per
+// path a minute), so that a wrong push URL shows.
+//
+// With -journal redis://… (and -redis), the receiver does not settle
+// calls inside the request: it stores each notification in the
+// notification journal on that Redis (docs/JOURNAL.md) and answers 200
+// only once it is stored (503 otherwise), and a consumer goroutine, in
+// consumer group -journal-group (default otpserver), reads the journal,
+// settles the calls (otp's ObserveStatus and ObserveFee) and acknowledges
+// the entries. It applies each entry once by its key (recorded in Redis
+// for 8 days; settling a call again would change nothing anyway), and a
+// notification stored while no consumer ran is applied when one runs
+// again. -consume=false makes an instance only store; any instance of
+// the group settles for all, since they share -redis. At start-up it
+// warns (one WARNING line) when the journal's Redis runs without the
+// append-only file.
+//
+// At start-up it checks that the Redis of -redis and -journal answers (a
+// PING, 3 s at most) and exits 1 with a message naming its host when it
+// does not.
 // Give the platform that URL on the console, or with -notify-url in every
 // call. The client counted by -client-cap (and by its /24 or /64) is the
 // request's remote IP address; behind a reverse proxy, list the proxies'
@@ -55,7 +75,7 @@
 // -verify-url, the push URLs exactly as configured at the platform
 // (comma-separated; default: -notify-url). Without either it refuses to
 // start, unless -unverified says to serve unsigned pushes, which it then
-// announces on stderr: anyone who can reach /notify could forge the
+// announces on stderr: anyone who can reach the receiver could forge the
 // notifications that settle calls.
 //
 // Every listener is a [voicecall.Server] with the SDK's limits:
@@ -67,9 +87,11 @@
 // notification listener. docs/OPERATIONS.md gives the latency of
 // /notify and /codes measured under attack.
 //
-// It prints "listening on http://ADDR" on stderr once it accepts
-// connections and shuts down gracefully on SIGINT or SIGTERM. Exit
-// status: 0 after a shutdown, 1 when it cannot serve, 2 bad usage. It
+// It listens on 127.0.0.1:8070 by default (the sandbox takes 8080, the
+// webhook 8090), prints "listening on http://ADDR" on stderr once it
+// accepts connections and shuts down gracefully on SIGINT or SIGTERM.
+// Exit status: 0 after a shutdown (or -h), 1 when it cannot serve or
+// Redis is unreachable, 2 bad usage. It
 // never prints the secret, a code or a full phone number.
 package main
 

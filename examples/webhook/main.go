@@ -6,7 +6,8 @@
 //	go run ./examples/webhook -addr 127.0.0.1:8090 -path /voicecall/notify-3f9c2a7e
 //
 // Only -path is served, matched exactly; every other path is answered
-// 404. Without push
+// 404 and logged on stderr (once per path a minute), so that a platform
+// pushing to a wrong URL shows. Without push
 // verification anyone who knows the URL can push forged notifications, so
 // give the platform a path nobody can guess (a random token, as above),
 // keep it out of logs, and turn verification on when your pushes are
@@ -49,6 +50,30 @@
 // instance keeps it in that Redis server (module redisstore; keys under
 // -redis-prefix). Without it the record lives in this process's memory.
 //
+// With -journal redis://HOST:PORT/DB it prints nothing: every
+// notification it accepts (each status event, each CDR record) is stored
+// in the notification journal on that Redis (redisstore's Journal, keys
+// under -redis-prefix; docs/JOURNAL.md) before the answer 200, and a
+// push it could not store is answered 503, so that nothing is
+// acknowledged that is not stored (the platform re-pushes a CDR batch an
+// hour later; a status event is not re-pushed). At start-up it says on
+// stderr where it stores, and warns (one WARNING line) when that Redis
+// runs without the append-only file, since a restart would lose what was
+// acknowledged. Several receivers may share one journal. Then
+//
+//	go run ./examples/webhook -journal redis://localhost:6379/0 -consume printer
+//
+// does not serve: it reads the journal as a member of the consumer group
+// printer and prints each notification once, in the lines above (every
+// instance of a group shares the work; each group gets every entry). It
+// records each printed entry's key in Redis before printing (SET NX, for
+// 8 days), so an entry delivered again is not printed again; when it
+// stops it prints on stderr how many entries it consumed and printed.
+//
+// It checks at start-up that the Redis of -redis or -journal answers
+// (a PING, 3 s at most) and exits 1 with a message naming its host when
+// it does not.
+//
 // This example is a module of its own (it imports go-redis through
 // redisstore, which the SDK's core module does not depend on); the
 // repository's go.work lets "go run ./examples/webhook" work from the
@@ -70,7 +95,7 @@
 // notifications, so give it a path nobody can guess.
 //
 // Exit status: 0 after a graceful shutdown (or -h), 1 when serving
-// failed, 2 for bad usage.
+// failed or Redis is unreachable, 2 for bad usage.
 package main
 
 import (
