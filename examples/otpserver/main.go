@@ -254,7 +254,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *redisURL != "" {
 		st, err := redisstore.Open(*redisURL, redisstore.WithPrefix(*prefix))
 		if err != nil {
-			return usage("%v", err)
+			return usage("-redis: %v", err)
 		}
 		defer st.Close()
 		if err := pingRedis(ctx, st, "-redis", *redisURL); err != nil {
