@@ -104,7 +104,8 @@ func TestJournalSettles(t *testing.T) {
 }
 
 // TestJournalRedisDown: otpserver checks Redis at start-up and exits 1
-// naming the host, never the password; -journal needs -redis.
+// naming the host, never the password; -journal needs -redis; a journal
+// on a Redis without persistence is reported in one WARNING line.
 func TestJournalRedisDown(t *testing.T) {
 	t.Parallel()
 	p := newPlatform(t)
@@ -125,6 +126,24 @@ func TestJournalRedisDown(t *testing.T) {
 		assert.NotContains(t, stderr.String(), "listening on", tc.name)
 	}
 	if redisErr == nil {
+		// A Redis without the append-only file: one warning, then it
+		// serves and settles.
+		ctx, cancel := context.WithCancel(context.Background())
+		w := &addrWriter{addr: make(chan string, 4)}
+		done := make(chan int, 1)
+		go func() {
+			done <- run(ctx, append(base, "-redis", redisSrv.URL, "-journal", redisSrv.URL), p.getenv, io.Discard, w)
+		}()
+		select {
+		case <-w.addr:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("otpserver did not start: %s", w)
+		}
+		cancel()
+		assert.Equal(t, exitOK, <-done)
+		assert.Equal(t, 1, strings.Count(w.String(), "otpserver: WARNING: voicecall: redisstore: redis runs without appendonly"), w.String())
+		assert.Contains(t, w.String(), "settling calls from the journal as group otpserver, consumer ")
+
 		var stderr bytes.Buffer
 		args := append(base, "-redis", redisSrv.URL, "-journal", "redis://:secretpw@127.0.0.1:1/0")
 		assert.Equal(t, exitFail, run(context.Background(), args, p.getenv, io.Discard, &stderr))
