@@ -25,10 +25,10 @@ import (
 
 // TestAvailabilityUnderAttack builds otpserver and runs it in a child
 // process with its default limits and push verification on; while each
-// attack of the availability issue runs on /notify from other loopback
+// attack of the availability issue runs on /voicecall/notify from other loopback
 // addresses (at a size CI runs in seconds: examples/internal/cmd/attack runs the
 // full size), legitimate requests from 127.0.0.1 (a signed status push
-// and a signed 50-record CDR batch to /notify, a new code by POST
+// and a signed 50-record CDR batch to /voicecall/notify, a new code by POST
 // /codes) must all be answered as they should, with p99 <= 1 s, and the
 // program's RSS must grow by at most 64 MiB.
 func TestAvailabilityUnderAttack(t *testing.T) {
@@ -43,7 +43,7 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 	// another machine; the legitimate requests are sent from this one.
 	attacker := filepath.Join(t.TempDir(), "hostile")
 	require.NoError(t, attack.Build("../..", "./examples/internal/cmd/hostile", attacker))
-	const pushURL = "https://otp.example.com/notify"
+	const pushURL = "https://otp.example.com/voicecall/notify"
 	prog, err := attack.Start(bin,
 		[]string{"-addr", "127.0.0.1:0", "-display", "+8675528000088", "-pretone", "p.wav", "-verify-url", pushURL, "-client-cap", "0", "-cooldown", "0"},
 		[]string{"VOICECALL_BASE_URL=" + platform.URL, "VOICECALL_APP_KEY=" + app.Key, "VOICECALL_APP_SECRET=" + app.Secret, "VOICECALL_OTP_KEY=" + otpKey})
@@ -71,7 +71,7 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/notify", bytes.NewReader(body))
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/voicecall/notify", bytes.NewReader(body))
 			if err != nil {
 				return err
 			}
@@ -101,7 +101,7 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 	} {
 		t.Run(string(a.kind), func(t *testing.T) {
 			res, err := attack.Run(context.Background(), attack.Config{
-				Addr: prog.Addr(), Pid: prog.Pid, Path: "/notify", Kind: a.kind, Conns: a.conns,
+				Addr: prog.Addr(), Pid: prog.Pid, Path: "/voicecall/notify", Kind: a.kind, Conns: a.conns,
 				Duration: 1500 * time.Millisecond, Probes: probes, Attacker: attacker,
 			})
 			require.NoError(t, err)

@@ -40,9 +40,29 @@
 // pending. docs/VERIFICATION.md explains the guard and its defaults.
 //
 // The platform's notifications (status events and CDRs) are received
-// under -notify-path on the same listener (default /notify), or on
-// -notify-addr when set; they settle calls whose outcome was unknown and
-// let a failed call (busy, no answer, powered off) be retried at once.
+// under -notify-path on the same listener (default /voicecall/notify), or
+// on -notify-addr when set; they settle calls whose outcome was unknown
+// and let a failed call (busy, no answer, powered off) be retried at
+// once. A request to any other path is answered 404 and logged (once per
+// path a minute), so that a wrong push URL shows.
+//
+// With -journal redis://… (and -redis), the receiver does not settle
+// calls inside the request: it stores each notification in the
+// notification journal on that Redis (docs/JOURNAL.md) and answers 200
+// only once it is stored (503 otherwise), and a consumer goroutine, in
+// consumer group -journal-group (default otpserver), reads the journal,
+// settles the calls (otp's ObserveStatus and ObserveFee) and acknowledges
+// the entries. It applies each entry once by its key (recorded in Redis
+// for 8 days; settling a call again would change nothing anyway), and a
+// notification stored while no consumer ran is applied when one runs
+// again. -consume=false makes an instance only store; any instance of
+// the group settles for all, since they share -redis. At start-up it
+// warns (one WARNING line) when the journal's Redis runs without the
+// append-only file.
+//
+// At start-up it checks that the Redis of -redis and -journal answers (a
+// PING, 3 s at most) and exits 1 with a message naming its host when it
+// does not.
 // Give the platform that URL on the console, or with -notify-url in every
 // call. The client counted by -client-cap (and by its /24 or /64) is the
 // request's remote IP address; behind a reverse proxy, list the proxies'
@@ -55,7 +75,7 @@
 // -verify-url, the push URLs exactly as configured at the platform
 // (comma-separated; default: -notify-url). Without either it refuses to
 // start, unless -unverified says to serve unsigned pushes, which it then
-// announces on stderr: anyone who can reach /notify could forge the
+// announces on stderr: anyone who can reach the receiver could forge the
 // notifications that settle calls.
 //
 // Every listener is a [voicecall.Server] with the SDK's limits:
@@ -67,9 +87,11 @@
 // notification listener. docs/OPERATIONS.md gives the latency of
 // /notify and /codes measured under attack.
 //
-// It prints "listening on http://ADDR" on stderr once it accepts
-// connections and shuts down gracefully on SIGINT or SIGTERM. Exit
-// status: 0 after a shutdown, 1 when it cannot serve, 2 bad usage. It
+// It listens on 127.0.0.1:8070 by default (the sandbox takes 8080, the
+// webhook 8090), prints "listening on http://ADDR" on stderr once it
+// accepts connections and shuts down gracefully on SIGINT or SIGTERM.
+// Exit status: 0 after a shutdown (or -h), 1 when it cannot serve or
+// Redis is unreachable, 2 bad usage. It
 // never prints the secret, a code or a full phone number.
 package main
 
@@ -78,7 +100,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -93,6 +114,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/numberpolicy"
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/redisstore"
@@ -118,15 +140,15 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("otpserver", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("otpserver", "otpserver -display NUMBER -pretone FILE [-redis URL [-journal URL]] [flags]",
+		"VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET (the voice verification app's), VOICECALL_OTP_KEY (the codes' MAC key, 32 characters or more)", stderr)
 	var (
 		cfg        otp.Config
-		addr       = fs.String("addr", "127.0.0.1:8080", "address to listen on")
+		addr       = fs.String("addr", "127.0.0.1:8070", "address to listen on")
 		redisURL   = fs.String("redis", "", "redis:// URL of the shared state (default: in this process)")
 		prefix     = fs.String("redis-prefix", redisstore.DefaultPrefix, "prefix of the Redis keys")
 		notifyAddr = fs.String("notify-addr", "", "separate address for the platform's notifications (default: the main listener)")
-		notifyPath = fs.String("notify-path", "/notify", "path of the notification receiver")
+		notifyPath = fs.String("notify-path", "/voicecall/notify", "path of the notification receiver")
 		notifyURL  = fs.String("notify-url", "", "URL sent as statusUrl and feeUrl in every call (default: the console's)")
 		clientCap  = fs.Int("client-cap", otp.DefaultPerClient, "codes per client IP per hour (0: no cap)")
 		cooldown   = fs.Duration("cooldown", otp.DefaultCooldown, "least time between two codes to one number")
@@ -135,6 +157,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		countries  = fs.String("countries", "CN", "comma-separated ISO 3166-1 codes of the countries whose numbers may be called")
 		verifyURL  = fs.String("verify-url", "", "comma-separated push URLs as configured at the platform, to verify pushes' X-AKSK (default: -notify-url)")
 		unverified = fs.Bool("unverified", false, "serve unsigned pushes (anyone who can reach the receiver can then forge notifications)")
+		journalURL = fs.String("journal", "", "redis:// URL of a notification journal: /notify stores each notification there before answering 200, and a consumer settles calls from it (needs -redis)")
+		group      = fs.String("journal-group", "otpserver", "with -journal: the consumer group of the instances that settle calls")
+		consume    = fs.Bool("consume", true, "with -journal: settle calls from the journal in this instance (false: only append to it)")
 		notifyNets = fs.String("notify-allow", "", "with -notify-addr: comma-separated source networks (CIDR) whose connections the notification listener serves (default: any)")
 		limits     = voicecall.ServerConfig{MaxConns: voicecall.DefaultServerMaxConns, MaxConnsPerAddr: voicecall.DefaultServerMaxConnsPerAddr}
 	)
@@ -143,26 +168,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&cfg.DisplayNumber, "display", "", "display number (displayNbr), e.g. +8675528000088")
 	fs.StringVar(&cfg.PreTone, "pretone", "", "approved audio file played before the code")
 	fs.IntVar(&cfg.LanguageType, "lang", voicecall.LanguageChinese, "language type (2: Chinese)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otpserver -display NUMBER -pretone FILE [-redis URL] [flags]")
-		fmt.Fprintln(stderr, "environment: VOICECALL_BASE_URL, VOICECALL_APP_KEY, VOICECALL_APP_SECRET, VOICECALL_OTP_KEY")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if status, ok := cli.Parse(fs, args); !ok {
+		return status
 	}
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "otpserver: "+format+"\n", a...)
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		return usage("unexpected argument %q", fs.Arg(0))
-	}
 	if cfg.DisplayNumber == "" || cfg.PreTone == "" {
 		return usage("-display and -pretone are required")
+	}
+	if *journalURL != "" && *redisURL == "" {
+		return usage("-journal needs -redis: the journal's consumer, in any instance, settles the verifications all instances share")
+	}
+	if *journalURL != "" && *group == "" {
+		return usage("-journal-group must not be empty")
+	}
+	if !strings.HasPrefix(*notifyPath, "/") {
+		return usage("-notify-path must start with /")
 	}
 	if limits.MaxConns < 1 || limits.MaxConnsPerAddr < 1 {
 		return usage("-max-conns and -max-conns-per-addr must be positive")
@@ -227,20 +250,52 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	hcfg := voicecall.HandlerConfig{Logger: logger}
+	var redisStore *redisstore.Store
 	if *redisURL != "" {
 		st, err := redisstore.Open(*redisURL, redisstore.WithPrefix(*prefix))
 		if err != nil {
-			return usage("%v", err)
+			return usage("-redis: %v", err)
 		}
 		defer st.Close()
+		if err := pingRedis(ctx, st, "-redis", *redisURL); err != nil {
+			fmt.Fprintln(stderr, "otpserver:", err)
+			return exitFail
+		}
 		cfg.Store = st.OTPStore()
 		hcfg.Dedup = st.DedupStore(0, 0) // a CDR re-pushed to another instance is handled once
+		redisStore = st
 	}
 	lc, err := otp.New(cfg)
 	if err != nil {
 		return usage("%v", err)
 	}
-	hcfg.OnStatus, hcfg.OnFee = lc.ObserveStatus, lc.ObserveFee
+	var stl *settler
+	if *journalURL == "" {
+		hcfg.OnStatus, hcfg.OnFee = lc.ObserveStatus, lc.ObserveFee
+	} else {
+		js := redisStore
+		if *journalURL != *redisURL {
+			if js, err = redisstore.Open(*journalURL, redisstore.WithPrefix(*prefix)); err != nil {
+				return usage("-journal: %v", err)
+			}
+			defer js.Close()
+			if err := pingRedis(ctx, js, "-journal", *journalURL); err != nil {
+				fmt.Fprintln(stderr, "otpserver:", err)
+				return exitFail
+			}
+		}
+		j, err := js.Journal(voicecall.JournalConfig{})
+		if err != nil {
+			return usage("-journal: %v", err)
+		}
+		if err := j.CheckDurability(ctx); err != nil {
+			fmt.Fprintln(stderr, "otpserver: WARNING:", err)
+		}
+		hcfg.Journal, hcfg.Dedup = j, nil // the journal keeps a second copy of a record out by its key
+		if *consume {
+			stl = newSettler(j, js, lc, *prefix, *group, logger)
+		}
+	}
 	if !*unverified {
 		hcfg.Verification = &voicecall.PushVerification{
 			AppSecret:      getenv("VOICECALL_APP_SECRET"),
@@ -259,7 +314,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	mux.HandleFunc("POST /codes", api.send)
 	mux.HandleFunc("POST /codes/check", api.check)
 	limits.Logger = logger
-	mainSrv, err := voicecall.NewServer(mux, limits)
+	mainSrv, err := voicecall.NewServer(cli.LogNotFound(mux, logger), limits)
 	if err != nil {
 		return usage("%v", err)
 	}
@@ -272,7 +327,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		nmux.Handle(*notifyPath, notify)
 		nlimits := limits
 		nlimits.AllowedNetworks = notifyAllow
-		ns, err := voicecall.NewServer(nmux, nlimits)
+		ns, err := voicecall.NewServer(cli.LogNotFound(nmux, logger), nlimits)
 		if err != nil {
 			return usage("%v", err)
 		}
@@ -282,7 +337,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *unverified {
 		fmt.Fprintln(stderr, "otpserver: WARNING: push signatures are NOT verified (-unverified): anyone who can reach "+*notifyPath+" can forge notifications")
 	}
-	return serve(ctx, servers, addrs, stderr)
+	if stl == nil {
+		return serve(ctx, servers, addrs, stderr)
+	}
+	sctx, stopSettler := context.WithCancel(ctx)
+	settled := make(chan struct{})
+	go func() {
+		defer close(settled)
+		stl.run(sctx)
+	}()
+	fmt.Fprintf(stderr, "settling calls from the journal as group %s, consumer %s\n", stl.group, stl.name)
+	code := serve(ctx, servers, addrs, stderr)
+	stopSettler()
+	<-settled
+	return code
 }
 
 // splitList splits a comma-separated list, dropping empty items.

@@ -60,7 +60,7 @@ func newPlatform(t *testing.T, opts ...voicetest.Option) *platform {
 		ErrorLog: log.New(io.Discard, "", 0), // pushes that race a server's shutdown
 	})
 	t.Cleanup(proxy.Close)
-	p.srv = voicetest.Start(t, append([]voicetest.Option{voicetest.WithNotifyURLs(proxy.URL+"/notify", proxy.URL+"/notify")}, opts...)...)
+	p.srv = voicetest.Start(t, append([]voicetest.Option{voicetest.WithNotifyURLs(proxy.URL+"/voicecall/notify", proxy.URL+"/voicecall/notify")}, opts...)...)
 	return p
 }
 
@@ -338,7 +338,7 @@ func TestSeparateNotifyAddr(t *testing.T) {
 	p := newPlatform(t, voicetest.WithCalleeScenario(phone, voicetest.ScenarioPoweredOff))
 	bases := p.startN(t, 2, "-notify-addr", "127.0.0.1:0")
 	base := bases[0]
-	resp, err := http.Post(base+"/notify", "application/json", strings.NewReader(`{"eventType":"callout"}`))
+	resp, err := http.Post(base+"/voicecall/notify", "application/json", strings.NewReader(`{"eventType":"callout"}`))
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "notifications are not served on the main listener")
@@ -582,7 +582,7 @@ func TestTwoInstancesFaultyRedis(t *testing.T) {
 func TestVerifiedPushes(t *testing.T) {
 	t.Parallel()
 	p := newPlatform(t)
-	const pushURL = "https://otp.example.com/notify"
+	const pushURL = "https://otp.example.com/voicecall/notify"
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &addrWriter{addr: make(chan string, 4)}
 	done := make(chan int, 1)
@@ -599,7 +599,7 @@ func TestVerifiedPushes(t *testing.T) {
 	}
 	app := p.srv.Apps()[0]
 	push := func(header string) int {
-		req, err := http.NewRequest(http.MethodPost, base+"/notify", strings.NewReader(`{"eventType":"callout","statusInfo":{"sessionId":"s-1"}}`))
+		req, err := http.NewRequest(http.MethodPost, base+"/voicecall/notify", strings.NewReader(`{"eventType":"callout","statusInfo":{"sessionId":"s-1"}}`))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 		if header != "" {

@@ -6,7 +6,8 @@
 //	go run ./examples/webhook -addr 127.0.0.1:8090 -path /voicecall/notify-3f9c2a7e
 //
 // Only -path is served, matched exactly; every other path is answered
-// 404. Without push
+// 404 and logged on stderr (once per path a minute), so that a platform
+// pushing to a wrong URL shows. Without push
 // verification anyone who knows the URL can push forged notifications, so
 // give the platform a path nobody can guess (a random token, as above),
 // keep it out of logs, and turn verification on when your pushes are
@@ -49,6 +50,30 @@
 // instance keeps it in that Redis server (module redisstore; keys under
 // -redis-prefix). Without it the record lives in this process's memory.
 //
+// With -journal redis://HOST:PORT/DB it prints nothing: every
+// notification it accepts (each status event, each CDR record) is stored
+// in the notification journal on that Redis (redisstore's Journal, keys
+// under -redis-prefix; docs/JOURNAL.md) before the answer 200, and a
+// push it could not store is answered 503, so that nothing is
+// acknowledged that is not stored (the platform re-pushes a CDR batch an
+// hour later; a status event is not re-pushed). At start-up it says on
+// stderr where it stores, and warns (one WARNING line) when that Redis
+// runs without the append-only file, since a restart would lose what was
+// acknowledged. Several receivers may share one journal. Then
+//
+//	go run ./examples/webhook -journal redis://localhost:6379/0 -consume printer
+//
+// does not serve: it reads the journal as a member of the consumer group
+// printer and prints each notification once, in the lines above (every
+// instance of a group shares the work; each group gets every entry). It
+// records each printed entry's key in Redis before printing (SET NX, for
+// 8 days), so an entry delivered again is not printed again; when it
+// stops it prints on stderr how many entries it consumed and printed.
+//
+// It checks at start-up that the Redis of -redis or -journal answers
+// (a PING, 3 s at most) and exits 1 with a message naming its host when
+// it does not.
+//
 // This example is a module of its own (it imports go-redis through
 // redisstore, which the SDK's core module does not depend on); the
 // repository's go.work lets "go run ./examples/webhook" work from the
@@ -70,7 +95,7 @@
 // notifications, so give it a path nobody can guess.
 //
 // Exit status: 0 after a graceful shutdown (or -h), 1 when serving
-// failed, 2 for bad usage.
+// failed or Redis is unreachable, 2 for bad usage.
 package main
 
 import (
@@ -87,12 +112,14 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/redisstore"
 )
 
@@ -160,8 +187,8 @@ func main() {
 
 // run serves until ctx is done, then shuts down gracefully.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("webhook", "webhook [-addr ADDR] [-path PATH] [-journal URL | -redis URL] [flags]; or, to print the journal: webhook -journal URL -consume GROUP",
+		"VOICECALL_APP_SECRET (the app secret: with -verify-url, pushes are verified), VOICECALL_APP_KEY (optional: the app key pushes must carry)", stderr)
 	l := defaultLimits
 	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on")
 	path := fs.String("path", "/voicecall/notify", "the only path served (404 elsewhere); make it unguessable, e.g. /voicecall/notify-<random>")
@@ -169,7 +196,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	deadLetter := fs.String("dead-letter", "", "file to append the raw body of every status event whose callback failed")
 	dedupStatus := fs.Bool("dedup-status", false, "print identical status events once")
 	redisURL := fs.String("redis", "", "redis:// URL of a Redis server shared by every instance for CDR de-duplication (default: in this process's memory)")
-	redisPrefix := fs.String("redis-prefix", "voicecall:", "prefix of the Redis keys")
+	redisPrefix := fs.String("redis-prefix", "voicecall:", "prefix of the Redis keys (of -redis and -journal)")
+	journalURL := fs.String("journal", "", "redis:// URL of a notification journal: every accepted notification is stored there before the answer 200 (503 when it cannot be), instead of printed")
+	consume := fs.String("consume", "", "with -journal: do not serve; read the journal as a member of this consumer group and print each notification once")
+	consumer := fs.String("consumer", "", "with -consume: this instance's name in the group (default: host-pid)")
 	unverified := fs.Bool("unverified", false, "serve unsigned pushes even when VOICECALL_APP_SECRET is set (anyone can then forge notifications)")
 	allow := fs.String("allow", "", "comma-separated source networks (CIDR) whose connections are served, e.g. the platform's push addresses (default: any)")
 	fs.IntVar(&l.MaxConns, "max-conns", l.MaxConns, "most connections at once; when full, an idle one is closed to admit a new one")
@@ -193,6 +223,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return usageError{fmt.Errorf("unexpected arguments: %q", fs.Args())}
 	case !strings.HasPrefix(*path, "/"):
 		return usageError{errors.New("-path must start with /")}
+	case *consume != "" && *journalURL == "":
+		return usageError{errors.New("-consume needs -journal, the journal to read")}
+	case *journalURL != "" && (*redisURL != "" || *deadLetter != "" || *dedupStatus):
+		return usageError{errors.New("-journal excludes -redis, -dead-letter and -dedup-status: the journal stores every notification and keeps a second copy of one out by its key")}
 	case l.MaxConns < 1, l.MaxConnsPerAddr < 1, l.MaxBodyBytes < 1, l.BodyBudget < l.MaxBodyBytes, l.MaxHeaderBytes < 1, l.BodyStall < 1:
 		return usageError{errors.New("-max-conns, -max-conns-per-addr, -max-body, -max-header-bytes and -body-stall must be positive, -max-inflight at least -max-body")}
 	}
@@ -203,20 +237,46 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	p := &printer{w: stdout}
 	cfg := voicecall.HandlerConfig{
-		OnStatus:     p.status,
-		OnFee:        p.fee,
-		OnUnknown:    p.unknown,
-		DedupStatus:  *dedupStatus,
 		MaxBodyBytes: l.MaxBodyBytes,
 		Logger:       logger,
 	}
-	if *redisURL != "" {
-		st, err := redisstore.Open(*redisURL, redisstore.WithPrefix(*redisPrefix))
+	var journal *redisstore.Journal
+	var durability string // the journal's Redis is not durable: why
+	switch {
+	case *journalURL != "":
+		st, err := openRedis(ctx, "-journal", *journalURL, *redisPrefix)
 		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if journal, err = st.Journal(voicecall.JournalConfig{}); err != nil {
 			return usageError{err}
+		}
+		if *consume != "" {
+			name := *consumer
+			if name == "" {
+				host, _ := os.Hostname()
+				name = host + "-" + strconv.Itoa(os.Getpid())
+			}
+			c := &journalPrinter{j: journal, st: st, p: p, group: *consume, name: name,
+				printed: *redisPrefix + "webhook-printed:" + *consume + ":"}
+			return c.run(ctx, hostOf(*journalURL), stderr)
+		}
+		cfg.Journal = journal
+		if err := journal.CheckDurability(ctx); err != nil {
+			durability = err.Error() // said once listening
+		}
+	case *redisURL != "":
+		st, err := openRedis(ctx, "-redis", *redisURL, *redisPrefix)
+		if err != nil {
+			return err
 		}
 		defer st.Close()
 		cfg.Dedup = st.DedupStore(0, 0)
+		fallthrough
+	default:
+		cfg.OnStatus, cfg.OnFee, cfg.OnUnknown = p.status, p.fee, p.unknown
+		cfg.DedupStatus = *dedupStatus
 	}
 	if *deadLetter != "" {
 		f, err := os.OpenFile(*deadLetter, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
@@ -261,7 +321,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		pattern += "{$}" // exactly this path, not the subtree below it
 	}
 	mux.Handle(pattern, h)
-	srv, err := newServer(mux, l, logger)
+	srv, err := newServer(cli.LogNotFound(mux, logger), l, logger)
 	if err != nil {
 		return usageError{err}
 	}
@@ -272,6 +332,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fmt.Fprintf(stderr, "listening on http://%s%s\n", ln.Addr(), *path)
 	if warning != "" {
 		fmt.Fprintf(stderr, "webhook: WARNING: push signatures are NOT verified (%s): anyone who can reach this address can forge notifications\n", warning)
+	}
+	if journal != nil {
+		fmt.Fprintf(stderr, "storing notifications in the journal at %s (print them with -journal URL -consume GROUP)\n", hostOf(*journalURL))
+		if durability != "" {
+			fmt.Fprintln(stderr, "webhook: WARNING:", durability)
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

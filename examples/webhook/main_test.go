@@ -228,7 +228,7 @@ func TestRun(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	// Every other path is 404: the path is the receiver's secret.
-	for _, other := range []string{"/", "/hooks", "/hooks/s3cr3", "/hooks/s3cr3t/x", "/favicon.ico"} {
+	for _, other := range []string{"/", "/hooks", "/hooks/s3cr3", "/hooks/s3cr3t/x", "/favicon.ico", "/favicon.ico"} {
 		resp, err = client.Post(base+other, "application/json;charset=UTF-8", bytes.NewReader(fixture(t, "status_callout_seed.json")))
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -246,6 +246,10 @@ func TestRun(t *testing.T) {
 	stdout.none(t)
 
 	prog.stop(t)
+	// A request to an unknown path is logged, once per path.
+	assert.Equal(t, 1, strings.Count(stderr.String(), "path=/favicon.ico "), stderr.String())
+	assert.Contains(t, stderr.String(), "request to an unknown path answered 404")
+	assert.NotContains(t, stderr.String(), "path=/hooks/s3cr3t ", "the served path is not logged")
 	// Refused requests are logged on stderr.
 	assert.Contains(t, stderr.String(), "notification refused")
 	// Without the app secret it says, once, that it runs unverified.
@@ -259,7 +263,19 @@ func TestRunErrors(t *testing.T) {
 	env := func(string) string { return "" }
 	var usage usageError
 	assert.ErrorAs(t, run(ctx, []string{"-nope"}, &out, &errOut, env), &usage)
+	errOut.Reset()
 	assert.ErrorIs(t, run(ctx, []string{"-h"}, &out, &errOut, env), flag.ErrHelp, "-h exits 0")
+	help := strings.SplitN(errOut.String(), "\n", 3)
+	require.Len(t, help, 3)
+	assert.True(t, strings.HasPrefix(help[0], "usage: webhook "), "one help format: the usage line, %q", help[0])
+	assert.True(t, strings.HasPrefix(help[1], "environment: VOICECALL_APP_SECRET "), help[1])
+	assert.Contains(t, help[1], "VOICECALL_APP_KEY")
+	assert.Contains(t, help[2], `(default "127.0.0.1:8090")`)
+	assert.Contains(t, help[2], `(default "/voicecall/notify")`)
+	for _, flagName := range []string{"-journal", "-consume", "-consumer"} {
+		assert.Contains(t, help[2], flagName)
+	}
+	assert.NotContains(t, errOut.String(), "Usage of webhook")
 	for _, flagName := range []string{"-path", "-max-conns", "-max-inflight", "-max-body", "-max-header-bytes", "-read-header-timeout", "-read-timeout", "-write-timeout", "-idle-timeout", "-dead-letter", "-dedup-status"} {
 		assert.Contains(t, errOut.String(), flagName, "every limit is a flag")
 	}

@@ -200,7 +200,7 @@ func otpserver(ctx context.Context, root, dir, attacker string, d time.Duration,
 	}
 	const pushURL = "https://otp.example.com/notify"
 	prog, err := attack.Start(bin,
-		[]string{"-addr", "127.0.0.1:0", "-display", "+8675528000088", "-pretone", "p.wav", "-verify-url", pushURL, "-client-cap", "0", "-cooldown", "0"},
+		[]string{"-addr", "127.0.0.1:0", "-notify-path", "/notify", "-display", "+8675528000088", "-pretone", "p.wav", "-verify-url", pushURL, "-client-cap", "0", "-cooldown", "0"},
 		[]string{"VOICECALL_BASE_URL=" + platform.URL, "VOICECALL_APP_KEY=" + app.Key, "VOICECALL_APP_SECRET=" + app.Secret,
 			"VOICECALL_OTP_KEY=attack-key-0123456789abcdef0123456789"})
 	if err != nil {

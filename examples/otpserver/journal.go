@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/otp"
+	"github.com/voicecall-go/voicecall/redisstore"
+)
+
+const (
+	// pingTimeout bounds the start-up check of a Redis server.
+	pingTimeout = 3 * time.Second
+	// appliedTTL is how long the settler remembers an applied key:
+	// longer than the journal's default MaxAge, the window in which an
+	// entry can be delivered again.
+	appliedTTL = voicecall.DefaultJournalMaxAge + 24*time.Hour
+	// settleBatch is how many entries the settler reads at once.
+	settleBatch = 50
+	// settlePoll is how long it waits when the journal had nothing new.
+	settlePoll = 200 * time.Millisecond
+	// settleRetry is how long it waits after a failed read.
+	settleRetry = time.Second
+)
+
+// pingRedis checks that the Redis of st answers, within pingTimeout. Its
+// error names the flag and the URL's host (never the URL's password).
+func pingRedis(ctx context.Context, st *redisstore.Store, flag, rawURL string) error {
+	host := "?"
+	if u, err := url.Parse(rawURL); err == nil {
+		host = u.Host
+	}
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if err := st.Client().Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("%s: cannot reach Redis at %s: %v", flag, host, err)
+	}
+	return nil
+}
+
+// consumerName is this instance's name in its consumer group: host,
+// process id and a random suffix (several instances may share a host,
+// or, in tests, a process).
+func consumerName() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return host + "-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(b)
+}
+
+// settler reads the notification journal as a member of a consumer
+// group and settles the lifecycle's calls from what it reads: the same
+// ObserveStatus and ObserveFee a Handler without a journal calls inside
+// the request.
+//
+// Delivery is at least once (a redelivery after the lease, a redrive).
+// The settler applies each entry once by its key: it skips keys it
+// recorded as applied (in Redis, for appliedTTL), applies the others,
+// records their keys, then acknowledges the batch. A crash between
+// applying and recording applies that entry again on redelivery, which
+// changes nothing: settling a call is itself idempotent in otp (a
+// settled verification stays as it was).
+type settler struct {
+	j       *redisstore.Journal
+	st      *redisstore.Store
+	lc      *otp.Lifecycle
+	group   string
+	name    string
+	applied string // key prefix of the applied keys
+	log     *slog.Logger
+}
+
+func newSettler(j *redisstore.Journal, st *redisstore.Store, lc *otp.Lifecycle, prefix, group string, log *slog.Logger) *settler {
+	return &settler{j: j, st: st, lc: lc, group: group, name: consumerName(),
+		applied: prefix + "otpserver-applied:" + group + ":", log: log}
+}
+
+// run settles until ctx is done.
+func (s *settler) run(ctx context.Context) {
+	poll := time.NewTimer(0)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-poll.C:
+		}
+		n, err := s.once(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Warn("journal: reading failed, retrying", "group", s.group, "err", err)
+			poll.Reset(settleRetry)
+		case n > 0:
+			poll.Reset(0)
+		default:
+			poll.Reset(settlePoll)
+		}
+	}
+}
+
+// once reads a batch, applies it and acknowledges what it applied. It
+// returns how many entries it read.
+func (s *settler) once(ctx context.Context) (int, error) {
+	es, err := s.j.Read(ctx, s.group, s.name, settleBatch)
+	if err != nil || len(es) == 0 {
+		return 0, err
+	}
+	ids, applied, repeats, err := s.apply(ctx, es)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.j.Ack(ctx, s.group, ids); err != nil {
+		return 0, err
+	}
+	s.log.Info("journal: settled from notifications", "group", s.group, "entries", len(es), "applied", applied, "repeats", repeats)
+	return len(es), nil
+}
+
+// apply applies the entries whose key was not applied before and records
+// their keys. It returns the ids of the entries done with (applied now
+// or before; an entry whose application failed is left for a
+// redelivery), and how many were applied and skipped as repeats.
+func (s *settler) apply(ctx context.Context, es []voicecall.JournalEntry) (ids []string, applied, repeats int, err error) {
+	rdb := s.st.Client()
+	pipe := rdb.Pipeline()
+	seen := make([]func() (int64, error), len(es))
+	for i := range es {
+		seen[i] = pipe.Exists(ctx, s.applied+es[i].Key.String()).Result
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, 0, 0, fmt.Errorf("reading applied keys: %w", err)
+	}
+	record := rdb.Pipeline()
+	for i := range es {
+		e := &es[i]
+		if n, _ := seen[i](); n > 0 {
+			ids = append(ids, e.ID)
+			repeats++
+			continue
+		}
+		if err := s.settle(ctx, e); err != nil {
+			s.log.Warn("journal: settling failed, left for a redelivery", "id", e.ID, "err", err)
+			continue
+		}
+		record.Set(ctx, s.applied+e.Key.String(), e.ID, appliedTTL)
+		ids = append(ids, e.ID)
+		applied++
+	}
+	if applied > 0 {
+		if _, err := record.Exec(ctx); err != nil {
+			return nil, 0, 0, fmt.Errorf("recording applied keys: %w", err)
+		}
+	}
+	return ids, applied, repeats, nil
+}
+
+// settle feeds one entry to the lifecycle.
+func (s *settler) settle(ctx context.Context, e *voicecall.JournalEntry) error {
+	n, err := e.Notification()
+	if err != nil {
+		// It will never parse: done with, not retried.
+		s.log.Warn("journal: entry does not parse, skipped", "id", e.ID)
+		return nil
+	}
+	switch n.Kind {
+	case voicecall.NotificationStatus:
+		return s.lc.ObserveStatus(ctx, n.Status)
+	case voicecall.NotificationFee:
+		for i := range n.Fees {
+			if err := s.lc.ObserveFee(ctx, &n.Fees[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

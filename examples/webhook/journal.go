@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/redisstore"
+)
+
+const (
+	// pingTimeout bounds the start-up check of a Redis server.
+	pingTimeout = 3 * time.Second
+	// printedTTL is how long the consumer remembers a printed key:
+	// longer than the journal's default MaxAge, the window in which an
+	// entry can be delivered again.
+	printedTTL = voicecall.DefaultJournalMaxAge + 24*time.Hour
+	// consumeBatch is how many entries the consumer reads at once.
+	consumeBatch = 50
+	// consumePoll is how long it waits when the journal had nothing new.
+	consumePoll = 200 * time.Millisecond
+	// consumeRetry is how long it waits after a failed read.
+	consumeRetry = time.Second
+)
+
+// hostOf returns the host of a redis:// URL (never its password).
+func hostOf(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "?"
+}
+
+// openRedis opens the Redis of flag's URL and checks, within
+// pingTimeout, that it answers: a bad URL is a usageError, an
+// unreachable server an error naming the URL's host.
+func openRedis(ctx context.Context, flag, rawURL, prefix string) (*redisstore.Store, error) {
+	st, err := redisstore.Open(rawURL, redisstore.WithPrefix(prefix))
+	if err != nil {
+		return nil, usageError{fmt.Errorf("%s: %w", flag, err)}
+	}
+	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if err := st.Client().Ping(pctx).Err(); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("%s: cannot reach Redis at %s: %v", flag, hostOf(rawURL), err)
+	}
+	return st, nil
+}
+
+// journalPrinter reads the journal as a member of a consumer group and
+// prints each entry once, in the lines the receiver prints without a
+// journal. Delivery is at least once; it prints an entry only when it
+// could record the entry's key first (SET NX in Redis, kept printedTTL),
+// as examples/consumer does: a crash between the two loses that line. A
+// real application applies an entry and records its key in one
+// transaction of its own storage instead.
+type journalPrinter struct {
+	j           *redisstore.Journal
+	st          *redisstore.Store
+	p           *printer
+	group, name string
+	printed     string // key prefix of the printed keys
+
+	read, shown, repeats int
+}
+
+// run consumes until ctx is done, then says what it consumed.
+func (c *journalPrinter) run(ctx context.Context, host string, stderr io.Writer) error {
+	fmt.Fprintf(stderr, "consuming group %s as %s from the journal at %s\n", c.group, c.name, host)
+	poll := time.NewTimer(0)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(stderr, "consumed %d entries: printed %d, skipped %d already printed\n", c.read, c.shown, c.repeats)
+			return nil
+		case <-poll.C:
+		}
+		n, err := c.once(ctx)
+		switch {
+		case ctx.Err() != nil:
+			poll.Reset(0)
+		case err != nil:
+			fmt.Fprintln(stderr, "webhook: reading the journal:", err)
+			poll.Reset(consumeRetry)
+		case n > 0:
+			poll.Reset(0)
+		default:
+			poll.Reset(consumePoll)
+		}
+	}
+}
+
+// once reads a batch, prints the entries not printed before and
+// acknowledges the batch. It returns how many entries it read.
+func (c *journalPrinter) once(ctx context.Context) (int, error) {
+	es, err := c.j.Read(ctx, c.group, c.name, consumeBatch)
+	if err != nil || len(es) == 0 {
+		return 0, err
+	}
+	pipe := c.st.Client().Pipeline()
+	fresh := make([]func() (bool, error), len(es))
+	for i := range es {
+		fresh[i] = pipe.SetNX(ctx, c.printed+es[i].Key.String(), es[i].ID, printedTTL).Result
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, fmt.Errorf("recording printed keys: %w", err)
+	}
+	ids := make([]string, 0, len(es))
+	for i := range es {
+		if isNew, _ := fresh[i](); isNew {
+			if err := c.print(ctx, &es[i]); err != nil {
+				return 0, err
+			}
+			c.shown++
+		} else {
+			c.repeats++
+		}
+		c.read++
+		ids = append(ids, es[i].ID)
+	}
+	return len(es), c.j.Ack(ctx, c.group, ids)
+}
+
+// print prints one entry as the receiver prints a notification.
+func (c *journalPrinter) print(ctx context.Context, e *voicecall.JournalEntry) error {
+	n, err := e.Notification()
+	if err != nil {
+		return c.p.print(unknownLine{Kind: "invalid", Event: "", Bytes: len(e.Body)})
+	}
+	switch n.Kind {
+	case voicecall.NotificationStatus:
+		return c.p.status(ctx, n.Status)
+	case voicecall.NotificationFee:
+		for i := range n.Fees {
+			if err := c.p.fee(ctx, &n.Fees[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		return c.p.unknown(ctx, n.Unknown)
+	}
+}
