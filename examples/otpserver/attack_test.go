@@ -240,8 +240,9 @@ func TestAttackTollFraud(t *testing.T) {
 }
 
 // TestAttackRefusedNumbers: numbers that are not valid Chinese numbers,
-// however much they look like "+86" and digits, are refused before any
-// call, each with a reason.
+// however much they look like "+86" and digits, and numbers of the types
+// toll fraud uses (premium rate), are refused before any call, each with
+// a reason.
 func TestAttackRefusedNumbers(t *testing.T) {
 	p := newPlatform(t)
 	a, _, _ := twoInstances(t, p)
@@ -253,11 +254,15 @@ func TestAttackRefusedNumbers(t *testing.T) {
 		"+8690012345678",                // no Chinese range starts with 900
 		"+86135000000011",               // a mobile number one digit too long
 		"+33612345678",                  // a valid French mobile: not an allowed country
+		"+8616812345",                   // a premium-rate number (libphonenumber's metadata)
 	} {
 		ans := postVia(t, c, a, "/codes", `{"phone":"`+phone+`"}`)
 		assert.Contains(t, []int{http.StatusBadRequest, http.StatusForbidden}, ans.status, "%s: %v", phone, ans.body)
 		assert.NotEmpty(t, ans.body["reason"], "%s: the refusal names its reason", phone)
 	}
+	premium := postVia(t, c, a, "/codes", `{"phone":"+8616812345"}`)
+	assert.Equal(t, http.StatusForbidden, premium.status)
+	assert.Equal(t, "premium-rate number", premium.body["reason"])
 	assert.Empty(t, p.srv.Calls(), "no call placed")
 	assert.Empty(t, p.srv.Requests(), "nothing sent to the platform")
 }
