@@ -54,7 +54,7 @@ import (
 //	{n:NUMBER}:cool        the token of the send in cooldown
 //	{n:NUMBER}:cur         the number's current verification id
 //	{n:NUMBER}:r:TOKEN     the number step's first answer for a reservation
-//	cnt:{KEY}              hash: a counter of sends (n) and its window's id (w)
+//	cnt:{KEY}              hash: a counter of sends (s) and its window's id (w)
 //	cnt:{KEY}:o:TOKEN      the counter step's first answer for a reservation
 //	conv:{KEY}             hash: sends (s), verified sends (v), window id (w)
 //	conv:{KEY}:o:TOKEN     the conversion step's first answer for a reservation
@@ -276,35 +276,12 @@ var verDrop = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'rel') ~= '1' then redis.call('DEL', KEYS[1]) end
 return 1`)
 
-// countTake: KEYS = counter, record; ARGV = limit, window ms,
-// record-only, keep ms. Returns {at limit, ms, taken}.
-var countTake = redis.NewScript(`
-local r = redis.call('GET', KEYS[2])
-if r then
-  local a, w = string.match(r, '^(%d+),(%d+),')
-  return {tonumber(a), tonumber(w), 1}
-end
-local c = redis.call('HMGET', KEYS[1], 'n', 'w')
-local a, w = 0, 0
-if tonumber(c[1] or '0') >= tonumber(ARGV[1]) then
-  w = redis.call('PTTL', KEYS[1])
-  if w < 1 then w = 1 end
-  if ARGV[3] ~= '1' then return {1, w, 0} end
-  a = 1
-end
-local id = c[2]
-if not id then
-  local tm = redis.call('TIME')
-  id = tm[1] .. '.' .. tm[2]
-  redis.call('HSET', KEYS[1], 'w', id)
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-redis.call('HINCRBY', KEYS[1], 'n', 1)
-redis.call('SET', KEYS[2], a .. ',' .. w .. ',' .. id, 'PX', ARGV[4])
-return {a, w, 1}`)
-
-// convTake: KEYS = conversion counter, record; ARGV = base, factor,
-// window ms, record-only, keep ms. Returns {at allowance, ms, taken}.
+// convTake: KEYS = counter, record; ARGV = base, factor, window ms,
+// record-only, keep ms. Returns {at the limit, ms, taken}. The counter
+// (a hash: s sends, v verified sends, w the window's id) refuses when
+// s - v >= base + factor × v: an allowance of unverified sends that rises
+// with conversions, or, with factor 0 and nothing ever verified, a plain
+// limit of base sends in the window (the guard's counters).
 var convTake = redis.NewScript(`
 local r = redis.call('GET', KEYS[2])
 if r then
@@ -375,8 +352,8 @@ func (o *OTPStore) Reserve(ctx context.Context, r otp.Reservation) (otp.Refusal,
 	for _, c := range r.Counters {
 		k := o.cntKey(c.Key)
 		keys := []string{k, k + ":o:" + r.Token}
-		take = append(take, step{countTake, keys, []any{c.Limit, ms(c.Window), rec, keep}})
-		give = append(give, step{countGive, keys, []any{"n"}})
+		take = append(take, step{convTake, keys, []any{c.Limit, 0, ms(c.Window), rec, keep}})
+		give = append(give, step{countGive, keys, []any{"s"}})
 	}
 	for _, c := range r.Conversions {
 		k := o.convKey(c.Key)
