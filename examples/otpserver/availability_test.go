@@ -3,22 +3,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
-	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/examples/internal/attack"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
@@ -54,41 +48,11 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 	batch, err := os.ReadFile(filepath.Join("..", "..", "testdata", "notifications", "fee_batch50.json"))
 	require.NoError(t, err)
 	status := []byte(`{"eventType":"callout","statusInfo":{"sessionId":"attack-probe"}}`)
-	expect := func(resp *http.Response, err error, want int) error {
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, resp.Body)
-		if resp.StatusCode != want {
-			return fmt.Errorf("status %d, want %d", resp.StatusCode, want)
-		}
-		return nil
-	}
-	pushProbe := func(name string, body []byte) attack.Probe {
-		return attack.Probe{Name: name, Do: func(ctx context.Context, c *http.Client) error {
-			nonce, err := aksk.NewNonce()
-			if err != nil {
-				return err
-			}
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/voicecall/notify", bytes.NewReader(body))
-			if err != nil {
-				return err
-			}
-			req.Header.Set("Content-Type", "application/json;charset=UTF-8")
-			req.Header.Set(aksk.Header, aksk.SignPush(app.Key, app.Secret, pushURL, nonce, aksk.FormatCreated(time.Now(), nil), aksk.PushLayoutNewline).HeaderValue())
-			resp, err := c.Do(req)
-			return expect(resp, err, http.StatusOK)
-		}}
-	}
-	var phone atomic.Int64
-	phone.Store(13700000000) // each probe a number of its own range (first 7 digits): the guard caps unverified sends per range
-	// Every 10th round: the guard allows 100 codes a minute to the app.
-	codes := attack.Probe{Name: "POST /codes", Every: 10, Do: func(ctx context.Context, c *http.Client) error {
-		resp, err := c.Post(base+"/codes", "application/json", strings.NewReader(fmt.Sprintf(`{"phone":"+86%d"}`, phone.Add(10_000))))
-		return expect(resp, err, http.StatusAccepted)
-	}}
-	probes := []attack.Probe{pushProbe("status push", status), pushProbe("fee batch", batch), codes}
+	sign := &attack.Signer{AppKey: app.Key, AppSecret: app.Secret, URL: pushURL}
+	notify := base + "/voicecall/notify"
+	// POST /codes every 10th round: the guard allows 100 codes a minute to
+	// the app.
+	probes := []attack.Probe{attack.PushProbe("status push", notify, status, sign), attack.PushProbe("fee batch", notify, batch, sign), attack.CodesProbe(base, 10)}
 	for _, p := range probes { // warm up, and check that each is answered as expected
 		require.NoError(t, p.Do(context.Background(), http.DefaultClient), p.Name)
 	}

@@ -3,10 +3,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -54,21 +51,7 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 	defer prog.Stop()
 	base := strings.TrimSuffix(prog.URL, "/n")
 	batch, status := fixture(t, "fee_batch50.json"), fixture(t, "status_callout_seed.json")
-	pushProbe := func(name string, body []byte) attack.Probe {
-		return attack.Probe{Name: name, Do: func(ctx context.Context, c *http.Client) error {
-			resp, err := c.Post(base+"/n", "application/json", bytes.NewReader(body))
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			_, _ = io.Copy(io.Discard, resp.Body)
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("status %d", resp.StatusCode)
-			}
-			return nil
-		}}
-	}
-	probes := []attack.Probe{pushProbe("fee batch", batch), pushProbe("status", status)}
+	probes := []attack.Probe{attack.PushProbe("fee batch", base+"/n", batch, nil), attack.PushProbe("status", base+"/n", status, nil)}
 	for _, p := range probes { // warm up
 		require.NoError(t, p.Do(context.Background(), http.DefaultClient))
 	}

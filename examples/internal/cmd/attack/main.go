@@ -31,7 +31,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -41,12 +40,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/examples/internal/attack"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
@@ -140,19 +136,6 @@ func row(r attack.Result) string {
 		float64(r.BaseRSS)/(1<<20), float64(r.PeakRSS)/(1<<20), float64(r.RSSGrowth)/(1<<20))
 }
 
-// expect checks an answer's status and drains it.
-func expect(resp *http.Response, err error, want int) error {
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != want {
-		return fmt.Errorf("status %d, want %d", resp.StatusCode, want)
-	}
-	return nil
-}
-
 func webhook(ctx context.Context, root, dir, attacker string, d time.Duration, n func(int) int) ([]attack.Result, error) {
 	bin := filepath.Join(dir, "webhook")
 	if err := attack.Build(root, "./examples/webhook", bin); err != nil {
@@ -172,13 +155,7 @@ func webhook(ctx context.Context, root, dir, attacker string, d time.Duration, n
 		return nil, err
 	}
 	url := "http://" + prog.Addr() + "/n"
-	push := func(name string, body []byte) attack.Probe {
-		return attack.Probe{Name: name, Do: func(ctx context.Context, c *http.Client) error {
-			resp, err := c.Post(url, "application/json;charset=UTF-8", bytes.NewReader(body))
-			return expect(resp, err, http.StatusOK)
-		}}
-	}
-	probes := []attack.Probe{push("fee batch", batch), push("status", status)}
+	probes := []attack.Probe{attack.PushProbe("fee batch", url, batch, nil), attack.PushProbe("status", url, status, nil)}
 	return runAll(ctx, prog, "/n", attacker, probes, d, []attack.Config{
 		{Kind: attack.DeclaredBody, Conns: n(1000), Reopen: true},
 		{Kind: attack.IdleKeepAlive, Conns: n(300)},
@@ -212,31 +189,12 @@ func otpserver(ctx context.Context, root, dir, attacker string, d time.Duration,
 		return nil, err
 	}
 	base := "http://" + prog.Addr()
-	push := func(name string, body []byte) attack.Probe {
-		return attack.Probe{Name: name, Do: func(ctx context.Context, c *http.Client) error {
-			nonce, err := aksk.NewNonce()
-			if err != nil {
-				return err
-			}
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/notify", bytes.NewReader(body))
-			if err != nil {
-				return err
-			}
-			req.Header.Set("Content-Type", "application/json;charset=UTF-8")
-			req.Header.Set(aksk.Header, aksk.SignPush(app.Key, app.Secret, pushURL, nonce, aksk.FormatCreated(time.Now(), nil), aksk.PushLayoutNewline).HeaderValue())
-			resp, err := c.Do(req)
-			return expect(resp, err, http.StatusOK)
-		}}
-	}
-	var phone atomic.Int64
-	phone.Store(13700000000) // each probe a number of its own range (first 7 digits): the guard caps unverified sends per range
-	// Every 20th round (about 1 a second): the guard allows 100 codes a
-	// minute to the whole app.
-	codes := attack.Probe{Name: "POST /codes", Every: 20, Do: func(ctx context.Context, c *http.Client) error {
-		resp, err := c.Post(base+"/codes", "application/json", strings.NewReader(fmt.Sprintf(`{"phone":"+86%d"}`, phone.Add(10_000))))
-		return expect(resp, err, http.StatusAccepted)
-	}}
-	probes := []attack.Probe{push("status push", []byte(`{"eventType":"callout","statusInfo":{"sessionId":"attack-probe"}}`)), push("fee batch", batch), codes}
+	sign := &attack.Signer{AppKey: app.Key, AppSecret: app.Secret, URL: pushURL}
+	notify := base + "/notify"
+	// POST /codes every 20th round (about 1 a second): the guard allows
+	// 100 codes a minute to the whole app.
+	probes := []attack.Probe{attack.PushProbe("status push", notify, []byte(`{"eventType":"callout","statusInfo":{"sessionId":"attack-probe"}}`), sign),
+		attack.PushProbe("fee batch", notify, batch, sign), attack.CodesProbe(base, 20)}
 	return runAll(ctx, prog, "/notify", attacker, probes, d, []attack.Config{
 		{Kind: attack.BigBodySilence, Conns: n(500)},
 		{Kind: attack.IdleConns, Conns: n(10000)},
