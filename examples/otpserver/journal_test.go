@@ -103,10 +103,11 @@ func TestJournalSettles(t *testing.T) {
 	assert.Empty(t, log.String(), "nothing failed")
 }
 
-// TestJournalRedisDown: otpserver checks Redis at start-up and exits 1
-// naming the host, never the password; -journal needs -redis; a journal
+// TestStartUpChecks: otpserver checks Redis at start-up and exits 1
+// naming the host, never the password; -journal needs -redis; bad
+// -display and -lang are reported naming the flags; a journal
 // on a Redis without persistence is reported in one WARNING line.
-func TestJournalRedisDown(t *testing.T) {
+func TestStartUpChecks(t *testing.T) {
 	t.Parallel()
 	p := newPlatform(t)
 	base := []string{"-display", "+8675528000088", "-pretone", "p.wav", "-unverified", "-addr", "127.0.0.1:0"}
@@ -118,6 +119,8 @@ func TestJournalRedisDown(t *testing.T) {
 	}{
 		{"RedisDown", []string{"-redis", "redis://:secretpw@127.0.0.1:1/0"}, exitFail, "otpserver: -redis: cannot reach Redis at 127.0.0.1:1"},
 		{"JournalWithoutRedis", []string{"-journal", "redis://127.0.0.1:1/0"}, exitUsage, "-journal needs -redis"},
+		{"BadDisplay", []string{"-display", "abc", "-lang", "-1"}, exitUsage, `otpserver: -display: must be "+" followed by digits`},
+		{"BadLang", []string{"-lang", "-1"}, exitUsage, "otpserver: -lang: must be a positive integer"},
 	} {
 		var stderr bytes.Buffer
 		assert.Equal(t, tc.want, run(context.Background(), append(base, tc.args...), p.getenv, io.Discard, &stderr), tc.name)
@@ -125,6 +128,9 @@ func TestJournalRedisDown(t *testing.T) {
 		assert.NotContains(t, stderr.String(), "secretpw", tc.name)
 		assert.NotContains(t, stderr.String(), "listening on", tc.name)
 	}
+	var stderr bytes.Buffer
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"-display", "+8675528000088", "-pretone", "p.wav", "-verify-url", "not a url"}, p.getenv, io.Discard, &stderr))
+	assert.Contains(t, stderr.String(), "otpserver: -verify-url: voicecall: new handler")
 	if redisErr == nil {
 		// A Redis without the append-only file: one warning, then it
 		// serves and settles.
@@ -144,7 +150,7 @@ func TestJournalRedisDown(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(w.String(), "otpserver: WARNING: voicecall: redisstore: redis runs without appendonly"), w.String())
 		assert.Contains(t, w.String(), "settling calls from the journal as group otpserver, consumer ")
 
-		var stderr bytes.Buffer
+		stderr.Reset()
 		args := append(base, "-redis", redisSrv.URL, "-journal", "redis://:secretpw@127.0.0.1:1/0")
 		assert.Equal(t, exitFail, run(context.Background(), args, p.getenv, io.Discard, &stderr))
 		assert.Contains(t, stderr.String(), "otpserver: -journal: cannot reach Redis at 127.0.0.1:1")

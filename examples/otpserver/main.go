@@ -206,7 +206,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	client, err := voicecall.NewClient(getenv("VOICECALL_BASE_URL"), getenv("VOICECALL_APP_KEY"), getenv("VOICECALL_APP_SECRET"))
 	if err != nil {
-		return usage("%v", err)
+		return usage("%v (set VOICECALL_BASE_URL, VOICECALL_APP_KEY and VOICECALL_APP_SECRET)", err)
 	}
 	cfg.Client = client
 	cfg.Key = []byte(getenv("VOICECALL_OTP_KEY"))
@@ -267,7 +267,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	lc, err := otp.New(cfg)
 	if err != nil {
-		return usage("%v", err)
+		return usage("%s", flagProblems(err))
 	}
 	var stl *settler
 	if *journalURL == "" {
@@ -305,7 +305,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	notify, err := voicecall.NewHandler(hcfg)
-	if err != nil {
+	if err != nil && hcfg.Verification != nil {
+		return usage("-verify-url: %v", err)
+	} else if err != nil {
 		return usage("%v", err)
 	}
 
@@ -351,6 +353,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stopSettler()
 	<-settled
 	return code
+}
+
+// flagOf names the flag of each field of the call otp places.
+var flagOf = map[string]string{"displayNbr": "-display", "preTone": "-pretone", "languageType": "-lang"}
+
+// flagProblems says err in terms of flags when it is a ValidationError
+// of fields the flags set.
+func flagProblems(err error) string {
+	var verr *voicecall.ValidationError
+	if !errors.As(err, &verr) {
+		return err.Error()
+	}
+	var out []string
+	for _, f := range verr.Fields {
+		name, ok := flagOf[f.Field]
+		if !ok {
+			return err.Error()
+		}
+		out = append(out, name+": "+f.Problem)
+	}
+	return strings.Join(out, "; ")
 }
 
 // splitList splits a comma-separated list, dropping empty items.

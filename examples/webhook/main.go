@@ -312,7 +312,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 	}
 	h, err := voicecall.NewHandler(cfg)
-	if err != nil {
+	if err != nil && cfg.Verification != nil {
+		return usageError{fmt.Errorf("-verify-url: %w", err)}
+	} else if err != nil {
 		return usageError{err}
 	}
 	mux := http.NewServeMux()

@@ -291,6 +291,7 @@ func TestRunErrors(t *testing.T) {
 	err = run(ctx, []string{"-addr", "127.0.0.1:0", "-verify-url", "not a url"}, &out, &errOut,
 		func(k string) string { return map[string]string{"VOICECALL_APP_SECRET": "s"}[k] })
 	assert.ErrorContains(t, err, "voicecall: new handler: invalid Verification.URLs[0]")
+	assert.ErrorContains(t, err, "-verify-url: ", "names the flag")
 	// The secret set and no URL to verify against: refused, not served
 	// unverified.
 	err = run(ctx, []string{"-addr", "127.0.0.1:0"}, &out, &errOut,
