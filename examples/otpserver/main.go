@@ -43,8 +43,9 @@
 // under -notify-path on the same listener (default /voicecall/notify), or
 // on -notify-addr when set; they settle calls whose outcome was unknown
 // and let a failed call (busy, no answer, powered off) be retried at
-// once. A request to any other path is answered 404 and logged (once per
-// path a minute), so that a wrong push URL shows.
+// once. Give the platform that URL on the console, or with -notify-url
+// in every call. A request to any other path is answered 404 and logged
+// (once per path a minute), so that a wrong push URL shows.
 //
 // With -journal redis://… (and -redis), the receiver does not settle
 // calls inside the request: it stores each notification in the
@@ -63,8 +64,8 @@
 // At start-up it checks that the Redis of -redis and -journal answers (a
 // PING, 3 s at most) and exits 1 with a message naming its host when it
 // does not.
-// Give the platform that URL on the console, or with -notify-url in every
-// call. The client counted by -client-cap (and by its /24 or /64) is the
+//
+// The client counted by -client-cap (and by its /24 or /64) is the
 // request's remote IP address; behind a reverse proxy, list the proxies'
 // networks with -trusted-proxies, and the client is then the address
 // their X-Forwarded-For names (read from the right, skipping trusted
