@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net/url"
+
 	"os"
 	"strconv"
 	"time"
@@ -17,8 +17,6 @@ import (
 )
 
 const (
-	// pingTimeout bounds the start-up check of a Redis server.
-	pingTimeout = 3 * time.Second
 	// appliedTTL is how long the settler remembers an applied key:
 	// longer than the journal's default MaxAge, the window in which an
 	// entry can be delivered again.
@@ -30,21 +28,6 @@ const (
 	// settleRetry is how long it waits after a failed read.
 	settleRetry = time.Second
 )
-
-// pingRedis checks that the Redis of st answers, within pingTimeout. Its
-// error names the flag and the URL's host (never the URL's password).
-func pingRedis(ctx context.Context, st *redisstore.Store, flag, rawURL string) error {
-	host := "?"
-	if u, err := url.Parse(rawURL); err == nil {
-		host = u.Host
-	}
-	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
-	defer cancel()
-	if err := st.Client().Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("%s: cannot reach Redis at %s: %v", flag, host, err)
-	}
-	return nil
-}
 
 // consumerName is this instance's name in its consumer group: host,
 // process id and a random suffix (several instances may share a host,

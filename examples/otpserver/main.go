@@ -258,7 +258,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return usage("-redis: %v", err)
 		}
 		defer st.Close()
-		if err := pingRedis(ctx, st, "-redis", *redisURL); err != nil {
+		if err := cli.CheckRedis(ctx, "-redis", *redisURL, func(ctx context.Context) error { return st.Client().Ping(ctx).Err() }); err != nil {
 			fmt.Fprintln(stderr, "otpserver:", err)
 			return exitFail
 		}
@@ -280,7 +280,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return usage("-journal: %v", err)
 			}
 			defer js.Close()
-			if err := pingRedis(ctx, js, "-journal", *journalURL); err != nil {
+			if err := cli.CheckRedis(ctx, "-journal", *journalURL, func(ctx context.Context) error { return js.Client().Ping(ctx).Err() }); err != nil {
 				fmt.Fprintln(stderr, "otpserver:", err)
 				return exitFail
 			}

@@ -4,16 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
+
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/redisstore"
 )
 
 const (
-	// pingTimeout bounds the start-up check of a Redis server.
-	pingTimeout = 3 * time.Second
 	// printedTTL is how long the consumer remembers a printed key:
 	// longer than the journal's default MaxAge, the window in which an
 	// entry can be delivered again.
@@ -26,27 +25,17 @@ const (
 	consumeRetry = time.Second
 )
 
-// hostOf returns the host of a redis:// URL (never its password).
-func hostOf(rawURL string) string {
-	if u, err := url.Parse(rawURL); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return "?"
-}
-
-// openRedis opens the Redis of flag's URL and checks, within
-// pingTimeout, that it answers: a bad URL is a usageError, an
-// unreachable server an error naming the URL's host.
+// openRedis opens the Redis of flag's URL and checks that it answers
+// (cli.CheckRedis): a bad URL is a usageError, an unreachable server an
+// error naming the URL's host.
 func openRedis(ctx context.Context, flag, rawURL, prefix string) (*redisstore.Store, error) {
 	st, err := redisstore.Open(rawURL, redisstore.WithPrefix(prefix))
 	if err != nil {
 		return nil, usageError{fmt.Errorf("%s: %w", flag, err)}
 	}
-	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
-	defer cancel()
-	if err := st.Client().Ping(pctx).Err(); err != nil {
+	if err := cli.CheckRedis(ctx, flag, rawURL, func(ctx context.Context) error { return st.Client().Ping(ctx).Err() }); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("%s: cannot reach Redis at %s: %v", flag, hostOf(rawURL), err)
+		return nil, err
 	}
 	return st, nil
 }

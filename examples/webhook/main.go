@@ -260,7 +260,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			}
 			c := &journalPrinter{j: journal, st: st, p: p, group: *consume, name: name,
 				printed: *redisPrefix + "webhook-printed:" + *consume + ":"}
-			return c.run(ctx, hostOf(*journalURL), stderr)
+			return c.run(ctx, cli.HostOf(*journalURL), stderr)
 		}
 		cfg.Journal = journal
 		if err := journal.CheckDurability(ctx); err != nil {
@@ -336,7 +336,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "webhook: WARNING: push signatures are NOT verified (%s): anyone who can reach this address can forge notifications\n", warning)
 	}
 	if journal != nil {
-		fmt.Fprintf(stderr, "storing notifications in the journal at %s (print them with -journal URL -consume GROUP)\n", hostOf(*journalURL))
+		fmt.Fprintf(stderr, "storing notifications in the journal at %s (print them with -journal URL -consume GROUP)\n", cli.HostOf(*journalURL))
 		if durability != "" {
 			fmt.Fprintln(stderr, "webhook: WARNING:", durability)
 		}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"flag"
 	"testing"
 
@@ -91,4 +93,18 @@ func TestNewFlagSet(t *testing.T) {
 	_, ok = Parse(NewFlagSet("prog", "prog", "none", &out), []string{"-bogus"})
 	assert.False(t, ok)
 	assert.Contains(t, out.String(), "flag provided but not defined: -bogus\nusage: prog\n", "a bad flag goes to stderr with the usage")
+}
+
+func TestCheckRedis(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "127.0.0.1:6379", HostOf("redis://user:secretpw@127.0.0.1:6379/0"))
+	assert.Equal(t, "?", HostOf("::not a url"))
+	assert.NoError(t, CheckRedis(context.Background(), "-redis", "redis://h:1/0", func(context.Context) error { return nil }))
+	var bounded bool
+	err := CheckRedis(context.Background(), "-journal", "redis://:secretpw@127.0.0.1:1/0", func(ctx context.Context) error {
+		_, bounded = ctx.Deadline()
+		return errors.New("connection refused")
+	})
+	assert.EqualError(t, err, "-journal: cannot reach Redis at 127.0.0.1:1: connection refused")
+	assert.True(t, bounded, "the ping has a deadline")
 }
