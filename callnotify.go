@@ -2,7 +2,6 @@ package voicecall
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -65,7 +64,7 @@ type CallNotifyRequest struct {
 	FeeURL string
 
 	// ReturnIdlePort (returnIdlePort) asks for the platform's number of
-	// idle call ports in [CallNotifyResponse.IdlePort]; sent as "true" or
+	// idle call ports in [CallResponse.IdlePort]; sent as "true" or
 	// "false".
 	ReturnIdlePort bool
 
@@ -241,33 +240,6 @@ func (w *callNotifyWire) sensitiveValues() []string {
 	return out
 }
 
-// CallNotifyResponse is the platform's answer to an accepted
-// [CallNotifyRequest].
-type CallNotifyResponse struct {
-	// SessionID (sessionId) identifies the call in notifications and in
-	// [Client.CallStop].
-	SessionID string `json:"sessionId"`
-	// IdlePort is the platform's number of idle call ports, when asked
-	// for (ReturnIdlePort) and returned.
-	IdlePort *int `json:"idlePort"`
-	// ResultCode is [CodeSuccess]; ResultDesc the platform's resultdesc.
-	ResultCode ResultCode `json:"resultcode"`
-	ResultDesc string     `json:"resultdesc"`
-	// UserData is the userData sent: the caller's or the SDK's token.
-	UserData string `json:"-"`
-}
-
-// checkAnswer implements answerChecker: an accepted call has a session id.
-func (r *CallNotifyResponse) checkAnswer() error {
-	if r.SessionID == "" {
-		return errors.New("the answer has resultcode 0 but no sessionId")
-	}
-	return nil
-}
-
-// head implements headed: the answer is decoded once.
-func (r *CallNotifyResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
-
 // callNotify is the voice notification API: at most once, like every API
 // that places a call.
 var callNotify = endpoint{op: "CallNotify", method: http.MethodPost, path: callNotifyPath}
@@ -283,7 +255,7 @@ var callNotify = endpoint{op: "CallNotify", method: http.MethodPost, path: callN
 // never sent or matches [ErrOutcomeUnknown] (the call may have been
 // placed: the SDK never resends it, because a resend can ring the phone
 // twice; reconcile with the notifications through [UserDataOf]).
-func (c *Client) CallNotify(ctx context.Context, req *CallNotifyRequest) (*CallNotifyResponse, error) {
+func (c *Client) CallNotify(ctx context.Context, req *CallNotifyRequest) (*CallResponse, error) {
 	if req == nil {
 		return nil, newValidationError("CallNotify", FieldError{Field: "request", Problem: "is nil"})
 	}
@@ -294,11 +266,5 @@ func (c *Client) CallNotify(ctx context.Context, req *CallNotifyRequest) (*CallN
 	if userData == "" {
 		userData = NewCorrelationToken()
 	}
-	var resp CallNotifyResponse
-	_, err := c.do(ctx, &callNotify, nil, req.wire(userData), userData, &resp)
-	if err != nil {
-		return nil, err
-	}
-	resp.UserData = userData
-	return &resp, nil
+	return c.placeCall(ctx, &callNotify, req.wire(userData), userData)
 }

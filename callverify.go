@@ -79,7 +79,7 @@ type CallVerifyRequest struct {
 	FeeURL string
 
 	// ReturnIdlePort (returnIdlePort) asks the platform to return its
-	// number of idle call ports in [CallVerifyResponse.IdlePort]. It is
+	// number of idle call ports in [CallResponse.IdlePort]. It is
 	// sent as the string "true" or "false".
 	ReturnIdlePort bool
 
@@ -91,7 +91,7 @@ type CallVerifyRequest struct {
 	//
 	// When empty, the SDK sets a unique token ("vc" and 32 hex digits) so
 	// that every call can be correlated with its notifications; the value
-	// sent is returned in [CallVerifyResponse.UserData] and on every error
+	// sent is returned in [CallResponse.UserData] and on every error
 	// (see [UserDataOf]).
 	UserData string
 
@@ -188,11 +188,13 @@ func (w *callVerifyWire) sensitiveValues() []string {
 	return append(numberForms(w.DisplayNbr, w.CalleeNbr, w.BindNbr), w.VerifyCode)
 }
 
-// CallVerifyResponse is the platform's answer to an accepted
-// [CallVerifyRequest].
-type CallVerifyResponse struct {
-	// SessionID (sessionId) identifies the call; the status and CDR
-	// notifications carry it.
+// CallResponse is the platform's answer to an accepted request that
+// places a call: [Client.CallVerify], [Client.CallNotify] and
+// [Client.Click2Call] answer alike.
+type CallResponse struct {
+	// SessionID (sessionId) identifies the call (both legs of a
+	// click-to-call) in the status and CDR notifications and in
+	// [Client.CallStop].
 	SessionID string `json:"sessionId"`
 	// IdlePort is the platform's number of idle call ports (0-65535),
 	// present only when the request set ReturnIdlePort and the platform
@@ -209,7 +211,7 @@ type CallVerifyResponse struct {
 
 // checkAnswer implements answerChecker: an accepted call has a session
 // id.
-func (r *CallVerifyResponse) checkAnswer() error {
+func (r *CallResponse) checkAnswer() error {
 	if r.SessionID == "" {
 		return errors.New("the answer has resultcode 0 but no sessionId")
 	}
@@ -217,7 +219,19 @@ func (r *CallVerifyResponse) checkAnswer() error {
 }
 
 // head implements headed: the answer is decoded once.
-func (r *CallVerifyResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
+func (r *CallResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
+
+// placeCall sends the wire body of a request that places a call, once
+// (at most once: a resend can ring a phone twice), and returns the
+// answer with the userData that was sent.
+func (c *Client) placeCall(ctx context.Context, ep *endpoint, body any, userData string) (*CallResponse, error) {
+	var resp CallResponse
+	if _, err := c.do(ctx, ep, nil, body, userData, &resp); err != nil {
+		return nil, err
+	}
+	resp.UserData = userData
+	return &resp, nil
+}
 
 // callVerify is the voice verification code API.
 var callVerify = endpoint{op: "CallVerify", method: http.MethodPost, path: callVerifyPath}
@@ -235,7 +249,7 @@ var callVerify = endpoint{op: "CallVerify", method: http.MethodPost, path: callV
 // The platform's first status event (callout) can reach your receiver
 // before CallVerify returns. To recognise it, set req.UserData to a
 // token from [NewCorrelationToken] and record it before the call.
-func (c *Client) CallVerify(ctx context.Context, req *CallVerifyRequest) (*CallVerifyResponse, error) {
+func (c *Client) CallVerify(ctx context.Context, req *CallVerifyRequest) (*CallResponse, error) {
 	if req == nil {
 		return nil, newValidationError("CallVerify", FieldError{Field: "request", Problem: "is nil"})
 	}
@@ -246,11 +260,5 @@ func (c *Client) CallVerify(ctx context.Context, req *CallVerifyRequest) (*CallV
 	if userData == "" {
 		userData = NewCorrelationToken()
 	}
-	var resp CallVerifyResponse
-	_, err := c.do(ctx, &callVerify, nil, req.wire(userData), userData, &resp)
-	if err != nil {
-		return nil, err
-	}
-	resp.UserData = userData
-	return &resp, nil
+	return c.placeCall(ctx, &callVerify, req.wire(userData), userData)
 }

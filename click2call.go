@@ -2,7 +2,6 @@ package voicecall
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 
@@ -233,33 +232,6 @@ func (w *click2CallWire) sensitiveValues() []string {
 	return numberForms(w.DisplayNbr, w.CallerNbr, w.DisplayCalleeNbr, w.CalleeNbr)
 }
 
-// Click2CallResponse is the platform's answer to an accepted
-// [Click2CallRequest].
-type Click2CallResponse struct {
-	// SessionID (sessionId) identifies the call (both legs) in
-	// notifications and in [Client.CallStop].
-	SessionID string `json:"sessionId"`
-	// IdlePort is the platform's number of idle call ports, when asked
-	// for and returned.
-	IdlePort *int `json:"idlePort"`
-	// ResultCode is [CodeSuccess]; ResultDesc the platform's resultdesc.
-	ResultCode ResultCode `json:"resultcode"`
-	ResultDesc string     `json:"resultdesc"`
-	// UserData is the userData sent: the caller's or the SDK's token.
-	UserData string `json:"-"`
-}
-
-// checkAnswer implements answerChecker: an accepted call has a session id.
-func (r *Click2CallResponse) checkAnswer() error {
-	if r.SessionID == "" {
-		return errors.New("the answer has resultcode 0 but no sessionId")
-	}
-	return nil
-}
-
-// head implements headed: the answer is decoded once.
-func (r *Click2CallResponse) head() answerHead { return answerHead{string(r.ResultCode), r.ResultDesc} }
-
 // click2Call is the click-to-call API: at most once.
 var click2Call = endpoint{op: "Click2Call", method: http.MethodPost, path: click2CallPath}
 
@@ -270,7 +242,7 @@ var click2Call = endpoint{op: "Click2Call", method: http.MethodPost, path: click
 // Errors are sorted by [OutcomeOf] as for [Client.CallVerify]; the SDK
 // never resends a request that may have reached the platform, because a
 // resend can ring both phones twice.
-func (c *Client) Click2Call(ctx context.Context, req *Click2CallRequest) (*Click2CallResponse, error) {
+func (c *Client) Click2Call(ctx context.Context, req *Click2CallRequest) (*CallResponse, error) {
 	if req == nil {
 		return nil, newValidationError("Click2Call", FieldError{Field: "request", Problem: "is nil"})
 	}
@@ -281,11 +253,5 @@ func (c *Client) Click2Call(ctx context.Context, req *Click2CallRequest) (*Click
 	if userData == "" {
 		userData = NewCorrelationToken()
 	}
-	var resp Click2CallResponse
-	_, err := c.do(ctx, &click2Call, nil, req.wire(userData), userData, &resp)
-	if err != nil {
-		return nil, err
-	}
-	resp.UserData = userData
-	return &resp, nil
+	return c.placeCall(ctx, &click2Call, req.wire(userData), userData)
 }

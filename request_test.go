@@ -845,13 +845,13 @@ func jsonString(s string) string {
 
 // classifyCallVerify classifies an answer as CallVerify's request path
 // does.
-func classifyCallVerify(status int, contentType string, body []byte) (*CallVerifyResponse, error) {
+func classifyCallVerify(status int, contentType string, body []byte) (*CallResponse, error) {
 	cl := &callState{ep: &callVerify, userData: "tok", scrub: scrubber{secret: "myAppSecret"}}
 	h := http.Header{}
 	if contentType != "" {
 		h.Set("Content-Type", contentType)
 	}
-	var resp CallVerifyResponse
+	var resp CallResponse
 	_, err := classify(cl, status, h, body, &resp)
 	return &resp, err
 }

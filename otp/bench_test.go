@@ -103,7 +103,7 @@ func BenchmarkSendOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	resp := &voicecall.CallVerifyResponse{SessionID: "1200_1_0_20190101000000", ResultCode: voicecall.CodeSuccess}
+	resp := &voicecall.CallResponse{SessionID: "1200_1_0_20190101000000", ResultCode: voicecall.CodeSuccess}
 	for _, mode := range []string{"send", "send+check"} {
 		b.Run("steps="+mode, func(b *testing.B) {
 			b.ReportAllocs()

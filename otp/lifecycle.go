@@ -269,7 +269,7 @@ func (l *Lifecycle) reserve(ctx context.Context, number, clientKey string) (*pen
 
 // finish runs every step of Send after the call: release the
 // reservation of a call not placed, or lift the hold of a placed one.
-func (l *Lifecycle) finish(ctx context.Context, p *pendingSend, resp *voicecall.CallVerifyResponse, callErr error) (*Sent, error) {
+func (l *Lifecycle) finish(ctx context.Context, p *pendingSend, resp *voicecall.CallResponse, callErr error) (*Sent, error) {
 	outcome := voicecall.OutcomeOf(callErr)
 	if outcome == voicecall.OutcomeRejected {
 		if err := l.store.Settle(ctx, p.token, SettleReleased); err != nil {

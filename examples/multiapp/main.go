@@ -104,10 +104,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			notifyReq := &voicecall.CallNotifyRequest{DisplayNumber: *display, CalleeNumber: *callee,
 				PlayInfoList: []voicecall.PlayInfo{{NotifyVoice: *voice}}}
 			if err = errors.Join(verifyReq.Validate(), notifyReq.Validate()); err == nil {
-				var v *voicecall.CallVerifyResponse
+				var v *voicecall.CallResponse
 				if v, err = verifier.CallVerify(ctx, verifyReq); err == nil {
 					fmt.Fprintln(stdout, "verify", v.SessionID)
-					var n *voicecall.CallNotifyResponse
+					var n *voicecall.CallResponse
 					if n, err = notifier.CallNotify(ctx, notifyReq); err == nil {
 						fmt.Fprintln(stdout, "notify", n.SessionID)
 						return cli.ExitOK
