@@ -69,8 +69,9 @@ type PushVerification struct {
 
 	// CreatedOffsets lists further readings of Created, each tried like
 	// CreatedOffset: with CreatedOffset 0 and CreatedOffsets
-	// {8 * time.Hour} ([BothCreatedReadings]), a push passes whether the
-	// platform writes UTC or Beijing time. Each reading widens the
+	// []time.Duration{0, 8 * time.Hour}, a push passes whether the
+	// platform writes UTC (Huawei's 2023 pages) or Beijing time with a
+	// "Z" (its 2026 pages). Each reading widens the
 	// window in which a captured push can be replayed elsewhere by
 	// nothing (the replay cache still refuses it here).
 	CreatedOffsets []time.Duration
@@ -80,11 +81,6 @@ type PushVerification struct {
 	// to find out from the logs whether the platform signs pushes.
 	AllowUnsigned bool
 }
-
-// BothCreatedReadings are the offsets of Created that Huawei's pages
-// give for pushes: UTC (2023 pages) and Beijing time written with a "Z"
-// (2026 pages). Set CreatedOffsets to it to accept either.
-var BothCreatedReadings = []time.Duration{0, 8 * time.Hour}
 
 // maxReplayNonces bounds the nonces push verification remembers: every
 // passing push of the last 2 × Tolerance, at 68 bytes each (8.9 MB).

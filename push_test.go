@@ -29,6 +29,10 @@ const (
 	pushURL     = "https://www.huawei.com:9330/fee"
 )
 
+// bothReadings is the CreatedOffsets the docs give for accepting UTC and
+// Beijing time alike.
+var bothReadings = []time.Duration{0, 8 * time.Hour}
+
 func TestPushVerification(t *testing.T) {
 	t.Parallel()
 	created, err := time.Parse(aksk.CreatedLayout, pushCreated)
@@ -51,13 +55,13 @@ func TestPushVerification(t *testing.T) {
 		{name: "created 6 min ahead", headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, now: created.Add(-6 * time.Minute), want: 401},
 		{name: "beijing created with offset", cfg: PushVerification{CreatedOffset: 8 * time.Hour},
 			headers: []string{signed(pushURL, "2018-02-12T23:30:20Z", aksk.PushLayoutNewline)}, want: 200},
-		{name: "both readings: utc", cfg: PushVerification{CreatedOffsets: BothCreatedReadings},
+		{name: "both readings: utc", cfg: PushVerification{CreatedOffsets: bothReadings},
 			headers: []string{signed(pushURL, pushCreated, aksk.PushLayoutNewline)}, want: 200},
-		{name: "both readings: beijing", cfg: PushVerification{CreatedOffsets: BothCreatedReadings},
+		{name: "both readings: beijing", cfg: PushVerification{CreatedOffsets: bothReadings},
 			headers: []string{signed(pushURL, "2018-02-12T23:30:20Z", aksk.PushLayoutConcat)}, want: 200},
-		{name: "both readings: 6 min off either", cfg: PushVerification{CreatedOffsets: BothCreatedReadings},
+		{name: "both readings: 6 min off either", cfg: PushVerification{CreatedOffsets: bothReadings},
 			headers: []string{signed(pushURL, "2018-02-12T23:36:20Z", aksk.PushLayoutNewline)}, want: 401},
-		{name: "both readings: 4 h off", cfg: PushVerification{CreatedOffsets: BothCreatedReadings},
+		{name: "both readings: 4 h off", cfg: PushVerification{CreatedOffsets: bothReadings},
 			headers: []string{signed(pushURL, "2018-02-12T19:30:20Z", aksk.PushLayoutNewline)}, want: 401},
 		{name: "beijing created without offset", headers: []string{signed(pushURL, "2018-02-12T23:30:20Z", aksk.PushLayoutNewline)}, want: 401},
 		{name: "no header", want: 401},

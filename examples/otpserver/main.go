@@ -302,7 +302,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			AppSecret:      getenv("VOICECALL_APP_SECRET"),
 			AppKey:         getenv("VOICECALL_APP_KEY"),
 			URLs:           pushURLs,
-			CreatedOffsets: voicecall.BothCreatedReadings,
+			CreatedOffsets: []time.Duration{0, 8 * time.Hour}, // UTC or Beijing time: Huawei's pages give both
 		}
 	}
 	notify, err := voicecall.NewHandler(hcfg)

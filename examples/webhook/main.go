@@ -308,7 +308,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			AppSecret:      secret,
 			AppKey:         getenv("VOICECALL_APP_KEY"),
 			URLs:           []string{*verifyURL},
-			CreatedOffsets: voicecall.BothCreatedReadings,
+			CreatedOffsets: []time.Duration{0, 8 * time.Hour}, // UTC or Beijing time: Huawei's pages give both
 		}
 	}
 	h, err := voicecall.NewHandler(cfg)
