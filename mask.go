@@ -9,10 +9,3 @@ import "github.com/voicecall-go/voicecall/internal/redact"
 // replaced by spaces. Use it wherever your application prints a number
 // it received from the platform or sends to it.
 func MaskNumber(s string) string { return redact.Phone(s) }
-
-// SanitizeText makes text from the network safe to print or log: it is
-// cut to at most max bytes on a character boundary ("…" is appended when
-// it was cut), invalid UTF-8 becomes U+FFFD and control characters (CR
-// and LF included) become spaces, so that a value cannot forge log lines.
-// It does not mask phone numbers: use [MaskNumber] for those.
-func SanitizeText(s string, max int) string { return redact.Text(s, max) }

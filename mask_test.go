@@ -1,7 +1,6 @@
 package voicecall
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,22 +20,4 @@ func TestMaskNumber(t *testing.T) {
 		assert.Equal(t, tc.want, got, "%q", tc.in)
 		assert.NotContains(t, got, "\n")
 	}
-}
-
-func TestSanitizeText(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in   string
-		max  int
-		want string
-	}{
-		{"plain", 10, "plain"},
-		{"a\r\nINFO forged", 64, "a  INFO forged"},
-		{"a\xffb", 10, "a\ufffdb"},
-		{"abcdef", 3, "abc…"},
-		{"音音", 4, "音…"},
-	} {
-		assert.Equal(t, tc.want, SanitizeText(tc.in, tc.max), "%q", tc.in)
-	}
-	assert.LessOrEqual(t, len(SanitizeText(strings.Repeat("x", 1000), 100)), 100+len("…"))
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
 // ControlPrefix is the path prefix of the inspection and control API and
@@ -350,7 +351,7 @@ func toDeliveryJSON(d Delivery) deliveryJSON {
 	j := deliveryJSON{ID: d.Seq, Kind: d.Kind, EventType: d.EventType, URL: d.URL, SessionIDs: d.SessionIDs,
 		Attempt: d.Attempt, RepushOf: d.RepushOf, AppKey: d.AppKey, Time: d.Time.UTC(),
 		LatencyMS: float64(d.Latency.Microseconds()) / 1000, Status: d.StatusCode, OK: d.OK(),
-		Answer: voicecall.SanitizeText(string(d.Answer), MaxDeliveryAnswer), Body: rawJSON(d.Body)}
+		Answer: redact.Text(string(d.Answer), MaxDeliveryAnswer), Body: rawJSON(d.Body)}
 	if d.Err != nil {
 		j.Error = d.Err.Error()
 	}

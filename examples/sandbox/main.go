@@ -141,7 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					printf("call     %s ended: stateCode %d", c.SessionID, c.StateCode)
 					return
 				}
-				printf("call     %s placed: callee %s, scenario %s, userData %q", c.SessionID, voicecall.MaskNumber(c.CalleeNbr), c.Scenario, voicecall.SanitizeText(c.UserData, 64))
+				printf("call     %s placed: callee %s, scenario %s, userData %.64q", c.SessionID, voicecall.MaskNumber(c.CalleeNbr), c.Scenario, c.UserData)
 			},
 			Delivery: func(d voicetest.Delivery) { printf("notify   %s", describeDelivery(d)) },
 			Download: func(d voicetest.Download) {
@@ -231,7 +231,7 @@ func describeDelivery(d voicetest.Delivery) string {
 		return s + " not pushed: the address is not loopback (start the sandbox with -remote-pushes to push there)"
 	}
 	if d.Err != nil {
-		return s + " failed: " + voicecall.SanitizeText(d.Err.Error(), 200)
+		return s + fmt.Sprintf(" failed: %.200q", d.Err.Error()) // quoted: the text may come from the network
 	}
 	return s + fmt.Sprintf(" http %d", d.StatusCode)
 }

@@ -34,3 +34,23 @@ func TestText(t *testing.T) {
 	long := Text(strings.Repeat("x", 10000), 512)
 	assert.LessOrEqual(t, len(long), 512+len("…"))
 }
+
+// TestTextTable keeps the table of the root package's former SanitizeText
+// (now internal: voicetest and the sandbox call Text).
+func TestTextTable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"plain", 10, "plain"},
+		{"a\r\nINFO forged", 64, "a  INFO forged"},
+		{"a\xffb", 10, "a\ufffdb"},
+		{"abcdef", 3, "abc…"},
+		{"音音", 4, "音…"},
+	} {
+		assert.Equal(t, tc.want, Text(tc.in, tc.max), "%q", tc.in)
+	}
+	assert.LessOrEqual(t, len(Text(strings.Repeat("x", 1000), 100)), 100+len("…"))
+}
