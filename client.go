@@ -14,12 +14,20 @@ import (
 	"github.com/voicecall-go/voicecall/aksk"
 )
 
-// Version is the SDK's version, sent in the default User-Agent.
-const Version = "0.2.0"
+// The SDK's version and the Client's defaults.
+const (
+	// Version is the SDK's version, sent in the default User-Agent.
+	Version = "0.2.0"
 
-// DefaultTimeout bounds a whole request method, retries included; see
-// [WithTimeout].
-const DefaultTimeout = 10 * time.Second
+	// DefaultTimeout bounds a whole request method, retries included;
+	// see [WithTimeout].
+	DefaultTimeout = 10 * time.Second
+
+	// DefaultMaxRecordingBytes bounds a [Client.DownloadRecording] when
+	// the caller gives no bound: 64 MiB, over two hours of the platform's
+	// 8 kHz A-law mono WAV (8,000 bytes a second).
+	DefaultMaxRecordingBytes = 64 << 20
+)
 
 // Client calls the platform for one app. Create it with [NewClient]; it
 // is immutable and safe for concurrent use. Printing a Client, with fmt or

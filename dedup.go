@@ -205,10 +205,6 @@ const (
 	dedupDone
 )
 
-// DedupRecordBytes is what [MemoryDedup] holds per record of its table:
-// a 16-byte key, its expiry, its insertion number and its state.
-const DedupRecordBytes = 28
-
 // dedupWays is how many keys share a set of [MemoryDedup]'s table.
 const dedupWays = 16
 

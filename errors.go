@@ -9,16 +9,24 @@ import (
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
-// ErrOutcomeUnknown is matched (with [errors.Is]) by every error after
-// which the request may have reached the platform, so that what it asked
-// for may or may not have happened: a connection lost after the request
-// was written, a timeout or cancellation while waiting for the answer, an
-// HTTP 1xx or 5xx, an HTML page, a truncated or malformed answer. Do not
-// resend a request that places a call blindly: a second request rings
-// the phone a second time.
-// Settle the outcome from the notifications instead, by the error's
-// UserData (see "Correlation" in the package documentation).
-var ErrOutcomeUnknown = errors.New("voicecall: outcome unknown: the request may have reached the platform")
+// Errors the Client's methods return, wrapped: match them with
+// [errors.Is].
+var (
+	// ErrOutcomeUnknown is matched (with [errors.Is]) by every error after
+	// which the request may have reached the platform, so that what it asked
+	// for may or may not have happened: a connection lost after the request
+	// was written, a timeout or cancellation while waiting for the answer, an
+	// HTTP 1xx or 5xx, an HTML page, a truncated or malformed answer. Do not
+	// resend a request that places a call blindly: a second request rings
+	// the phone a second time.
+	// Settle the outcome from the notifications instead, by the error's
+	// UserData (see "Correlation" in the package documentation).
+	ErrOutcomeUnknown = errors.New("voicecall: outcome unknown: the request may have reached the platform")
+
+	// ErrRecordingTooLarge is returned (wrapped) by
+	// [Client.DownloadRecording] when the file is larger than the bound.
+	ErrRecordingTooLarge = errors.New("voicecall: recording larger than the download bound")
+)
 
 // Outcome is how a request ended.
 type Outcome int

@@ -2,7 +2,6 @@ package voicecall
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,15 +13,6 @@ import (
 // recordingPath is the URI of the API that returns a recording's download
 // URL, appended to the client's base URL.
 const recordingPath = "/rest/provision/voice/record/v1.0"
-
-// DefaultMaxRecordingBytes bounds a download when the caller gives no
-// bound: 64 MiB, over two hours of the platform's 8 kHz A-law mono WAV
-// (8,000 bytes a second).
-const DefaultMaxRecordingBytes = 64 << 20
-
-// ErrRecordingTooLarge is returned (wrapped) by [Client.DownloadRecording]
-// when the file is larger than the bound.
-var ErrRecordingTooLarge = errors.New("voicecall: recording larger than the download bound")
 
 // RecordingRequest names a recording as a CDR gives it. Recordings exist
 // only for click-to-call calls made with [Click2CallRequest.Record] on an

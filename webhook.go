@@ -18,7 +18,8 @@ import (
 	"github.com/voicecall-go/voicecall/internal/redact"
 )
 
-// Defaults of the notification [Handler].
+// Defaults of the notification [Handler], and the size of its stores'
+// records.
 const (
 	// DefaultMaxBodyBytes bounds a notification body: a 50-record batch is
 	// about 28 KB, and every field at its maximum length stays well below.
@@ -28,6 +29,11 @@ const (
 	// The platform re-pushes a batch up to 6 times, an hour apart, so the
 	// last push comes about 6 hours after the first.
 	DefaultDedupTTL = 8 * time.Hour
+
+	// DedupRecordBytes is what [MemoryDedup] holds per record of its
+	// table: a 16-byte key, its expiry, its insertion number and its
+	// state. Size NewMemoryDedup's maxBytes with it.
+	DedupRecordBytes = 28
 
 	// DefaultDedupMaxBytes bounds [MemoryDedup]: 5.6 MB, 200,000 records
 	// of [DedupRecordBytes] each, which remember the last 100,000 CDRs
