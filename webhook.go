@@ -144,10 +144,11 @@ type HandlerConfig struct {
 	// 413. 0 means [DefaultMaxBodyBytes] (1 MiB).
 	MaxBodyBytes int64
 
-	// Logger receives one record per failed or refused request and per
-	// failed callback; nil means no logging. Phone numbers are masked to
-	// their last four digits; X-AKSK values and body bytes are never
-	// logged.
+	// Logger receives one record per failed request and per failed
+	// callback, and one per refused request up to 10 a second (the next
+	// one logged says how many were held back: "suppressed"); nil means
+	// no logging. Phone numbers are masked to their last four digits;
+	// X-AKSK values and body bytes are never logged.
 	Logger *slog.Logger
 
 	// Verification, when set, requires pushes to carry a valid X-AKSK
@@ -231,6 +232,8 @@ type Handler struct {
 
 	statusMu   sync.Mutex
 	statusSeen *expiring.Map[DedupKey, struct{}] // nil unless DedupStatus
+
+	refusals logLimiter
 }
 
 // NewHandler returns a Handler for cfg. It fails when MaxBodyBytes is
@@ -631,12 +634,51 @@ func (h *Handler) logAttrs(ctx context.Context, level slog.Level, msg string, at
 // refuse answers a request the Handler will not process, logs why, and
 // returns the status.
 func (h *Handler) refuse(ctx context.Context, w http.ResponseWriter, r *http.Request, o *outcome, status int, reason string) int {
-	h.logAttrs(ctx, slog.LevelWarn, "voicecall: notification refused",
-		slog.Int("status", status), slog.String("method", redact.Text(r.Method, 16)),
-		slog.String("remote", redact.Text(r.RemoteAddr, 64)), slog.String("reason", redact.Text(reason, 512)))
+	if h.log != nil && h.log.Enabled(ctx, slog.LevelWarn) {
+		if ok, suppressed := h.refusals.allow(h.now()); ok {
+			attrs := []slog.Attr{slog.Int("status", status), slog.String("method", redact.Text(r.Method, 16)),
+				slog.String("remote", redact.Text(r.RemoteAddr, 64)), slog.String("reason", redact.Text(reason, 512))}
+			if suppressed > 0 {
+				attrs = append(attrs, slog.Int("suppressed", suppressed))
+			}
+			h.log.LogAttrs(ctx, slog.LevelWarn, "voicecall: notification refused", attrs...)
+		}
+	}
 	o.end.Err = errors.New(redact.Text(reason, 512))
 	writeAnswer(w, status, errorBody(status, reason))
 	return status
+}
+
+// refusalLogRate is how many refused pushes a Handler logs a second. The
+// others are counted, and the count rides on the next refusal logged
+// ("suppressed"), so that a flood of forged or malformed pushes cannot
+// flood the logs; [HandlerHooks] still see every refusal.
+const refusalLogRate = 10
+
+// logLimiter lets refusalLogRate records through in each second of the
+// Handler's clock.
+type logLimiter struct {
+	mu         sync.Mutex
+	second     int64 // the current second, in Unix time
+	logged     int   // records let through in it
+	suppressed int   // records held back since the last one let through
+}
+
+// allow reports whether a record may be logged at now and, when it may,
+// how many were held back before it.
+func (l *logLimiter) allow(now time.Time) (ok bool, suppressed int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s := now.Unix(); s != l.second {
+		l.second, l.logged = s, 0
+	}
+	if l.logged >= refusalLogRate {
+		l.suppressed++
+		return false, 0
+	}
+	l.logged++
+	suppressed, l.suppressed = l.suppressed, 0
+	return true, suppressed
 }
 
 func errorBody(status int, desc string) string {

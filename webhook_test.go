@@ -183,6 +183,48 @@ func TestHandlerRefusals(t *testing.T) {
 	assert.Equal(t, calls, rec.calls(), "a malformed body dispatches nothing")
 }
 
+// TestHandlerRefusalLogRate: a flood of refused pushes logs at most
+// refusalLogRate records a second, and the first record of the next
+// second says how many were held back; every refusal is still answered.
+func TestHandlerRefusalLogRate(t *testing.T) {
+	t.Parallel()
+	var sink logSink
+	h := newHandler(t, HandlerConfig{Logger: sink.logger(), OnStatus: newRecorder().config().OnStatus})
+	clock := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	h.now = func() time.Time { return clock }
+	refused := func() []map[string]any {
+		var out []map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(sink.String()), "\n") {
+			var rec map[string]any
+			if line != "" && json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "voicecall: notification refused" {
+				out = append(out, rec)
+			}
+		}
+		return out
+	}
+
+	const flood = 3*refusalLogRate + 5
+	for range flood {
+		assert.Equal(t, http.StatusMethodNotAllowed, serve(t, h, http.MethodGet, "", nil).Code, "every refusal is answered")
+	}
+	recs := refused()
+	require.Len(t, recs, refusalLogRate, "at most refusalLogRate records in one second")
+	for _, rec := range recs {
+		assert.NotContains(t, rec, "suppressed")
+	}
+
+	clock = clock.Add(time.Second)
+	assert.Equal(t, http.StatusMethodNotAllowed, serve(t, h, http.MethodGet, "", nil).Code)
+	recs = refused()
+	require.Len(t, recs, refusalLogRate+1, "a new second lets records through again")
+	assert.EqualValues(t, flood-refusalLogRate, recs[refusalLogRate]["suppressed"], "the held-back records are counted")
+
+	assert.Equal(t, http.StatusMethodNotAllowed, serve(t, h, http.MethodGet, "", nil).Code)
+	recs = refused()
+	require.Len(t, recs, refusalLogRate+2)
+	assert.NotContains(t, recs[refusalLogRate+1], "suppressed", "the count is reported once")
+}
+
 func TestHandlerBodyLimit(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder()
