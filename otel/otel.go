@@ -187,8 +187,7 @@ type callState struct {
 }
 
 type attemptState struct {
-	span  trace.Span
-	attrs []attribute.KeyValue // the metric's attributes known at start
+	span trace.Span
 }
 
 // ClientHooks returns the client hooks that make the spans and metrics
@@ -232,27 +231,20 @@ func ClientHooks(opts ...Option) voicecall.ClientHooks {
 			st.span.End()
 		},
 		AttemptStart: func(ctx context.Context, info voicecall.AttemptInfo) context.Context {
-			attrs := append([]attribute.KeyValue{attrMethod.String(info.Method)}, serverAttrs(info.Host)...)
-			spanAttrs := append([]attribute.KeyValue{AttrOperation.String(info.Operation)}, attrs...)
+			spanAttrs := attemptAttrs(info)
 			if info.Attempt > 1 {
 				spanAttrs = append(spanAttrs, attrResendCount.Int(info.Attempt-1))
 			}
 			ctx, span := tracer.Start(ctx, info.Method,
 				trace.WithSpanKind(trace.SpanKindClient),
 				trace.WithAttributes(spanAttrs...))
-			return context.WithValue(ctx, attemptKey{}, &attemptState{
-				span:  span,
-				attrs: append(attrs, AttrOperation.String(info.Operation)),
-			})
+			return context.WithValue(ctx, attemptKey{}, &attemptState{span: span})
 		},
 		AttemptEnd: func(ctx context.Context, info voicecall.AttemptInfo) {
 			st, _ := ctx.Value(attemptKey{}).(*attemptState)
-			var attrs []attribute.KeyValue
-			if st != nil {
-				attrs = append(attrs, st.attrs...)
-			} else {
-				attrs = append(attrs, AttrOperation.String(info.Operation))
-			}
+			// AttemptEnd gets the start's fields too: the metric's
+			// attributes come from info alone.
+			attrs := attemptAttrs(info)
 			var end []attribute.KeyValue
 			if info.StatusCode > 0 {
 				end = append(end, attrStatusCode.Int(info.StatusCode))
@@ -276,6 +268,16 @@ func ClientHooks(opts ...Option) voicecall.ClientHooks {
 			st.span.End()
 		},
 	}
+}
+
+// attemptAttrs returns an attempt's attributes known at its start:
+// voicecall.operation, http.request.method (when set) and the server's.
+func attemptAttrs(info voicecall.AttemptInfo) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{AttrOperation.String(info.Operation)}
+	if info.Method != "" {
+		attrs = append(attrs, attrMethod.String(info.Method))
+	}
+	return append(attrs, serverAttrs(info.Host)...)
 }
 
 // callErrorType is error.type for a failed call: the platform's result

@@ -238,14 +238,24 @@ func TestClientHooksDirect(t *testing.T) {
 
 	// Ends called with a context the start hooks did not return still
 	// record the metrics and do not panic.
-	h.AttemptEnd(context.Background(), voicecall.AttemptInfo{Operation: "CallStop", Attempt: 1, StatusCode: 200})
+	// The attempt's attributes come from the end's info alone.
+	h.AttemptEnd(context.Background(), voicecall.AttemptInfo{Operation: "CallStop", Attempt: 1, Method: "POST", Host: "other.example.com:8443", StatusCode: 200})
 	h.CallEnd(context.Background(), voicecall.CallInfo{Operation: "CallStop", Outcome: voicecall.OutcomeAccepted})
 	assert.Len(t, tm.spans.Ended(), 2)
 	var n uint64
+	var sawOther bool
 	for _, p := range tm.histogram(t, vcotel.MetricHTTPClientDuration) {
 		n += p.Count
+		if pa := setAttrs(p.Attributes); pa["server.address"] == "other.example.com" {
+			sawOther = true
+			assert.Equal(t, int64(8443), pa["server.port"])
+			assert.Equal(t, "POST", pa["http.request.method"])
+			assert.Equal(t, "CallStop", pa["voicecall.operation"])
+			assert.Equal(t, int64(200), pa["http.response.status_code"])
+		}
 	}
 	assert.Equal(t, uint64(2), n)
+	assert.True(t, sawOther, "an end without its start's context still records method and server")
 }
 
 // TestNotificationsThroughTheModule: a real CallVerify against voicetest,
