@@ -179,11 +179,11 @@ func ExampleWithHooks() {
 	}
 	defer platform.Close()
 	client, _ := platform.NewClient(voicecall.WithHooks(voicecall.ClientHooks{
-		AttemptEnd: func(_ context.Context, a voicecall.AttemptEndInfo) {
+		AttemptEnd: func(_ context.Context, a voicecall.AttemptInfo) {
 			fmt.Println("attempt", a.Attempt, a.StatusCode, a.ErrorClass == "")
 		},
-		CallEnd: func(_ context.Context, c voicecall.CallEndInfo) {
-			fmt.Println(c.Operation, c.Outcome, c.ResultCode, c.Attempts)
+		CallEnd: func(_ context.Context, c voicecall.CallInfo) {
+			fmt.Println(c.Operation, c.Method, c.Path, c.Outcome, c.ResultCode, c.Attempts)
 		},
 	}))
 	_, _ = client.CallVerify(context.Background(), &voicecall.CallVerifyRequest{
@@ -192,5 +192,5 @@ func ExampleWithHooks() {
 	})
 	// Output:
 	// attempt 1 200 true
-	// CallVerify accepted 0 (Success.) 1
+	// CallVerify POST /rest/httpsessions/callVerify/v1.0 accepted 0 (Success.) 1
 }

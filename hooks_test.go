@@ -1,10 +1,12 @@
 package voicecall
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -17,10 +19,10 @@ import (
 // hookRecorder records every client hook call, as text and as values.
 type hookRecorder struct {
 	mu       sync.Mutex
-	starts   []CallStartInfo
-	ends     []CallEndInfo
-	aStarts  []AttemptStartInfo
-	aEnds    []AttemptEndInfo
+	starts   []CallInfo
+	ends     []CallInfo
+	aStarts  []AttemptInfo
+	aEnds    []AttemptInfo
 	ctxSeen  []any
 	printout strings.Builder
 }
@@ -29,21 +31,21 @@ type hookKey struct{}
 
 func (r *hookRecorder) hooks() ClientHooks {
 	return ClientHooks{
-		CallStart: func(ctx context.Context, i CallStartInfo) context.Context {
+		CallStart: func(ctx context.Context, i CallInfo) context.Context {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			r.starts = append(r.starts, i)
 			fmt.Fprintf(&r.printout, "%+v\n", i)
 			return context.WithValue(ctx, hookKey{}, "call")
 		},
-		CallEnd: func(ctx context.Context, i CallEndInfo) {
+		CallEnd: func(ctx context.Context, i CallInfo) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			r.ends = append(r.ends, i)
 			r.ctxSeen = append(r.ctxSeen, ctx.Value(hookKey{}))
 			fmt.Fprintf(&r.printout, "%+v %v\n", i, i.Err)
 		},
-		AttemptStart: func(ctx context.Context, i AttemptStartInfo) context.Context {
+		AttemptStart: func(ctx context.Context, i AttemptInfo) context.Context {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			r.aStarts = append(r.aStarts, i)
@@ -51,7 +53,7 @@ func (r *hookRecorder) hooks() ClientHooks {
 			fmt.Fprintf(&r.printout, "%+v\n", i)
 			return nil // keep ctx
 		},
-		AttemptEnd: func(ctx context.Context, i AttemptEndInfo) {
+		AttemptEnd: func(ctx context.Context, i AttemptInfo) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			r.aEnds = append(r.aEnds, i)
@@ -71,9 +73,9 @@ func TestClientHooks(t *testing.T) {
 
 	host := strings.TrimPrefix(srv.URL(), "http://")
 	require.Len(t, rec.starts, 1)
-	assert.Equal(t, CallStartInfo{Operation: "CallVerify", Method: http.MethodPost, Host: host, Path: callVerifyPath}, rec.starts[0])
+	assert.Equal(t, CallInfo{Operation: "CallVerify", Method: http.MethodPost, Host: host, Path: callVerifyPath}, rec.starts[0])
 	require.Len(t, rec.aStarts, 1)
-	assert.Equal(t, AttemptStartInfo{Operation: "CallVerify", Attempt: 1, Method: http.MethodPost, Host: host, Path: callVerifyPath}, rec.aStarts[0])
+	assert.Equal(t, AttemptInfo{Operation: "CallVerify", Attempt: 1, Method: http.MethodPost, Host: host, Path: callVerifyPath}, rec.aStarts[0])
 	require.Len(t, rec.aEnds, 1)
 	a := rec.aEnds[0]
 	assert.Equal(t, 200, a.StatusCode)
@@ -153,10 +155,10 @@ func TestPanickingHooksDoNotBreakACall(t *testing.T) {
 	srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) { writeJSON(conn, 200, okAnswer) })
 	boom := func() { panic("hook bug") }
 	c, err := NewClient(srv.URL(), "k", "s", WithHooks(ClientHooks{
-		CallStart:    func(context.Context, CallStartInfo) context.Context { boom(); return nil },
-		CallEnd:      func(context.Context, CallEndInfo) { boom() },
-		AttemptStart: func(context.Context, AttemptStartInfo) context.Context { boom(); return nil },
-		AttemptEnd:   func(context.Context, AttemptEndInfo) { boom() },
+		CallStart:    func(context.Context, CallInfo) context.Context { boom(); return nil },
+		CallEnd:      func(context.Context, CallInfo) { boom() },
+		AttemptStart: func(context.Context, AttemptInfo) context.Context { boom(); return nil },
+		AttemptEnd:   func(context.Context, AttemptInfo) { boom() },
 	}))
 	require.NoError(t, err)
 	resp, err := c.CallVerify(context.Background(), validRequest())
@@ -176,4 +178,69 @@ func TestErrorClass(t *testing.T) {
 	assert.Equal(t, "platform", errorClass(&APIError{Code: CodeInvalidRequest}))
 	assert.Equal(t, "status", errorClass(&RequestError{Outcome: OutcomeUnknown, HTTPStatus: 500, Err: &APIError{Code: CodeSystemError}}))
 	assert.Equal(t, "other", errorClass(errBoom))
+}
+
+// The end hooks get the start hooks' fields too: Method, Host and Path
+// for calls and attempts (on success and on failure), Path for pushes.
+func TestEndHooksGetStartFields(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, func(conn net.Conn, _ *http.Request, _ []byte) { writeJSON(conn, 200, okAnswer) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	deadAddr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	for _, tc := range []struct {
+		name, base string
+		attempts   int
+	}{
+		{"answered", srv.URL(), 1},
+		{"nothing listening", "http://" + deadAddr, 2},
+	} {
+		var rec hookRecorder
+		c, err := NewClient(tc.base, "k", "s", WithHooks(rec.hooks()), WithRetry(RetryPolicy{MaxAttempts: 2}))
+		require.NoError(t, err)
+		noSleep(c)
+		_, _ = c.CallVerify(context.Background(), validRequest())
+
+		host := strings.TrimPrefix(tc.base, "http://")
+		require.Len(t, rec.ends, 1, tc.name)
+		e := rec.ends[0]
+		assert.Equal(t, "CallVerify", e.Operation, tc.name)
+		assert.Equal(t, http.MethodPost, e.Method, tc.name)
+		assert.Equal(t, host, e.Host, tc.name)
+		assert.Equal(t, callVerifyPath, e.Path, tc.name)
+		assert.Equal(t, tc.attempts, e.Attempts, tc.name)
+		require.Len(t, rec.aEnds, tc.attempts, tc.name)
+		for i, a := range rec.aEnds {
+			assert.Equal(t, AttemptInfo{Operation: "CallVerify", Attempt: i + 1, Method: http.MethodPost, Host: host, Path: callVerifyPath},
+				AttemptInfo{Operation: a.Operation, Attempt: a.Attempt, Method: a.Method, Host: a.Host, Path: a.Path}, "%s: attempt %d", tc.name, i+1)
+			assert.Equal(t, rec.aStarts[i].Path, a.Path, "%s: attempt %d", tc.name, i+1)
+		}
+	}
+
+	var starts, ends []NotificationInfo
+	h := newHandler(t, HandlerConfig{
+		OnStatus: func(context.Context, *StatusEvent) error { return nil },
+		Hooks: &HandlerHooks{
+			NotificationStart: func(ctx context.Context, i NotificationInfo) context.Context {
+				starts = append(starts, i)
+				return ctx
+			},
+			NotificationEnd: func(_ context.Context, i NotificationInfo) { ends = append(ends, i) },
+		},
+	})
+	for _, r := range []*http.Request{
+		httptest.NewRequest(http.MethodPost, "/voicecall/notify", bytes.NewReader(readNotification(t, "status_disconnect.json"))),
+		httptest.NewRequest(http.MethodGet, "/elsewhere", nil),
+	} {
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	require.Len(t, starts, 2)
+	require.Len(t, ends, 2)
+	assert.Equal(t, NotificationInfo{Path: "/voicecall/notify"}, starts[0], "only Path at the start")
+	assert.Equal(t, "/voicecall/notify", ends[0].Path)
+	assert.Equal(t, 200, ends[0].Status)
+	assert.Equal(t, "/elsewhere", ends[1].Path, "a refused push too")
+	assert.Equal(t, http.StatusMethodNotAllowed, ends[1].Status)
 }

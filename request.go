@@ -89,7 +89,7 @@ func (c *Client) do(ctx context.Context, ep *endpoint, query url.Values, body an
 		defer cancel()
 	}
 	if c.hooks.CallStart != nil {
-		ctx = hookContext(ctx, c.hooks.CallStart, CallStartInfo{Operation: ep.op, Method: ep.method, Host: c.host, Path: ep.path})
+		ctx = hookContext(ctx, c.hooks.CallStart, CallInfo{Operation: ep.op, Method: ep.method, Host: c.host, Path: ep.path})
 	}
 
 	cl := &callState{ep: ep, userData: userData, url: c.baseURL + ep.path, scrub: scrubber{secret: c.secret(), body: body}}
@@ -109,7 +109,8 @@ func (c *Client) do(ctx context.Context, ep *endpoint, query url.Values, body an
 	}
 	c.budget.record(healthy(err))
 	if c.hooks.CallEnd != nil {
-		end := CallEndInfo{Operation: ep.op, Outcome: OutcomeOf(err), Attempts: cl.attempts, Duration: c.now().Sub(start), Err: err}
+		end := CallInfo{Operation: ep.op, Method: ep.method, Host: c.host, Path: ep.path,
+			Outcome: OutcomeOf(err), Attempts: cl.attempts, Duration: c.now().Sub(start), Err: err}
 		if err == nil {
 			end.ResultCode = CodeSuccess
 		} else if apiErr := apiErrorOf(err); apiErr != nil {
@@ -229,10 +230,10 @@ type attemptResult struct {
 func (c *Client) attempt(ctx context.Context, cl *callState, out any) attemptResult {
 	start := c.now()
 	n := cl.attempts
-	info := AttemptEndInfo{Operation: cl.ep.op, Attempt: n}
+	info := AttemptInfo{Operation: cl.ep.op, Attempt: n, Method: cl.ep.method, Host: c.host, Path: cl.ep.path}
 	actx := ctx
 	if c.hooks.AttemptStart != nil {
-		actx = hookContext(ctx, c.hooks.AttemptStart, AttemptStartInfo{Operation: cl.ep.op, Attempt: n, Method: cl.ep.method, Host: c.host, Path: cl.ep.path})
+		actx = hookContext(ctx, c.hooks.AttemptStart, info)
 	}
 	res := c.send(actx, cl, out, start, &info)
 	if c.hooks.AttemptEnd != nil {
@@ -247,7 +248,7 @@ func (c *Client) attempt(ctx context.Context, cl *callState, out any) attemptRes
 
 // send signs, sends and reads one attempt, filling info's status and
 // connection facts.
-func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time, info *AttemptEndInfo) attemptResult {
+func (c *Client) send(ctx context.Context, cl *callState, out any, now time.Time, info *AttemptInfo) attemptResult {
 	header, sig := c.signer.Sign(now.Add(cl.skew))
 	// An answer echoes the attempt it answers: scrub that one's digest
 	// and nonce.

@@ -1190,7 +1190,7 @@ func TestFaultHTTP2ResetGET(t *testing.T) {
 		defer hc.CloseIdleConnections()
 		var attempts atomic.Int64
 		c, err := NewClient(srv.URL(), "k", "s", WithHTTPClient(hc), WithTimeout(2*time.Second),
-			WithHooks(ClientHooks{AttemptEnd: func(context.Context, AttemptEndInfo) { attempts.Add(1) }}))
+			WithHooks(ClientHooks{AttemptEnd: func(context.Context, AttemptInfo) { attempts.Add(1) }}))
 		require.NoError(t, err)
 		noSleep(c)
 		_, err = c.RecordingURL(context.Background(), &RecordingRequest{FileName: "a.wav", RecordDomain: "d"})
@@ -1293,7 +1293,7 @@ func TestFaultHTTP1CloseReusedGET(t *testing.T) {
 		defer hc.CloseIdleConnections()
 		var attempts atomic.Int64
 		c, err := NewClient(srv.URL(), "k", "s", WithHTTPClient(hc),
-			WithHooks(ClientHooks{AttemptEnd: func(context.Context, AttemptEndInfo) { attempts.Add(1) }}))
+			WithHooks(ClientHooks{AttemptEnd: func(context.Context, AttemptInfo) { attempts.Add(1) }}))
 		require.NoError(t, err)
 		noSleep(c)
 		rr := &RecordingRequest{FileName: "a.wav", RecordDomain: "d"}

@@ -201,7 +201,7 @@ func isClientCertificateRefusal(err error) bool {
 }
 
 // errorClass sorts an attempt's error into a few classes for metrics;
-// see [AttemptEndInfo].ErrorClass.
+// see [AttemptInfo].ErrorClass.
 func errorClass(err error) string {
 	if err == nil {
 		return ""

@@ -281,14 +281,15 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 
 // outcome is what handling one push came to, for the hooks.
 type outcome struct {
-	end NotificationEndInfo
+	end NotificationInfo
 }
 
 // ServeHTTP handles one push; see [Handler].
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ctx = hookContext(ctx, h.hooks.NotificationStart, NotificationStartInfo{Path: redact.Text(r.URL.Path, 256)})
 	var o outcome
+	o.end.Path = redact.Text(r.URL.Path, 256)
+	ctx = hookContext(ctx, h.hooks.NotificationStart, o.end)
 	o.end.Status = h.serve(ctx, w, r, &o)
 	hookEnd(ctx, h.hooks.NotificationEnd, o.end)
 }

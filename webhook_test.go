@@ -604,8 +604,8 @@ func TestHandlerDuplicateInBatch(t *testing.T) {
 	rec := newRecorder()
 	h := newHandler(t, rec.config())
 	body := []byte(`{"eventType":"fee","feeLst":[{"sessionId":"s1","icid":"i1"},{"sessionId":"s2"},{"icid":"i1","sessionId":"s1"}]}`)
-	var ends []NotificationEndInfo
-	h.hooks.NotificationEnd = func(_ context.Context, info NotificationEndInfo) { ends = append(ends, info) }
+	var ends []NotificationInfo
+	h.hooks.NotificationEnd = func(_ context.Context, info NotificationInfo) { ends = append(ends, info) }
 	for range 3 {
 		assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, body).Code)
 	}
@@ -707,17 +707,17 @@ func TestHandlerHooks(t *testing.T) {
 	t.Parallel()
 	type ctxKey struct{}
 	var mu sync.Mutex
-	var starts []NotificationStartInfo
-	var ends []NotificationEndInfo
+	var starts []NotificationInfo
+	var ends []NotificationInfo
 	var sawCtx []bool
 	hooks := &HandlerHooks{
-		NotificationStart: func(ctx context.Context, info NotificationStartInfo) context.Context {
+		NotificationStart: func(ctx context.Context, info NotificationInfo) context.Context {
 			mu.Lock()
 			defer mu.Unlock()
 			starts = append(starts, info)
 			return context.WithValue(ctx, ctxKey{}, "span")
 		},
-		NotificationEnd: func(ctx context.Context, info NotificationEndInfo) {
+		NotificationEnd: func(ctx context.Context, info NotificationInfo) {
 			mu.Lock()
 			defer mu.Unlock()
 			ends = append(ends, info)
@@ -757,9 +757,12 @@ func TestHandlerHooks(t *testing.T) {
 	mu.Lock()
 	require.Len(t, starts, 6)
 	require.Len(t, ends, 6)
-	assert.Equal(t, NotificationStartInfo{Path: "/fee"}, starts[0])
+	assert.Equal(t, NotificationInfo{Path: "/fee"}, starts[0])
 	assert.Equal(t, "/status", starts[2].Path)
 	assert.Equal(t, []bool{true, true, true, true, true, true}, sawCtx, "End gets Start's context")
+	for i := range ends {
+		assert.Equal(t, starts[i].Path, ends[i].Path, "End gets Start's Path (push %d)", i)
+	}
 	assert.NotContains(t, cbCtx, false, "callbacks get Start's context")
 
 	assert.Equal(t, NotificationFee, ends[0].Kind)
@@ -773,7 +776,7 @@ func TestHandlerHooks(t *testing.T) {
 	assert.Equal(t, 50, ends[1].Duplicates, "the re-push")
 	assert.Equal(t, NotificationStatus, ends[2].Kind)
 	assert.Equal(t, EventDisconnect, ends[2].EventType)
-	assert.Equal(t, NotificationEndInfo{Status: 405, Err: ends[3].Err}, ends[3], "refused before parsing: Kind 0")
+	assert.Equal(t, NotificationInfo{Path: "/status", Status: 405, Err: ends[3].Err}, ends[3], "refused before parsing: Kind 0")
 	assert.ErrorContains(t, ends[3].Err, "method not allowed")
 	assert.Equal(t, 400, ends[4].Status)
 	assert.Zero(t, ends[4].Kind)
@@ -788,10 +791,10 @@ func TestHandlerHooks(t *testing.T) {
 
 	// Verification outcomes; no X-AKSK value in what the hooks see.
 	created, _ := time.Parse(aksk.CreatedLayout, pushCreated)
-	var vEnds []NotificationEndInfo
+	var vEnds []NotificationInfo
 	hv := newHandler(t, HandlerConfig{
 		Verification: &PushVerification{AppSecret: pushSecret, URLs: []string{pushURL}},
-		Hooks:        &HandlerHooks{NotificationEnd: func(_ context.Context, info NotificationEndInfo) { vEnds = append(vEnds, info) }},
+		Hooks:        &HandlerHooks{NotificationEnd: func(_ context.Context, info NotificationInfo) { vEnds = append(vEnds, info) }},
 	})
 	hv.now = func() time.Time { return created }
 	header := aksk.SignPush("k", pushSecret, pushURL, pushNonce, pushCreated, aksk.PushLayoutNewline).HeaderValue()
@@ -816,8 +819,8 @@ func TestHandlerHooks(t *testing.T) {
 	rec := newRecorder()
 	pcfg := rec.config()
 	pcfg.Hooks = &HandlerHooks{
-		NotificationStart: func(context.Context, NotificationStartInfo) context.Context { panic("start") },
-		NotificationEnd:   func(context.Context, NotificationEndInfo) { panic("end") },
+		NotificationStart: func(context.Context, NotificationInfo) context.Context { panic("start") },
+		NotificationEnd:   func(context.Context, NotificationInfo) { panic("end") },
 	}
 	hp := newHandler(t, pcfg)
 	w := serve(t, hp, http.MethodPost, jsonContentType, batch)

@@ -48,10 +48,12 @@ func ExampleHandlerHooks() {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	hooks := vcotel.HandlerHooks(vcotel.WithTracerProvider(tp))
 
-	ctx := hooks.NotificationStart(context.Background(), voicecall.NotificationStartInfo{Path: "/voicecall"})
-	hooks.NotificationEnd(ctx, voicecall.NotificationEndInfo{
-		Kind: voicecall.NotificationFee, EventType: voicecall.EventFee, Records: 50, Duplicates: 2, Status: 200,
-	})
+	// The Handler gives both hooks the same NotificationInfo: the path at
+	// the start, completed with how the push was handled at the end.
+	info := voicecall.NotificationInfo{Path: "/voicecall/notify"}
+	ctx := hooks.NotificationStart(context.Background(), info)
+	info.Kind, info.EventType, info.Records, info.Duplicates, info.Status = voicecall.NotificationFee, voicecall.EventFee, 50, 2, 200
+	hooks.NotificationEnd(ctx, info)
 	for _, s := range spans.Ended() {
 		for _, kv := range s.Attributes() {
 			if kv.Key == vcotel.AttrRecords || kv.Key == vcotel.AttrDuplicates || kv.Key == vcotel.AttrNotificationKind {

@@ -187,8 +187,7 @@ type callState struct {
 }
 
 type attemptState struct {
-	span  trace.Span
-	attrs []attribute.KeyValue // the metric's attributes known at start
+	span trace.Span
 }
 
 // ClientHooks returns the client hooks that make the spans and metrics
@@ -202,13 +201,13 @@ func ClientHooks(opts ...Option) voicecall.ClientHooks {
 	callDur := durationHistogram(meter, MetricCallDuration, "Duration of voicecall request method calls, retries included.")
 
 	return voicecall.ClientHooks{
-		CallStart: func(ctx context.Context, info voicecall.CallStartInfo) context.Context {
+		CallStart: func(ctx context.Context, info voicecall.CallInfo) context.Context {
 			ctx, span := tracer.Start(ctx, "voicecall "+info.Operation,
 				trace.WithSpanKind(trace.SpanKindInternal),
 				trace.WithAttributes(append([]attribute.KeyValue{AttrOperation.String(info.Operation)}, serverAttrs(info.Host)...)...))
 			return context.WithValue(ctx, callKey{}, &callState{span: span})
 		},
-		CallEnd: func(ctx context.Context, info voicecall.CallEndInfo) {
+		CallEnd: func(ctx context.Context, info voicecall.CallInfo) {
 			attrs := []attribute.KeyValue{
 				AttrOperation.String(info.Operation),
 				AttrOutcome.String(info.Outcome.String()),
@@ -231,28 +230,21 @@ func ClientHooks(opts ...Option) voicecall.ClientHooks {
 			st.span.SetAttributes(attrs...)
 			st.span.End()
 		},
-		AttemptStart: func(ctx context.Context, info voicecall.AttemptStartInfo) context.Context {
-			attrs := append([]attribute.KeyValue{attrMethod.String(info.Method)}, serverAttrs(info.Host)...)
-			spanAttrs := append([]attribute.KeyValue{AttrOperation.String(info.Operation)}, attrs...)
+		AttemptStart: func(ctx context.Context, info voicecall.AttemptInfo) context.Context {
+			spanAttrs := attemptAttrs(info)
 			if info.Attempt > 1 {
 				spanAttrs = append(spanAttrs, attrResendCount.Int(info.Attempt-1))
 			}
 			ctx, span := tracer.Start(ctx, info.Method,
 				trace.WithSpanKind(trace.SpanKindClient),
 				trace.WithAttributes(spanAttrs...))
-			return context.WithValue(ctx, attemptKey{}, &attemptState{
-				span:  span,
-				attrs: append(attrs, AttrOperation.String(info.Operation)),
-			})
+			return context.WithValue(ctx, attemptKey{}, &attemptState{span: span})
 		},
-		AttemptEnd: func(ctx context.Context, info voicecall.AttemptEndInfo) {
+		AttemptEnd: func(ctx context.Context, info voicecall.AttemptInfo) {
 			st, _ := ctx.Value(attemptKey{}).(*attemptState)
-			var attrs []attribute.KeyValue
-			if st != nil {
-				attrs = append(attrs, st.attrs...)
-			} else {
-				attrs = append(attrs, AttrOperation.String(info.Operation))
-			}
+			// AttemptEnd gets the start's fields too: the metric's
+			// attributes come from info alone.
+			attrs := attemptAttrs(info)
 			var end []attribute.KeyValue
 			if info.StatusCode > 0 {
 				end = append(end, attrStatusCode.Int(info.StatusCode))
@@ -278,10 +270,20 @@ func ClientHooks(opts ...Option) voicecall.ClientHooks {
 	}
 }
 
+// attemptAttrs returns an attempt's attributes known at its start:
+// voicecall.operation, http.request.method (when set) and the server's.
+func attemptAttrs(info voicecall.AttemptInfo) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{AttrOperation.String(info.Operation)}
+	if info.Method != "" {
+		attrs = append(attrs, attrMethod.String(info.Method))
+	}
+	return append(attrs, serverAttrs(info.Host)...)
+}
+
 // callErrorType is error.type for a failed call: the platform's result
 // code when it refused the request, else the outcome ("rejected" for a
 // request that never left, "unknown" for one that may have been placed).
-func callErrorType(info voicecall.CallEndInfo) string {
+func callErrorType(info voicecall.CallInfo) string {
 	var apiErr *voicecall.APIError
 	if errors.As(info.Err, &apiErr) && apiErr.Code != "" {
 		return string(apiErr.Code)
@@ -332,14 +334,14 @@ func HandlerHooks(opts ...Option) *voicecall.HandlerHooks {
 	reportErr(err)
 
 	return &voicecall.HandlerHooks{
-		NotificationStart: func(ctx context.Context, _ voicecall.NotificationStartInfo) context.Context {
+		NotificationStart: func(ctx context.Context, _ voicecall.NotificationInfo) context.Context {
 			// The path is not recorded: it may be the receiver's secret.
 			ctx, span := tracer.Start(ctx, "voicecall notification",
 				trace.WithSpanKind(trace.SpanKindServer),
 				trace.WithAttributes(attrMethod.String("POST")))
 			return context.WithValue(ctx, notificationKey{}, &notificationState{span: span, start: time.Now()})
 		},
-		NotificationEnd: func(ctx context.Context, info voicecall.NotificationEndInfo) {
+		NotificationEnd: func(ctx context.Context, info voicecall.NotificationInfo) {
 			st, _ := ctx.Value(notificationKey{}).(*notificationState)
 			kind := kindName(info.Kind)
 			metricAttrs := []attribute.KeyValue{
@@ -396,7 +398,7 @@ func kindName(k voicecall.NotificationKind) string {
 // notificationErrorType is error.type for a refused or failed
 // notification: the HTTP status answered, or "callback" when the
 // application's callback failed and 200 was still answered.
-func notificationErrorType(info voicecall.NotificationEndInfo) string {
+func notificationErrorType(info voicecall.NotificationInfo) string {
 	if info.Status >= 400 {
 		return strconv.Itoa(info.Status)
 	}

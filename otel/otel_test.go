@@ -205,11 +205,16 @@ func TestClientHooksDirect(t *testing.T) {
 	t.Parallel()
 	tm := newTelemetry(t)
 	h := vcotel.ClientHooks(tm.opts...)
-	ctx := h.CallStart(context.Background(), voicecall.CallStartInfo{Operation: "CallStop", Method: "POST", Host: "rtccall.example.com", Path: "/rest/httpsessions/callStop/v2.0"})
-	actx := h.AttemptStart(ctx, voicecall.AttemptStartInfo{Operation: "CallStop", Attempt: 1, Method: "POST", Host: "rtccall.example.com"})
-	h.AttemptEnd(actx, voicecall.AttemptEndInfo{Operation: "CallStop", Attempt: 1, ErrorClass: "timeout", Duration: 2 * time.Second, Err: errors.New("voicecall: timeout")})
-	h.CallEnd(ctx, voicecall.CallEndInfo{Operation: "CallStop", Outcome: voicecall.OutcomeUnknown, Attempts: 1, Duration: 2 * time.Second,
-		Err: errors.Join(voicecall.ErrOutcomeUnknown, errors.New("timeout"))})
+	call := voicecall.CallInfo{Operation: "CallStop", Method: "POST", Host: "rtccall.example.com", Path: "/rest/httpsessions/callStop/v2.0"}
+	ctx := h.CallStart(context.Background(), call)
+	attempt := voicecall.AttemptInfo{Operation: "CallStop", Attempt: 1, Method: "POST", Host: "rtccall.example.com", Path: call.Path}
+	actx := h.AttemptStart(ctx, attempt)
+	// The end hooks get the start's fields, completed.
+	attempt.ErrorClass, attempt.Duration, attempt.Err = "timeout", 2*time.Second, errors.New("voicecall: timeout")
+	h.AttemptEnd(actx, attempt)
+	call.Outcome, call.Attempts, call.Duration = voicecall.OutcomeUnknown, 1, 2*time.Second
+	call.Err = errors.Join(voicecall.ErrOutcomeUnknown, errors.New("timeout"))
+	h.CallEnd(ctx, call)
 
 	ended := tm.spans.Ended()
 	require.Len(t, ended, 2)
@@ -225,18 +230,32 @@ func TestClientHooksDirect(t *testing.T) {
 	points := tm.histogram(t, vcotel.MetricHTTPClientDuration)
 	require.Len(t, points, 1)
 	assert.Equal(t, 2.0, points[0].Sum)
-	assert.Equal(t, "timeout", setAttrs(points[0].Attributes)["error.type"])
+	pa := setAttrs(points[0].Attributes)
+	assert.Equal(t, "timeout", pa["error.type"])
+	assert.Equal(t, "POST", pa["http.request.method"])
+	assert.Equal(t, "rtccall.example.com", pa["server.address"])
+	assert.Equal(t, "CallStop", pa["voicecall.operation"])
 
 	// Ends called with a context the start hooks did not return still
 	// record the metrics and do not panic.
-	h.AttemptEnd(context.Background(), voicecall.AttemptEndInfo{Operation: "CallStop", Attempt: 1, StatusCode: 200})
-	h.CallEnd(context.Background(), voicecall.CallEndInfo{Operation: "CallStop", Outcome: voicecall.OutcomeAccepted})
+	// The attempt's attributes come from the end's info alone.
+	h.AttemptEnd(context.Background(), voicecall.AttemptInfo{Operation: "CallStop", Attempt: 1, Method: "POST", Host: "other.example.com:8443", StatusCode: 200})
+	h.CallEnd(context.Background(), voicecall.CallInfo{Operation: "CallStop", Outcome: voicecall.OutcomeAccepted})
 	assert.Len(t, tm.spans.Ended(), 2)
 	var n uint64
+	var sawOther bool
 	for _, p := range tm.histogram(t, vcotel.MetricHTTPClientDuration) {
 		n += p.Count
+		if pa := setAttrs(p.Attributes); pa["server.address"] == "other.example.com" {
+			sawOther = true
+			assert.Equal(t, int64(8443), pa["server.port"])
+			assert.Equal(t, "POST", pa["http.request.method"])
+			assert.Equal(t, "CallStop", pa["voicecall.operation"])
+			assert.Equal(t, int64(200), pa["http.response.status_code"])
+		}
 	}
 	assert.Equal(t, uint64(2), n)
+	assert.True(t, sawOther, "an end without its start's context still records method and server")
 }
 
 // TestNotificationsThroughTheModule: a real CallVerify against voicetest,
@@ -249,9 +268,9 @@ func TestNotificationsThroughTheModule(t *testing.T) {
 	hooks := vcotel.HandlerHooks(tm.opts...)
 	// The Handler calls NotificationEnd after answering: tell the test when
 	// it has run.
-	ended := make(chan voicecall.NotificationEndInfo, 64)
+	ended := make(chan voicecall.NotificationInfo, 64)
 	end := hooks.NotificationEnd
-	hooks.NotificationEnd = func(ctx context.Context, info voicecall.NotificationEndInfo) {
+	hooks.NotificationEnd = func(ctx context.Context, info voicecall.NotificationInfo) {
 		end(ctx, info)
 		ended <- info
 	}
@@ -357,14 +376,16 @@ func TestHandlerHooksDirect(t *testing.T) {
 	t.Parallel()
 	tm := newTelemetry(t)
 	h := vcotel.HandlerHooks(tm.opts...)
-	notify := func(info voicecall.NotificationEndInfo) {
-		ctx := h.NotificationStart(context.Background(), voicecall.NotificationStartInfo{Path: "/voice/s3cr3t-path"})
+	notify := func(info voicecall.NotificationInfo) {
+		const path = "/voice/s3cr3t-path"
+		ctx := h.NotificationStart(context.Background(), voicecall.NotificationInfo{Path: path})
+		info.Path = path // the end hook gets the start's fields too
 		h.NotificationEnd(ctx, info)
 	}
-	notify(voicecall.NotificationEndInfo{Kind: voicecall.NotificationFee, EventType: voicecall.EventFee, Records: 50, Duplicates: 3,
+	notify(voicecall.NotificationInfo{Kind: voicecall.NotificationFee, EventType: voicecall.EventFee, Records: 50, Duplicates: 3,
 		Verification: "ok", Status: 200, CallbackDuration: 4 * time.Millisecond})
-	notify(voicecall.NotificationEndInfo{Kind: voicecall.NotificationStatus, EventType: voicecall.EventAnswer, Status: 200})
-	notify(voicecall.NotificationEndInfo{Status: 400, Err: errors.New("voicecall: malformed body")})
+	notify(voicecall.NotificationInfo{Kind: voicecall.NotificationStatus, EventType: voicecall.EventAnswer, Status: 200})
+	notify(voicecall.NotificationInfo{Status: 400, Err: errors.New("voicecall: malformed body")})
 
 	ended := tm.spans.Ended()
 	require.Len(t, ended, 3)
@@ -413,10 +434,10 @@ func TestHandlerHooksDirect(t *testing.T) {
 func TestGlobalProviders(t *testing.T) {
 	t.Parallel()
 	h := vcotel.ClientHooks()
-	ctx := h.CallStart(context.Background(), voicecall.CallStartInfo{Operation: "CallVerify"})
+	ctx := h.CallStart(context.Background(), voicecall.CallInfo{Operation: "CallVerify"})
 	require.NotNil(t, ctx)
-	h.CallEnd(ctx, voicecall.CallEndInfo{Operation: "CallVerify"})
+	h.CallEnd(ctx, voicecall.CallInfo{Operation: "CallVerify"})
 	hh := vcotel.HandlerHooks()
-	hctx := hh.NotificationStart(context.Background(), voicecall.NotificationStartInfo{})
-	hh.NotificationEnd(hctx, voicecall.NotificationEndInfo{Status: 200})
+	hctx := hh.NotificationStart(context.Background(), voicecall.NotificationInfo{})
+	hh.NotificationEnd(hctx, voicecall.NotificationInfo{Status: 200})
 }
