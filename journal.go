@@ -26,8 +26,9 @@ type Journal interface {
 	Append(ctx context.Context, recs []JournalRecord) error
 }
 
-// JournalRecord is one notification for a [Journal]: a status event,
-// one CDR, or an event of a type the SDK does not know.
+// JournalRecord (for store implementers) is one notification for a
+// [Journal]: a status event, one CDR, or an event of a type the SDK does
+// not know.
 type JournalRecord struct {
 	// Key is the record's idempotency key: [FeeRecord.DedupKey] for a
 	// CDR, a hash of the event's type and every field for a status
