@@ -116,12 +116,14 @@
 // # For store implementers
 //
 // State that several processes share goes through an interface with an
-// in-memory implementation here and a Redis one in the redisstore module:
+// in-memory implementation and a Redis one in the redisstore module:
 // [DedupStore] ([MemoryDedup]) with [DedupKey] and [ClaimResult],
 // [CorrelationStore] ([CorrelationIndex]) with [CallSighting], and
-// [Journal] ([MemoryJournal]) with [JournalRecord], [JournalRecords] and
-// [JournalEntry]. Applications only choose an implementation; the other
-// types are for whoever writes one, and package
+// [Journal] with [JournalRecord] and [Notification.JournalRecords] (the
+// journal's consumer side, its in-memory implementation and its entries
+// are in package [github.com/voicecall-go/voicecall/journal]).
+// Applications only choose an implementation; the other types are for
+// whoever writes one, and package
 // [github.com/voicecall-go/voicecall/storetest] is the conformance suite
 // every implementation must pass.
 //

@@ -18,6 +18,7 @@ var readmeImports = map[string]string{
 	"voicecall": "github.com/voicecall-go/voicecall",
 	"voicetest": "github.com/voicecall-go/voicecall/voicetest",
 	"otp":       "github.com/voicecall-go/voicecall/otp",
+	"journal":   "github.com/voicecall-go/voicecall/journal",
 	"storetest": "github.com/voicecall-go/voicecall/storetest",
 	"context":   "context",
 	"errors":    "errors",
@@ -41,6 +42,7 @@ const readmePrelude = `import (
 	"testing"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/otp"
 )
 
@@ -85,7 +87,7 @@ var (
 
 // The journal a consumer reads (docs/JOURNAL.md) and the consumer's name.
 var (
-	j        voicecall.Journal
+	j        journal.Journal
 	hostname string
 )
 

@@ -174,12 +174,13 @@ type HandlerConfig struct {
 
 	// Journal, when set, makes the Handler append every notification it
 	// accepts (each status event, each CDR, each unknown event; see
-	// [JournalRecords]) to the journal in one call per push, and answer
-	// 200 only once the append succeeded, 503 otherwise (a full journal
-	// included), so that nothing is acknowledged that is not stored. The
-	// application then consumes from the journal (see [Journal]) instead
-	// of inside the request: set none of OnStatus, OnDeadLetter, OnFee
-	// and OnUnknown with it. Dedup and DedupStatus are not used: the
+	// [Notification.JournalRecords]) to the journal in one call per
+	// push, and answer 200 only once the append succeeded, 503 otherwise
+	// (a full journal included), so that nothing is acknowledged that is
+	// not stored. The application then consumes from the journal (package
+	// [github.com/voicecall-go/voicecall/journal]) instead of inside the
+	// request: set none of OnStatus, OnDeadLetter, OnFee and OnUnknown
+	// with it. Dedup and DedupStatus are not used: the
 	// journal keeps a second copy of a record out by its key.
 	Journal Journal
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/journal"
 )
 
 // ErrNotDurable is returned (wrapped, naming the server) by
@@ -18,7 +19,7 @@ import (
 // append-only file.
 var ErrNotDurable = errors.New("voicecall: redisstore: redis runs without appendonly: a restart loses what the journal acknowledged")
 
-// Journal is the Redis [voicecall.Journal]: one Redis Stream with a
+// Journal is the Redis [journal.Journal]: one Redis Stream with a
 // consumer group per consumer application. Get it from [Store.Journal].
 //
 // Its keys share the hash tag {journal}, so that every script's keys are
@@ -34,16 +35,16 @@ var ErrNotDurable = errors.New("voicecall: redisstore: redis runs without append
 // and atomic; Ack, DeadLetters and Replay are one command each.
 type Journal struct {
 	s   *Store
-	cfg voicecall.JournalConfig
+	cfg journal.Config
 }
 
-var _ voicecall.Journal = (*Journal)(nil)
+var _ journal.Journal = (*Journal)(nil)
 
 // Journal returns the journal on s for cfg (zero fields take the
 // defaults; cfg.MaxBytes does not apply: bound Redis's memory with
 // maxmemory and the noeviction policy, so that an append beyond it fails
 // and the Handler answers 503).
-func (s *Store) Journal(cfg voicecall.JournalConfig) (*Journal, error) {
+func (s *Store) Journal(cfg journal.Config) (*Journal, error) {
 	c, err := cfg.WithDefaults()
 	if err != nil {
 		return nil, err
@@ -127,7 +128,7 @@ for _, i in ipairs(fresh) do
 end
 return #fresh`)
 
-// Append implements [voicecall.Journal]: one round trip, whatever the
+// Append implements [journal.Journal]: one round trip, whatever the
 // number of records. A repeated Append (go-redis re-sends a script whose
 // reply was lost) finds the keys' markers and adds nothing.
 func (j *Journal) Append(ctx context.Context, recs []voicecall.JournalRecord) error {
@@ -148,7 +149,7 @@ func (j *Journal) Append(ctx context.Context, recs []voicecall.JournalRecord) er
 	case err != nil:
 		return errf("journal append: %w", err)
 	case n < 0:
-		return voicecall.ErrJournalFull
+		return journal.ErrFull
 	}
 	return nil
 }
@@ -199,12 +200,12 @@ if #out < n then
 end
 return out`)
 
-// Read implements [voicecall.Journal]: one round trip. It creates the
+// Read implements [journal.Journal]: one round trip. It creates the
 // group when missing (XGROUP CREATE ... 0 MKSTREAM), so a group lost
 // with a Redis restart without persistence (NOGROUP) is recreated by the
 // next Read. Expired leases are taken over with XAUTOCLAIM; entries
 // delivered MaxAttempts times go to the group's dead letters.
-func (j *Journal) Read(ctx context.Context, group, consumer string, n int) ([]voicecall.JournalEntry, error) {
+func (j *Journal) Read(ctx context.Context, group, consumer string, n int) ([]journal.Entry, error) {
 	switch {
 	case group == "":
 		return nil, errf("journal read: invalid group: empty")
@@ -218,7 +219,7 @@ func (j *Journal) Read(ctx context.Context, group, consumer string, n int) ([]vo
 	if err != nil {
 		return nil, errf("journal read: %w", err)
 	}
-	out := make([]voicecall.JournalEntry, 0, len(v))
+	out := make([]journal.Entry, 0, len(v))
 	for _, x := range v {
 		t, ok := x.([]any)
 		if !ok || len(t) != 3 {
@@ -238,8 +239,8 @@ func (j *Journal) Read(ctx context.Context, group, consumer string, n int) ([]vo
 }
 
 // entry decodes a stream entry's fields.
-func entry(id string, fields []any) (voicecall.JournalEntry, error) {
-	e := voicecall.JournalEntry{ID: id}
+func entry(id string, fields []any) (journal.Entry, error) {
+	e := journal.Entry{ID: id}
 	orig := id
 	for i := 0; i+1 < len(fields); i += 2 {
 		name, _ := fields[i].(string)
@@ -271,8 +272,8 @@ func entry(id string, fields []any) (voicecall.JournalEntry, error) {
 	return e, nil
 }
 
-func entries(msgs []redis.XMessage) ([]voicecall.JournalEntry, error) {
-	out := make([]voicecall.JournalEntry, 0, len(msgs))
+func entries(msgs []redis.XMessage) ([]journal.Entry, error) {
+	out := make([]journal.Entry, 0, len(msgs))
 	for _, m := range msgs {
 		fields := make([]any, 0, 2*len(m.Values))
 		for k, v := range m.Values {
@@ -312,7 +313,7 @@ func parseID(s string) ([2]uint64, bool) {
 	return [2]uint64{m, q}, true
 }
 
-// Ack implements [voicecall.Journal]: one XACK.
+// Ack implements [journal.Journal]: one XACK.
 func (j *Journal) Ack(ctx context.Context, group string, ids []string) error {
 	if group == "" {
 		return errf("journal ack: invalid group: empty")
@@ -327,9 +328,9 @@ func (j *Journal) Ack(ctx context.Context, group string, ids []string) error {
 	return nil
 }
 
-// DeadLetters implements [voicecall.Journal]: one XRANGE on the group's
+// DeadLetters implements [journal.Journal]: one XRANGE on the group's
 // dead letters.
-func (j *Journal) DeadLetters(ctx context.Context, group string, n int) ([]voicecall.JournalEntry, error) {
+func (j *Journal) DeadLetters(ctx context.Context, group string, n int) ([]journal.Entry, error) {
 	switch {
 	case group == "":
 		return nil, errf("journal dead letters: invalid group: empty")
@@ -371,7 +372,7 @@ for _, e in ipairs(found) do
 end
 return #found`)
 
-// Redrive implements [voicecall.Journal]: one script, which moves each
+// Redrive implements [journal.Journal]: one script, which moves each
 // dead letter found back to the stream and deletes it from the dead
 // letters, so that repeating it moves nothing more.
 func (j *Journal) Redrive(ctx context.Context, group string, ids []string) error {
@@ -392,13 +393,13 @@ func (j *Journal) Redrive(ctx context.Context, group string, ids []string) error
 	case err != nil:
 		return errf("journal redrive: %w", err)
 	case n < 0:
-		return voicecall.ErrJournalFull
+		return journal.ErrFull
 	}
 	return nil
 }
 
-// Replay implements [voicecall.Journal]: one XRANGE.
-func (j *Journal) Replay(ctx context.Context, from, to time.Time, after string, n int) ([]voicecall.JournalEntry, error) {
+// Replay implements [journal.Journal]: one XRANGE.
+func (j *Journal) Replay(ctx context.Context, from, to time.Time, after string, n int) ([]journal.Entry, error) {
 	if n <= 0 {
 		return nil, errf("journal replay: invalid n: must be positive")
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/internal/cdrbatch"
+	"github.com/voicecall-go/voicecall/journal"
 )
 
 // benchBatches returns a function giving a distinct 50-record batch for
@@ -29,9 +30,9 @@ func benchBatches() func(i int) []byte {
 }
 
 func BenchmarkJournalHandler(b *testing.B) {
-	big := voicecall.JournalConfig{MaxLen: 1 << 40, MaxBytes: 1 << 40}
+	big := journal.Config{MaxLen: 1 << 40, MaxBytes: 1 << 40}
 	batch := benchBatches()
-	run := func(b *testing.B, j voicecall.Journal) {
+	run := func(b *testing.B, j journal.Journal) {
 		h, err := voicecall.NewHandler(voicecall.HandlerConfig{Journal: j})
 		if err != nil {
 			b.Fatal(err)
@@ -49,7 +50,7 @@ func BenchmarkJournalHandler(b *testing.B) {
 		b.ReportMetric(float64(i*50)/b.Elapsed().Seconds(), "records/s")
 	}
 	b.Run("journal=memory", func(b *testing.B) {
-		j, err := voicecall.NewMemoryJournal(big)
+		j, err := journal.NewMemory(big)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -71,8 +72,8 @@ func BenchmarkJournalHandler(b *testing.B) {
 // records per second of each and the ratio redis/memory of the time per
 // push, so that the machine's noise hits both alike.
 func BenchmarkJournalHandlerPaired(b *testing.B) {
-	big := voicecall.JournalConfig{MaxLen: 1 << 40, MaxBytes: 1 << 40}
-	mem, err := voicecall.NewMemoryJournal(big)
+	big := journal.Config{MaxLen: 1 << 40, MaxBytes: 1 << 40}
+	mem, err := journal.NewMemory(big)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func BenchmarkJournalHandlerPaired(b *testing.B) {
 		b.Fatal(err)
 	}
 	var hs [2]http.Handler
-	for k, j := range []voicecall.Journal{mem, rj} {
+	for k, j := range []journal.Journal{mem, rj} {
 		if hs[k], err = voicecall.NewHandler(voicecall.HandlerConfig{Journal: j}); err != nil {
 			b.Fatal(err)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/redisstore"
 	"github.com/voicecall-go/voicecall/redisstore/redistest"
 )
@@ -29,7 +30,7 @@ import (
 // The fault test's journal settings: a short lease so that a killed
 // consumer's entries come back quickly, and room for the redeliveries
 // the faults cause before an entry would become a dead letter.
-var faultJournal = voicecall.JournalConfig{Lease: 400 * time.Millisecond, MaxAttempts: 20}
+var faultJournal = journal.Config{Lease: 400 * time.Millisecond, MaxAttempts: 20}
 
 const faultGroup = "app"
 
@@ -128,7 +129,7 @@ func faultPushes(t *testing.T, status, batches int) (bodies [][]byte, keys map[s
 		require.NoError(t, err)
 		parsed, err := voicecall.ParseNotification(b)
 		require.NoError(t, err)
-		recs, err := voicecall.JournalRecords(&parsed, b)
+		recs, err := parsed.JournalRecords(b)
 		require.NoError(t, err)
 		for _, r := range recs {
 			keys[r.Key.String()] = true

@@ -13,12 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/redisstore"
 	"github.com/voicecall-go/voicecall/redisstore/redistest"
 	"github.com/voicecall-go/voicecall/storetest"
 )
 
-func newJournal(t *testing.T, st *redisstore.Store, cfg voicecall.JournalConfig) *redisstore.Journal {
+func newJournal(t *testing.T, st *redisstore.Store, cfg journal.Config) *redisstore.Journal {
 	t.Helper()
 	j, err := st.Journal(cfg)
 	if err != nil {
@@ -29,7 +30,7 @@ func newJournal(t *testing.T, st *redisstore.Store, cfg voicecall.JournalConfig)
 
 func TestJournalConformance(t *testing.T) {
 	t.Parallel()
-	storetest.RunJournalTests(t, func(t *testing.T, cfg voicecall.JournalConfig) voicecall.Journal {
+	storetest.RunJournalTests(t, func(t *testing.T, cfg journal.Config) journal.Journal {
 		st, _ := newStore(t)
 		return newJournal(t, st, cfg)
 	})
@@ -39,7 +40,7 @@ func TestJournalConformance(t *testing.T) {
 // Cluster (the journal's keys share the {journal} hash tag).
 func TestJournalConformanceCluster(t *testing.T) {
 	t.Parallel()
-	storetest.RunJournalTests(t, func(t *testing.T, cfg voicecall.JournalConfig) voicecall.Journal {
+	storetest.RunJournalTests(t, func(t *testing.T, cfg journal.Config) journal.Journal {
 		return newJournal(t, newClusterStore(t), cfg)
 	})
 }
@@ -57,7 +58,7 @@ func proxiedJournal(t *testing.T) (*redisstore.Journal, *redistest.Proxy) {
 	t.Cleanup(func() { _ = rdb.Close() })
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	return newJournal(t, redisstore.New(rdb, redisstore.WithPrefix("test:"+hex.EncodeToString(b[:])+":")), voicecall.JournalConfig{}), p
+	return newJournal(t, redisstore.New(rdb, redisstore.WithPrefix("test:"+hex.EncodeToString(b[:])+":")), journal.Config{}), p
 }
 
 // TestJournalRoundTrips: appending a whole 50-record push is one
@@ -132,7 +133,7 @@ func TestJournalAppendRepeated(t *testing.T) {
 func TestJournalCheckDurability(t *testing.T) {
 	t.Parallel()
 	st, _ := newStore(t)
-	err := newJournal(t, st, voicecall.JournalConfig{}).CheckDurability(t.Context())
+	err := newJournal(t, st, journal.Config{}).CheckDurability(t.Context())
 	require.ErrorIs(t, err, redisstore.ErrNotDurable)
 	assert.Contains(t, err.Error(), redisSrv.Addr)
 
@@ -142,9 +143,9 @@ func TestJournalCheckDurability(t *testing.T) {
 	aof, err := redisstore.Open(srv.URL)
 	require.NoError(t, err)
 	defer aof.Close()
-	assert.NoError(t, newJournal(t, aof, voicecall.JournalConfig{}).CheckDurability(t.Context()))
+	assert.NoError(t, newJournal(t, aof, journal.Config{}).CheckDurability(t.Context()))
 
-	err = newJournal(t, newClusterStore(t), voicecall.JournalConfig{}).CheckDurability(t.Context())
+	err = newJournal(t, newClusterStore(t), journal.Config{}).CheckDurability(t.Context())
 	assert.ErrorIs(t, err, redisstore.ErrNotDurable, "every master of the cluster is checked")
 }
 
@@ -160,7 +161,7 @@ func TestJournalGroupLost(t *testing.T) {
 	st, err := redisstore.Open(srv.URL)
 	require.NoError(t, err)
 	defer st.Close()
-	j := newJournal(t, st, voicecall.JournalConfig{})
+	j := newJournal(t, st, journal.Config{})
 	ctx := t.Context()
 	require.NoError(t, j.Append(ctx, storetest.JournalRecordsForTest(t, 2)))
 	es, err := j.Read(ctx, "g", "c", 10)

@@ -14,6 +14,7 @@ func TestREADMESnippets(t *testing.T) {
 	imports := map[string]string{
 		"voicecall":  "github.com/voicecall-go/voicecall",
 		"otp":        "github.com/voicecall-go/voicecall/otp",
+		"journal":    "github.com/voicecall-go/voicecall/journal",
 		"redisstore": "github.com/voicecall-go/voicecall/redisstore",
 		"context":    "context",
 		"errors":     "errors",

@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite of the SDK's stores: every
 // implementation of [otp.Store], [voicecall.DedupStore],
-// [voicecall.CorrelationStore] and [voicecall.Journal] must pass the
+// [voicecall.CorrelationStore] and [journal.Journal] must pass the
 // matching Run...Tests function. Call it from a test of your own
 // implementation with a constructor that returns a fresh, empty store for
 // each subtest:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/journal"
 )
 
 // JournalRecordsForTest returns n records with random keys and distinct
@@ -28,7 +29,7 @@ func JournalRecordsForTest(t testing.TB, n int) []voicecall.JournalRecord {
 	return out
 }
 
-func entryKeys(es []voicecall.JournalEntry) []string {
+func entryKeys(es []journal.Entry) []string {
 	out := make([]string, len(es))
 	for i, e := range es {
 		out[i] = e.Key.String()
@@ -44,7 +45,7 @@ func recordKeys(rs []voicecall.JournalRecord) []string {
 	return out
 }
 
-func entryIDs(es []voicecall.JournalEntry) []string {
+func entryIDs(es []journal.Entry) []string {
 	out := make([]string, len(es))
 	for i, e := range es {
 		out[i] = e.ID
@@ -52,18 +53,18 @@ func entryIDs(es []voicecall.JournalEntry) []string {
 	return out
 }
 
-// RunJournalTests runs the conformance suite of [voicecall.Journal]:
+// RunJournalTests runs the conformance suite of [journal.Journal]:
 // newJournal must return a fresh, empty journal configured by cfg (its
 // zero fields meaning the defaults).
-func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.JournalConfig) voicecall.Journal) {
+func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg journal.Config) journal.Journal) {
 	ctx := context.Background()
-	read := func(t *testing.T, j voicecall.Journal, group, consumer string, n int) []voicecall.JournalEntry {
+	read := func(t *testing.T, j journal.Journal, group, consumer string, n int) []journal.Entry {
 		t.Helper()
 		es, err := j.Read(ctx, group, consumer, n)
 		must(t, err)
 		return es
 	}
-	replayAll := func(t *testing.T, j voicecall.Journal) []voicecall.JournalEntry {
+	replayAll := func(t *testing.T, j journal.Journal) []journal.Entry {
 		t.Helper()
 		es, err := j.Replay(ctx, time.Time{}, time.Time{}, "", 1000)
 		must(t, err)
@@ -72,7 +73,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 
 	t.Run("AppendThenRead", func(t *testing.T) {
 		t.Parallel()
-		j := newJournal(t, voicecall.JournalConfig{})
+		j := newJournal(t, journal.Config{})
 		recs := JournalRecordsForTest(t, 3)
 		before := time.Now().Add(-time.Second)
 		must(t, j.Append(ctx, recs))
@@ -99,7 +100,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 
 	t.Run("AppendIsIdempotent", func(t *testing.T) {
 		t.Parallel()
-		j := newJournal(t, voicecall.JournalConfig{})
+		j := newJournal(t, journal.Config{})
 		recs := JournalRecordsForTest(t, 2)
 		must(t, j.Append(ctx, []voicecall.JournalRecord{recs[0], recs[0]}))
 		must(t, j.Append(ctx, recs)) // a repeated Append whose answer was lost
@@ -110,7 +111,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 
 	t.Run("GroupsEachGetEverything", func(t *testing.T) {
 		t.Parallel()
-		j := newJournal(t, voicecall.JournalConfig{})
+		j := newJournal(t, journal.Config{})
 		recs := JournalRecordsForTest(t, 4)
 		must(t, j.Append(ctx, recs))
 		a := read(t, j, "billing", "x", 10)
@@ -122,7 +123,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 
 	t.Run("ConsumersOfAGroupShare", func(t *testing.T) {
 		t.Parallel()
-		j := newJournal(t, voicecall.JournalConfig{})
+		j := newJournal(t, journal.Config{})
 		recs := JournalRecordsForTest(t, 5)
 		must(t, j.Append(ctx, recs))
 		a := read(t, j, "g", "c1", 2)
@@ -135,7 +136,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 	t.Run("LeaseExpiryRedelivers", func(t *testing.T) {
 		t.Parallel()
 		lease := time.Second // long enough that the next Read comes within it, even on a loaded machine
-		j := newJournal(t, voicecall.JournalConfig{Lease: lease})
+		j := newJournal(t, journal.Config{Lease: lease})
 		recs := JournalRecordsForTest(t, 2)
 		must(t, j.Append(ctx, recs))
 		first := read(t, j, "g", "dies", 10)
@@ -146,7 +147,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 		if got := read(t, j, "g", "other", 10); len(got) != 0 {
 			t.Fatalf("within the lease another consumer got %v", entryKeys(got))
 		}
-		var again []voicecall.JournalEntry
+		var again []journal.Entry
 		if !eventually(10*lease, func() bool {
 			again = read(t, j, "g", "other", 10)
 			return len(again) > 0
@@ -166,7 +167,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 	t.Run("DeadLettersAndRedrive", func(t *testing.T) {
 		t.Parallel()
 		lease := 200 * time.Millisecond
-		j := newJournal(t, voicecall.JournalConfig{Lease: lease, MaxAttempts: 2})
+		j := newJournal(t, journal.Config{Lease: lease, MaxAttempts: 2})
 		recs := JournalRecordsForTest(t, 1)
 		must(t, j.Append(ctx, recs))
 		if got := read(t, j, "g", "c", 10); len(got) != 1 || got[0].Attempts != 1 {
@@ -178,7 +179,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 		}) {
 			t.Fatal("no second delivery")
 		}
-		var dead []voicecall.JournalEntry
+		var dead []journal.Entry
 		if !eventually(10*lease, func() bool {
 			if got := read(t, j, "g", "c", 10); len(got) != 0 {
 				t.Fatalf("a third delivery with MaxAttempts 2: %+v", got)
@@ -209,7 +210,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 
 	t.Run("Replay", func(t *testing.T) {
 		t.Parallel()
-		j := newJournal(t, voicecall.JournalConfig{})
+		j := newJournal(t, journal.Config{})
 		a := JournalRecordsForTest(t, 3)
 		must(t, j.Append(ctx, a))
 		all := replayAll(t, j)
@@ -253,23 +254,23 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 
 	t.Run("FullRefusesThenTrimsAcknowledged", func(t *testing.T) {
 		t.Parallel()
-		j := newJournal(t, voicecall.JournalConfig{MaxLen: 3})
+		j := newJournal(t, journal.Config{MaxLen: 3})
 		recs := JournalRecordsForTest(t, 6)
 		must(t, j.Append(ctx, recs[:2]))
-		if err := j.Append(ctx, recs[2:4]); !errors.Is(err, voicecall.ErrJournalFull) {
-			t.Fatalf("appending 2 to a journal with room for 1: %v, want ErrJournalFull", err)
+		if err := j.Append(ctx, recs[2:4]); !errors.Is(err, journal.ErrFull) {
+			t.Fatalf("appending 2 to a journal with room for 1: %v, want journal.ErrFull", err)
 		}
 		if got := entryKeys(replayAll(t, j)); !slices.Equal(got, recordKeys(recs[:2])) {
 			t.Fatalf("a refused Append stored something: journal holds %v", got)
 		}
 		must(t, j.Append(ctx, recs[2:3]))
-		if err := j.Append(ctx, recs[3:4]); !errors.Is(err, voicecall.ErrJournalFull) {
-			t.Fatalf("appending to a full journal: %v, want ErrJournalFull", err)
+		if err := j.Append(ctx, recs[3:4]); !errors.Is(err, journal.ErrFull) {
+			t.Fatalf("appending to a full journal: %v, want journal.ErrFull", err)
 		}
 		// A group that read but did not acknowledge keeps everything.
 		es := read(t, j, "g", "c", 2)
-		if err := j.Append(ctx, recs[3:4]); !errors.Is(err, voicecall.ErrJournalFull) {
-			t.Fatalf("appending while nothing is acknowledged: %v, want ErrJournalFull", err)
+		if err := j.Append(ctx, recs[3:4]); !errors.Is(err, journal.ErrFull) {
+			t.Fatalf("appending while nothing is acknowledged: %v, want journal.ErrFull", err)
 		}
 		must(t, j.Ack(ctx, "g", entryIDs(es)))
 		must(t, j.Append(ctx, recs[3:5]))
@@ -281,7 +282,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 	t.Run("AgeTrimsOnlyAcknowledged", func(t *testing.T) {
 		t.Parallel()
 		age := 200 * time.Millisecond
-		j := newJournal(t, voicecall.JournalConfig{MaxAge: age})
+		j := newJournal(t, journal.Config{MaxAge: age})
 		recs := JournalRecordsForTest(t, 4)
 		must(t, j.Append(ctx, recs[:2]))
 		es := read(t, j, "g", "c", 1)
@@ -303,7 +304,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 
 	t.Run("ConcurrentConsumersGetEachEntryOnce", func(t *testing.T) {
 		t.Parallel()
-		j := newJournal(t, voicecall.JournalConfig{})
+		j := newJournal(t, journal.Config{})
 		recs := JournalRecordsForTest(t, 200)
 		var wg sync.WaitGroup
 		for i := range 4 {
@@ -359,7 +360,7 @@ func RunJournalTests(t *testing.T, newJournal func(t *testing.T, cfg voicecall.J
 
 	t.Run("InvalidArguments", func(t *testing.T) {
 		t.Parallel()
-		j := newJournal(t, voicecall.JournalConfig{})
+		j := newJournal(t, journal.Config{})
 		for _, c := range []struct {
 			name string
 			err  error

@@ -48,13 +48,14 @@ import (
 
 	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/examples/internal/cli"
+	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/redisstore"
 )
 
 // printedTTL is how long the program remembers a printed key: longer
 // than the journal's default MaxAge, the window in which an entry can be
 // delivered again.
-const printedTTL = voicecall.DefaultJournalMaxAge + 24*time.Hour
+const printedTTL = journal.DefaultMaxAge + 24*time.Hour
 
 type usageError struct{ err error }
 
@@ -90,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	consumer := fs.String("consumer", host+"-"+strconv.Itoa(os.Getpid()), "this instance's name in the group")
 	batch := fs.Int("batch", 50, "most entries read at once")
 	poll := fs.Duration("poll", 200*time.Millisecond, "wait before reading again when nothing is new")
-	lease := fs.Duration("lease", voicecall.DefaultJournalLease, "how long an entry read stays with this instance before another may take it")
+	lease := fs.Duration("lease", journal.DefaultLease, "how long an entry read stays with this instance before another may take it")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -112,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	defer st.Close()
-	j, err := st.Journal(voicecall.JournalConfig{Lease: *lease})
+	j, err := st.Journal(journal.Config{Lease: *lease})
 	if err != nil {
 		return usageError{err}
 	}
@@ -197,7 +198,7 @@ type line struct {
 	Invalid   string `json:"invalid,omitempty"`
 }
 
-func (c *consumerLoop) print(e *voicecall.JournalEntry) error {
+func (c *consumerLoop) print(e *journal.Entry) error {
 	l := line{ID: e.ID, Key: e.Key.String(), Kind: e.Kind.String(), Attempts: e.Attempts, Appended: e.Time.UTC().Format(time.RFC3339Nano)}
 	n, err := e.Notification()
 	switch {

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/redisstore"
 	"github.com/voicecall-go/voicecall/redisstore/redistest"
 )
@@ -70,7 +71,7 @@ func TestConsumer(t *testing.T) {
 	st, err := redisstore.Open(srv.URL, redisstore.WithPrefix(prefix))
 	require.NoError(t, err)
 	defer st.Close()
-	j, err := st.Journal(voicecall.JournalConfig{})
+	j, err := st.Journal(journal.Config{})
 	require.NoError(t, err)
 	h, err := voicecall.NewHandler(voicecall.HandlerConfig{Journal: j})
 	require.NoError(t, err)

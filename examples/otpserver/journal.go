@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/redisstore"
 )
@@ -20,7 +21,7 @@ const (
 	// appliedTTL is how long the settler remembers an applied key:
 	// longer than the journal's default MaxAge, the window in which an
 	// entry can be delivered again.
-	appliedTTL = voicecall.DefaultJournalMaxAge + 24*time.Hour
+	appliedTTL = journal.DefaultMaxAge + 24*time.Hour
 	// settleBatch is how many entries the settler reads at once.
 	settleBatch = 50
 	// settlePoll is how long it waits when the journal had nothing new.
@@ -113,7 +114,7 @@ func (s *settler) once(ctx context.Context) (int, error) {
 // their keys. It returns the ids of the entries done with (applied now
 // or before; an entry whose application failed is left for a
 // redelivery), and how many were applied and skipped as repeats.
-func (s *settler) apply(ctx context.Context, es []voicecall.JournalEntry) (ids []string, applied, repeats int, err error) {
+func (s *settler) apply(ctx context.Context, es []journal.Entry) (ids []string, applied, repeats int, err error) {
 	rdb := s.st.Client()
 	pipe := rdb.Pipeline()
 	seen := make([]func() (int64, error), len(es))
@@ -148,7 +149,7 @@ func (s *settler) apply(ctx context.Context, es []voicecall.JournalEntry) (ids [
 }
 
 // settle feeds one entry to the lifecycle.
-func (s *settler) settle(ctx context.Context, e *voicecall.JournalEntry) error {
+func (s *settler) settle(ctx context.Context, e *journal.Entry) error {
 	n, err := e.Notification()
 	if err != nil {
 		// It will never parse: done with, not retried.

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/redisstore"
 	"github.com/voicecall-go/voicecall/redisstore/redistest"
@@ -69,7 +70,7 @@ func TestJournalSettles(t *testing.T) {
 	st, err := redisstore.Open(redisSrv.URL, redisstore.WithPrefix(prefix))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
-	j, err := st.Journal(voicecall.JournalConfig{})
+	j, err := st.Journal(journal.Config{})
 	require.NoError(t, err)
 	es, err := j.Replay(ctxT(t), time.Time{}, time.Time{}, "", 100)
 	require.NoError(t, err)
@@ -81,7 +82,7 @@ func TestJournalSettles(t *testing.T) {
 	var log bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&log, nil))
 	first := p.srv.Calls()[0].SessionID
-	var firstEntries []voicecall.JournalEntry
+	var firstEntries []journal.Entry
 	for _, e := range es {
 		if n, err := e.Notification(); err == nil && (n.Kind == voicecall.NotificationStatus && n.Status.SessionID == first ||
 			n.Kind == voicecall.NotificationFee && n.Fees[0].SessionID == first) {

@@ -116,6 +116,7 @@ import (
 
 	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/examples/internal/cli"
+	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/numberpolicy"
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/redisstore"
@@ -285,7 +286,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return exitFail
 			}
 		}
-		j, err := js.Journal(voicecall.JournalConfig{})
+		j, err := js.Journal(journal.Config{})
 		if err != nil {
 			return usage("-journal: %v", err)
 		}

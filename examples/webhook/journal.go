@@ -9,6 +9,7 @@ import (
 
 	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/examples/internal/cli"
+	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/redisstore"
 )
 
@@ -16,7 +17,7 @@ const (
 	// printedTTL is how long the consumer remembers a printed key:
 	// longer than the journal's default MaxAge, the window in which an
 	// entry can be delivered again.
-	printedTTL = voicecall.DefaultJournalMaxAge + 24*time.Hour
+	printedTTL = journal.DefaultMaxAge + 24*time.Hour
 	// consumeBatch is how many entries the consumer reads at once.
 	consumeBatch = 50
 	// consumePoll is how long it waits when the journal had nothing new.
@@ -116,7 +117,7 @@ func (c *journalPrinter) once(ctx context.Context) (int, error) {
 }
 
 // print prints one entry as the receiver prints a notification.
-func (c *journalPrinter) print(ctx context.Context, e *voicecall.JournalEntry) error {
+func (c *journalPrinter) print(ctx context.Context, e *journal.Entry) error {
 	n, err := e.Notification()
 	if err != nil {
 		return c.p.print(unknownLine{Kind: "invalid", Event: "", Bytes: len(e.Body)})

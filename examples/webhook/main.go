@@ -120,6 +120,7 @@ import (
 
 	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/examples/internal/cli"
+	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/redisstore"
 )
 
@@ -240,7 +241,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		MaxBodyBytes: l.MaxBodyBytes,
 		Logger:       logger,
 	}
-	var journal *redisstore.Journal
+	var j *redisstore.Journal
 	var durability string // the journal's Redis is not durable: why
 	switch {
 	case *journalURL != "":
@@ -249,7 +250,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return err
 		}
 		defer st.Close()
-		if journal, err = st.Journal(voicecall.JournalConfig{}); err != nil {
+		if j, err = st.Journal(journal.Config{}); err != nil {
 			return usageError{err}
 		}
 		if *consume != "" {
@@ -258,12 +259,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 				host, _ := os.Hostname()
 				name = host + "-" + strconv.Itoa(os.Getpid())
 			}
-			c := &journalPrinter{j: journal, st: st, p: p, group: *consume, name: name,
+			c := &journalPrinter{j: j, st: st, p: p, group: *consume, name: name,
 				printed: *redisPrefix + "webhook-printed:" + *consume + ":"}
 			return c.run(ctx, cli.HostOf(*journalURL), stderr)
 		}
-		cfg.Journal = journal
-		if err := journal.CheckDurability(ctx); err != nil {
+		cfg.Journal = j
+		if err := j.CheckDurability(ctx); err != nil {
 			durability = err.Error() // said once listening
 		}
 	case *redisURL != "":
@@ -335,7 +336,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if warning != "" {
 		fmt.Fprintf(stderr, "webhook: WARNING: push signatures are NOT verified (%s): anyone who can reach this address can forge notifications\n", warning)
 	}
-	if journal != nil {
+	if j != nil {
 		fmt.Fprintf(stderr, "storing notifications in the journal at %s (print them with -journal URL -consume GROUP)\n", cli.HostOf(*journalURL))
 		if durability != "" {
 			fmt.Fprintln(stderr, "webhook: WARNING:", durability)
