@@ -97,7 +97,9 @@
 // callbacks of a [HandlerConfig]. A CDR the application failed to handle
 // is answered 5xx so that the platform pushes the batch again (up to 6
 // times, an hour apart), and CDRs already handled are skipped through a
-// [DedupStore].
+// [DedupStore]. Package [github.com/voicecall-go/voicecall/server] serves
+// the Handler on the open Internet, within limits that hostile
+// connections cannot exhaust.
 //
 // # Observability
 //

@@ -213,10 +213,13 @@ type HandlerConfig struct {
 //
 // Error answers carry {"resultcode":"<http status>","resultdesc":"..."}.
 //
-// The Handler does not bound how long callbacks run: serve it from an
-// [http.Server] with ReadHeaderTimeout, ReadTimeout, WriteTimeout and
-// MaxHeaderBytes set and a cap on connections (see examples/webhook),
-// and keep callbacks short. Callbacks get the request's context.
+// The Handler does not bound how long callbacks run: serve it through
+// package [github.com/voicecall-go/voicecall/server] (header and body
+// timeouts, caps on connections, a budget of body bytes; see
+// examples/webhook), or from an [http.Server] with ReadHeaderTimeout,
+// ReadTimeout, WriteTimeout and MaxHeaderBytes set and a cap on
+// connections, and keep callbacks short. Callbacks get the request's
+// context.
 type Handler struct {
 	onStatus     func(context.Context, *StatusEvent) error
 	onDeadLetter func(context.Context, *DeadLetter) error

@@ -79,10 +79,11 @@
 // announces on stderr: anyone who can reach the receiver could forge the
 // notifications that settle calls.
 //
-// Every listener is a [voicecall.Server] with the SDK's limits:
-// -max-conns connections at once [256], -max-conns-per-addr per client
-// address [64], an idle connection closed first to admit a new one,
-// header and body timeouts, bodies charged as they arrive. With
+// Every listener is a [vcserver.Server] (the SDK's package server)
+// with its limits: -max-conns connections at once [256],
+// -max-conns-per-addr per client address [64], an idle connection
+// closed first to admit a new one, header and body timeouts, bodies
+// charged as they arrive. With
 // -notify-addr, -notify-allow (comma-separated CIDR prefixes, e.g. the
 // platform's push addresses) closes other sources' connections to the
 // notification listener. docs/OPERATIONS.md gives the latency of
@@ -120,6 +121,7 @@ import (
 	"github.com/voicecall-go/voicecall/numberpolicy"
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/redisstore"
+	vcserver "github.com/voicecall-go/voicecall/server"
 )
 
 // Exit statuses.
@@ -163,7 +165,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		group      = fs.String("journal-group", "otpserver", "with -journal: the consumer group of the instances that settle calls")
 		consume    = fs.Bool("consume", true, "with -journal: settle calls from the journal in this instance (false: only append to it)")
 		notifyNets = fs.String("notify-allow", "", "with -notify-addr: comma-separated source networks (CIDR) whose connections the notification listener serves (default: any)")
-		limits     = voicecall.ServerConfig{MaxConns: voicecall.DefaultServerMaxConns, MaxConnsPerAddr: voicecall.DefaultServerMaxConnsPerAddr}
+		limits     = vcserver.Config{MaxConns: vcserver.DefaultMaxConns, MaxConnsPerAddr: vcserver.DefaultMaxConnsPerAddr}
 	)
 	fs.IntVar(&limits.MaxConns, "max-conns", limits.MaxConns, "most connections at once per listener; when full, an idle one is closed to admit a new one")
 	fs.IntVar(&limits.MaxConnsPerAddr, "max-conns-per-addr", limits.MaxConnsPerAddr, "most connections at once from one client address")
@@ -318,11 +320,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	mux.HandleFunc("POST /codes", api.send)
 	mux.HandleFunc("POST /codes/check", api.check)
 	limits.Logger = logger
-	mainSrv, err := voicecall.NewServer(cli.LogNotFound(mux, logger), limits)
+	mainSrv, err := vcserver.New(cli.LogNotFound(mux, logger), limits)
 	if err != nil {
 		return usage("%v", err)
 	}
-	servers := []*voicecall.Server{mainSrv}
+	servers := []*vcserver.Server{mainSrv}
 	addrs := []string{*addr}
 	if *notifyAddr == "" {
 		mux.Handle(*notifyPath, notify)
@@ -331,7 +333,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		nmux.Handle(*notifyPath, notify)
 		nlimits := limits
 		nlimits.AllowedNetworks = notifyAllow
-		ns, err := voicecall.NewServer(cli.LogNotFound(nmux, logger), nlimits)
+		ns, err := vcserver.New(cli.LogNotFound(nmux, logger), nlimits)
 		if err != nil {
 			return usage("%v", err)
 		}
@@ -404,7 +406,7 @@ func parseNetworks(flag, list string) ([]netip.Prefix, error) {
 }
 
 // serve runs every server until ctx is done or one fails.
-func serve(ctx context.Context, servers []*voicecall.Server, addrs []string, stderr io.Writer) int {
+func serve(ctx context.Context, servers []*vcserver.Server, addrs []string, stderr io.Writer) int {
 	lns := make([]net.Listener, 0, len(addrs))
 	for _, a := range addrs {
 		ln, err := net.Listen("tcp", a)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/examples/internal/attack"
+	"github.com/voicecall-go/voicecall/server"
 )
 
 // ciAttacks are the availability issue's attacks at a size CI runs in
@@ -66,7 +66,7 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 			assert.GreaterOrEqual(t, res.Opened, int64(a.conns), "every hostile connection was opened")
 			// The program holds at most its connection cap (it closes the
 			// others' connections or leaves them in the accept queue).
-			assert.GreaterOrEqual(t, res.OpenAtStart, int64(min(a.conns, voicecall.DefaultServerMaxConns)/4), "and held")
+			assert.GreaterOrEqual(t, res.OpenAtStart, int64(min(a.conns, server.DefaultMaxConns)/4), "and held")
 			assert.GreaterOrEqual(t, res.Requests, 10)
 			assert.Zero(t, res.Failures, res.FirstError)
 			assert.LessOrEqual(t, res.P99, time.Second)

@@ -13,10 +13,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/server"
 )
 
 // serveLimited serves the SDK handler with short limits on loopback.
-func serveLimited(t *testing.T, l voicecall.ServerConfig) string {
+func serveLimited(t *testing.T, l server.Config) string {
 	t.Helper()
 	h, err := voicecall.NewHandler(voicecall.HandlerConfig{})
 	require.NoError(t, err)
@@ -67,7 +68,7 @@ func trickle(t *testing.T, addr, head, data string, interval time.Duration) time
 
 func TestSlowClientsAreCut(t *testing.T) {
 	t.Parallel()
-	l := voicecall.ServerConfig{ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 400 * time.Millisecond, WriteTimeout: time.Second, IdleTimeout: time.Second, MaxHeaderBytes: 4 << 10}
+	l := server.Config{ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 400 * time.Millisecond, WriteTimeout: time.Second, IdleTimeout: time.Second, MaxHeaderBytes: 4 << 10}
 	addr := serveLimited(t, l)
 
 	t.Run("H1 slowloris headers", func(t *testing.T) {

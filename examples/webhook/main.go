@@ -25,7 +25,7 @@
 // X-AKSK values are never logged. A real receiver stores the full
 // records instead of printing them.
 //
-// It serves through the SDK's hardened [voicecall.Server]; each limit is
+// It serves through the SDK's hardened [server.Server]; each limit is
 // a flag (defaults in brackets): -max-conns connections at once [256]
 // and -max-conns-per-addr per client address [64] (when full, an idle
 // keep-alive connection is closed to admit a newcomer, then one still
@@ -122,20 +122,21 @@ import (
 	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/redisstore"
+	"github.com/voicecall-go/voicecall/server"
 )
 
 // defaultLimits are the server's limits: the SDK's defaults.
-var defaultLimits = voicecall.ServerConfig{
-	MaxConns:          voicecall.DefaultServerMaxConns,
-	MaxConnsPerAddr:   voicecall.DefaultServerMaxConnsPerAddr,
+var defaultLimits = server.Config{
+	MaxConns:          server.DefaultMaxConns,
+	MaxConnsPerAddr:   server.DefaultMaxConnsPerAddr,
 	MaxBodyBytes:      voicecall.DefaultMaxBodyBytes,
-	BodyBudget:        voicecall.DefaultServerBodyBudget,
-	BodyStall:         voicecall.DefaultServerBodyStall,
-	ReadHeaderTimeout: voicecall.DefaultServerReadHeader,
-	ReadTimeout:       voicecall.DefaultServerRead,
-	WriteTimeout:      voicecall.DefaultServerWrite,
-	IdleTimeout:       voicecall.DefaultServerIdle,
-	MaxHeaderBytes:    voicecall.DefaultServerMaxHeaderBytes,
+	BodyBudget:        server.DefaultBodyBudget,
+	BodyStall:         server.DefaultBodyStall,
+	ReadHeaderTimeout: server.DefaultReadHeader,
+	ReadTimeout:       server.DefaultRead,
+	WriteTimeout:      server.DefaultWrite,
+	IdleTimeout:       server.DefaultIdle,
+	MaxHeaderBytes:    server.DefaultMaxHeaderBytes,
 }
 
 const shutdownTimeout = 10 * time.Second
@@ -147,9 +148,9 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 // newServer returns the server that serves h within l.
-func newServer(h http.Handler, l voicecall.ServerConfig, logger *slog.Logger) (*voicecall.Server, error) {
+func newServer(h http.Handler, l server.Config, logger *slog.Logger) (*server.Server, error) {
 	l.Logger = logger
-	return voicecall.NewServer(h, l)
+	return server.New(h, l)
 }
 
 // parseNetworks parses a comma-separated list of CIDR prefixes.

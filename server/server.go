@@ -1,8 +1,9 @@
-package voicecall
+package server
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -11,27 +12,29 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/voicecall-go/voicecall"
 )
 
-// Defaults of [ServerConfig].
+// Defaults of [Config].
 const (
-	DefaultServerMaxConns        = 256
-	DefaultServerMaxConnsPerAddr = 64
-	DefaultServerBodyBudget      = 4 << 20
-	DefaultServerBodyStall       = 250 * time.Millisecond
-	DefaultServerReadHeader      = 5 * time.Second
-	DefaultServerRead            = 15 * time.Second
-	DefaultServerWrite           = 15 * time.Second
-	DefaultServerIdle            = 60 * time.Second
-	DefaultServerMaxHeaderBytes  = 64 << 10
+	DefaultMaxConns        = 256
+	DefaultMaxConnsPerAddr = 64
+	DefaultBodyBudget      = 4 << 20
+	DefaultBodyStall       = 250 * time.Millisecond
+	DefaultReadHeader      = 5 * time.Second
+	DefaultRead            = 15 * time.Second
+	DefaultWrite           = 15 * time.Second
+	DefaultIdle            = 60 * time.Second
+	DefaultMaxHeaderBytes  = 64 << 10
 )
 
-// ServerConfig holds the limits of a [Server]. The zero value of each
+// Config holds the limits of a [Server]. The zero value of each
 // field means its default; the defaults suit a receiver of the
 // platform's pushes on the open Internet.
-type ServerConfig struct {
+type Config struct {
 	// MaxConns bounds the connections held open at once
-	// ([DefaultServerMaxConns], 256). When a new connection arrives at
+	// ([DefaultMaxConns], 256). When a new connection arrives at
 	// the bound, the server closes one to admit it, in this order: an
 	// idle keep-alive connection; a connection that has not sent a whole
 	// header and from which nothing came for 50 ms (never one whose bytes
@@ -51,7 +54,7 @@ type ServerConfig struct {
 	MaxConns int
 
 	// MaxConnsPerAddr bounds the connections of one client address
-	// ([DefaultServerMaxConnsPerAddr], 64). When a new connection
+	// ([DefaultMaxConnsPerAddr], 64). When a new connection
 	// arrives at the bound, the server closes one of that address's to
 	// admit it: an idle keep-alive one, else one whose body stalled. It
 	// never closes one still sending its header for its own address (a
@@ -65,11 +68,12 @@ type ServerConfig struct {
 	AllowedNetworks []netip.Prefix
 
 	// MaxBodyBytes bounds one request body; a larger one fails to read
-	// (a [Handler] answers 413). 0 means [DefaultMaxBodyBytes] (1 MiB).
+	// (a [voicecall.Handler] answers 413). 0 means
+	// [voicecall.DefaultMaxBodyBytes] (1 MiB), the Handler's own bound.
 	MaxBodyBytes int64
 
 	// BodyBudget bounds the bytes of request bodies being handled at
-	// once ([DefaultServerBodyBudget], 4 MiB). A body costs nothing
+	// once ([DefaultBodyBudget], 4 MiB). A body costs nothing
 	// until its first bytes arrive (a Content-Length costs nothing to
 	// send); then it holds its declared length (at most MaxBodyBytes,
 	// MaxBodyBytes when undeclared) until the handler returns. A request
@@ -80,7 +84,7 @@ type ServerConfig struct {
 	BodyBudget int64
 
 	// BodyStall is how long a body may receive nothing before it can be
-	// cut to make room for others ([DefaultServerBodyStall], 250 ms). A
+	// cut to make room for others ([DefaultBodyStall], 250 ms). A
 	// body is only cut while others wait for its room or its slot. The
 	// shorter graces of MaxConns (50 ms for a header, 100 ms for a new
 	// connection's first byte or a body's) are a fifth and two fifths of
@@ -88,23 +92,23 @@ type ServerConfig struct {
 	BodyStall time.Duration
 
 	// ReadHeaderTimeout bounds the time to read a request's header
-	// ([DefaultServerReadHeader], 5 s): slowloris clients are cut.
+	// ([DefaultReadHeader], 5 s): slowloris clients are cut.
 	ReadHeaderTimeout time.Duration
 
 	// ReadTimeout bounds the time to read a whole request
-	// ([DefaultServerRead], 15 s): slow bodies are cut.
+	// ([DefaultRead], 15 s): slow bodies are cut.
 	ReadTimeout time.Duration
 
 	// WriteTimeout bounds the time from the end of the request header
-	// to the end of the answer ([DefaultServerWrite], 15 s).
+	// to the end of the answer ([DefaultWrite], 15 s).
 	WriteTimeout time.Duration
 
 	// IdleTimeout bounds the time a keep-alive connection may wait for
-	// its next request ([DefaultServerIdle], 60 s).
+	// its next request ([DefaultIdle], 60 s).
 	IdleTimeout time.Duration
 
 	// MaxHeaderBytes bounds a request's header
-	// ([DefaultServerMaxHeaderBytes], 64 KiB); a larger one is answered
+	// ([DefaultMaxHeaderBytes], 64 KiB); a larger one is answered
 	// 431.
 	MaxHeaderBytes int
 
@@ -113,28 +117,28 @@ type ServerConfig struct {
 	Logger *slog.Logger
 }
 
-// Server serves an http.Handler (typically a [Handler]) within the
-// limits of a [ServerConfig]: caps on connections in all and per client
+// Server serves an http.Handler (typically a [voicecall.Handler]) within
+// the limits of a [Config]: caps on connections in all and per client
 // address, header and body timeouts, a budget of body bytes charged as
 // they arrive, idle connections closed first when slots run short, and
-// an optional allow-list of source networks. Create it with
-// [NewServer]; it is safe for concurrent use.
+// an optional allow-list of source networks. Create it with [New]; it
+// is safe for concurrent use.
 //
 // The server keeps at most MaxConns + 1,024 descriptors for its
 // connections; the Go runtime raises the process's soft limit of open
 // files to the hard limit at start-up, which must be above that.
 type Server struct {
 	srv   *http.Server
-	cfg   ServerConfig
+	cfg   Config
 	slots *slots
 	bud   *budget
 }
 
-// NewServer returns a Server that serves h within cfg's limits. It
+// New returns a Server that serves h within cfg's limits. It
 // fails when a limit is negative or an allowed network is invalid.
-func NewServer(h http.Handler, cfg ServerConfig) (*Server, error) {
+func New(h http.Handler, cfg Config) (*Server, error) {
 	if h == nil {
-		return nil, errf("new server: handler is nil")
+		return nil, errf("new: handler is nil")
 	}
 	for _, f := range []struct {
 		name string
@@ -147,12 +151,12 @@ func NewServer(h http.Handler, cfg ServerConfig) (*Server, error) {
 		{"MaxHeaderBytes", int64(cfg.MaxHeaderBytes)},
 	} {
 		if f.v < 0 {
-			return nil, errf("new server: invalid %s: must not be negative", f.name)
+			return nil, errf("new: invalid %s: must not be negative", f.name)
 		}
 	}
 	for i, p := range cfg.AllowedNetworks {
 		if !p.IsValid() {
-			return nil, errf("new server: invalid AllowedNetworks[%d]", i)
+			return nil, errf("new: invalid AllowedNetworks[%d]", i)
 		}
 	}
 	def := func(v *int, d int) {
@@ -170,18 +174,18 @@ func NewServer(h http.Handler, cfg ServerConfig) (*Server, error) {
 			*v = d
 		}
 	}
-	def(&cfg.MaxConns, DefaultServerMaxConns)
-	def(&cfg.MaxConnsPerAddr, DefaultServerMaxConnsPerAddr)
-	def(&cfg.MaxHeaderBytes, DefaultServerMaxHeaderBytes)
-	def64(&cfg.MaxBodyBytes, DefaultMaxBodyBytes)
-	def64(&cfg.BodyBudget, DefaultServerBodyBudget)
-	defDur(&cfg.BodyStall, DefaultServerBodyStall)
-	defDur(&cfg.ReadHeaderTimeout, DefaultServerReadHeader)
-	defDur(&cfg.ReadTimeout, DefaultServerRead)
-	defDur(&cfg.WriteTimeout, DefaultServerWrite)
-	defDur(&cfg.IdleTimeout, DefaultServerIdle)
+	def(&cfg.MaxConns, DefaultMaxConns)
+	def(&cfg.MaxConnsPerAddr, DefaultMaxConnsPerAddr)
+	def(&cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	def64(&cfg.MaxBodyBytes, voicecall.DefaultMaxBodyBytes)
+	def64(&cfg.BodyBudget, DefaultBodyBudget)
+	defDur(&cfg.BodyStall, DefaultBodyStall)
+	defDur(&cfg.ReadHeaderTimeout, DefaultReadHeader)
+	defDur(&cfg.ReadTimeout, DefaultRead)
+	defDur(&cfg.WriteTimeout, DefaultWrite)
+	defDur(&cfg.IdleTimeout, DefaultIdle)
 	if cfg.BodyBudget < cfg.MaxBodyBytes {
-		return nil, errf("new server: invalid BodyBudget: must be at least MaxBodyBytes (%d)", cfg.MaxBodyBytes)
+		return nil, errf("new: invalid BodyBudget: must be at least MaxBodyBytes (%d)", cfg.MaxBodyBytes)
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -212,7 +216,7 @@ func NewServer(h http.Handler, cfg ServerConfig) (*Server, error) {
 }
 
 // Config returns the server's limits, with every default filled in.
-func (s *Server) Config() ServerConfig { return s.cfg }
+func (s *Server) Config() Config { return s.cfg }
 
 // Serve accepts connections on ln and serves them until [Server.Shutdown]
 // or [Server.Close]; it returns [http.ErrServerClosed] then.
@@ -680,7 +684,7 @@ func (s *slots) connState(nc net.Conn, st http.ConnState) {
 }
 
 // errBodyBudget is the answer to a request that found no room.
-var errBodyBudget = errors.New("voicecall: server busy: no room for the request body")
+var errBodyBudget = errors.New("server: busy: no room for the request body")
 
 // wrap returns h behind the body budget and the body size bound.
 func (s *Server) wrap(h http.Handler) http.Handler {
@@ -898,3 +902,6 @@ func (b *budget) cutStalled() {
 		_ = c.Close()
 	}
 }
+
+// errf returns an error whose text is prefixed "server: ".
+func errf(format string, args ...any) error { return fmt.Errorf("server: "+format, args...) }

@@ -1,4 +1,4 @@
-package voicecall
+package server
 
 import (
 	"bufio"
@@ -17,12 +17,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/voicecall-go/voicecall"
 )
 
 // startServer serves h with cfg on 127.0.0.1 and returns its address.
-func startServer(t *testing.T, h http.Handler, cfg ServerConfig) (string, *Server) {
+func startServer(t *testing.T, h http.Handler, cfg Config) (string, *Server) {
 	t.Helper()
-	s, err := NewServer(h, cfg)
+	s, err := New(h, cfg)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -70,30 +72,30 @@ var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 
 func TestNewServerConfig(t *testing.T) {
 	t.Parallel()
-	s, err := NewServer(okHandler, ServerConfig{})
+	s, err := New(okHandler, Config{})
 	require.NoError(t, err)
 	c := s.Config()
-	assert.Equal(t, DefaultServerMaxConns, c.MaxConns)
-	assert.Equal(t, DefaultServerMaxConnsPerAddr, c.MaxConnsPerAddr)
-	assert.Equal(t, int64(DefaultMaxBodyBytes), c.MaxBodyBytes)
-	assert.Equal(t, int64(DefaultServerBodyBudget), c.BodyBudget)
-	assert.Equal(t, DefaultServerReadHeader, c.ReadHeaderTimeout)
+	assert.Equal(t, DefaultMaxConns, c.MaxConns)
+	assert.Equal(t, DefaultMaxConnsPerAddr, c.MaxConnsPerAddr)
+	assert.Equal(t, int64(voicecall.DefaultMaxBodyBytes), c.MaxBodyBytes)
+	assert.Equal(t, int64(DefaultBodyBudget), c.BodyBudget)
+	assert.Equal(t, DefaultReadHeader, c.ReadHeaderTimeout)
 
 	for _, tc := range []struct {
-		cfg  ServerConfig
+		cfg  Config
 		want string
 	}{
-		{ServerConfig{MaxConns: -1}, "MaxConns"},
-		{ServerConfig{BodyStall: -1}, "BodyStall"},
-		{ServerConfig{MaxBodyBytes: 2 << 20, BodyBudget: 1 << 20}, "BodyBudget"},
-		{ServerConfig{AllowedNetworks: []netip.Prefix{{}}}, "AllowedNetworks[0]"},
+		{Config{MaxConns: -1}, "MaxConns"},
+		{Config{BodyStall: -1}, "BodyStall"},
+		{Config{MaxBodyBytes: 2 << 20, BodyBudget: 1 << 20}, "BodyBudget"},
+		{Config{AllowedNetworks: []netip.Prefix{{}}}, "AllowedNetworks[0]"},
 	} {
-		_, err := NewServer(okHandler, tc.cfg)
+		_, err := New(okHandler, tc.cfg)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), tc.want)
-		assert.True(t, strings.HasPrefix(err.Error(), "voicecall: "))
+		assert.True(t, strings.HasPrefix(err.Error(), "server: "))
 	}
-	_, err = NewServer(nil, ServerConfig{})
+	_, err = New(nil, Config{})
 	assert.Error(t, err)
 }
 
@@ -143,7 +145,7 @@ func block(t *testing.T, from, addr string) net.Conn {
 
 func TestServerIdleClosedFirst(t *testing.T) {
 	t.Parallel()
-	addr, s := startServer(t, blockingHandler(t), ServerConfig{MaxConns: 3, MaxConnsPerAddr: 10})
+	addr, s := startServer(t, blockingHandler(t), Config{MaxConns: 3, MaxConnsPerAddr: 10})
 	// Two idle keep-alive connections, one still sending its header.
 	idle := make([]net.Conn, 2)
 	for i := range idle {
@@ -206,7 +208,7 @@ func TestServerIdleClosedFirst(t *testing.T) {
 
 func TestServerPerAddrCap(t *testing.T) {
 	t.Parallel()
-	addr, s := startServer(t, blockingHandler(t), ServerConfig{MaxConns: 100, MaxConnsPerAddr: 2})
+	addr, s := startServer(t, blockingHandler(t), Config{MaxConns: 100, MaxConnsPerAddr: 2})
 	// 127.0.0.2 fills its two slots with requests being handled, and a
 	// second address keeps an idle connection.
 	block(t, "127.0.0.2", addr)
@@ -232,7 +234,7 @@ func TestServerPerAddrCap(t *testing.T) {
 
 func TestServerAllowedNetworks(t *testing.T) {
 	t.Parallel()
-	addr, _ := startServer(t, okHandler, ServerConfig{AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")}})
+	addr, _ := startServer(t, okHandler, Config{AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")}})
 	c := dialFrom(t, "127.0.0.5", addr)
 	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	assert.True(t, closedWithin(c, 2*time.Second), "a source outside the list is closed")
@@ -252,7 +254,7 @@ func post(t *testing.T, from, addr string, n int, body string) net.Conn {
 func TestServerBodyBudget(t *testing.T) {
 	t.Parallel()
 	const budget = 64 << 10
-	cfg := ServerConfig{MaxBodyBytes: budget, BodyBudget: budget, BodyStall: 100 * time.Millisecond, ReadTimeout: 30 * time.Second}
+	cfg := Config{MaxBodyBytes: budget, BodyBudget: budget, BodyStall: 100 * time.Millisecond, ReadTimeout: 30 * time.Second}
 
 	t.Run("declared and not sent costs nothing", func(t *testing.T) {
 		t.Parallel()
@@ -318,9 +320,9 @@ func TestBudgetSmallestFirst(t *testing.T) {
 
 func TestServerRefusesDeclaredTooLargeUnread(t *testing.T) {
 	t.Parallel()
-	h, err := NewHandler(HandlerConfig{})
+	h, err := voicecall.NewHandler(voicecall.HandlerConfig{})
 	require.NoError(t, err)
-	addr, _ := startServer(t, h, ServerConfig{MaxBodyBytes: 1000, BodyBudget: 1000})
+	addr, _ := startServer(t, h, Config{MaxBodyBytes: 1000, BodyBudget: 1000})
 	c := dialFrom(t, "127.0.0.1", addr)
 	// With "Expect: 100-continue", a body read would send "100 Continue".
 	_, err = io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
@@ -333,7 +335,7 @@ func TestServerRefusesDeclaredTooLargeUnread(t *testing.T) {
 
 func TestServerHeaviestAddressPaysFirst(t *testing.T) {
 	t.Parallel()
-	addr, s := startServer(t, blockingHandler(t), ServerConfig{MaxConns: 3, MaxConnsPerAddr: 10})
+	addr, s := startServer(t, blockingHandler(t), Config{MaxConns: 3, MaxConnsPerAddr: 10})
 	// The longest idle connection comes from 127.0.0.1, two later ones
 	// from 127.0.0.2.
 	light := dialFrom(t, "127.0.0.1", addr)

@@ -1,4 +1,4 @@
-package voicecall_test
+package server_test
 
 import (
 	"context"
@@ -9,9 +9,10 @@ import (
 	"strings"
 
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/server"
 )
 
-func ExampleNewServer() {
+func ExampleNew() {
 	h, err := voicecall.NewHandler(voicecall.HandlerConfig{
 		OnStatus: func(_ context.Context, ev *voicecall.StatusEvent) error {
 			fmt.Println("status:", ev.Type, ev.SessionID)
@@ -25,7 +26,7 @@ func ExampleNewServer() {
 	// The defaults suit the open Internet; AllowedNetworks, when the
 	// platform's push addresses are known, closes everyone else's
 	// connections as they are accepted (here: loopback only).
-	srv, err := voicecall.NewServer(h, voicecall.ServerConfig{
+	srv, err := server.New(h, server.Config{
 		AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 	})
 	if err != nil {
