@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -53,24 +52,6 @@ func push(h http.Handler, body []byte) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body)))
 	return w
-}
-
-// journalLog is a concurrency-safe log buffer.
-type journalLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *journalLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *journalLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestHandlerJournal: with a Journal, a push is answered 200 once each
@@ -138,7 +119,7 @@ func TestHandlerJournalFailure(t *testing.T) {
 		{"full", failingJournal{err: journal.ErrFull}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var log journalLog
+			var log voicecall.LogSink
 			logger := slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			h := newJournalHandler(t, voicecall.HandlerConfig{Journal: c.j, Logger: logger})
 			for _, body := range [][]byte{status, cdrbatch.Generate(3)} {
