@@ -90,7 +90,9 @@ func orDefault[T int | time.Duration](v, d T) T {
 // Run consumes until ctx is done and returns nil then; it returns an
 // error at once only for an invalid Consumer (naming the field). It
 // reads again at once after a batch that was not empty, waits Poll after
-// an empty Read and Retry after a failure (told to OnError).
+// an empty Read and Retry after a failure (told to OnError). Handle and
+// Ack get ctx: when it is done in the middle of a batch, what could not
+// be acknowledged comes again after the lease.
 func (c *Consumer) Run(ctx context.Context) error {
 	if err := c.check(); err != nil {
 		return err
