@@ -7,6 +7,8 @@
 // [Journal] is the full interface (the Handler needs only
 // [voicecall.Journal], its Append), [Memory] the in-memory journal of
 // one process; the Redis one is the redisstore module's Journal, and
-// both pass storetest.RunJournalTests. docs/JOURNAL.md describes the
-// guarantees, the configuration and how to operate it.
+// both pass storetest.RunJournalTests. [Consumer] is the consume loop:
+// it reads a group's batches, hands them to a function and acknowledges
+// what that function handled. docs/JOURNAL.md describes the guarantees,
+// the configuration and how to operate it.
 package journal

@@ -128,7 +128,7 @@ func (c Config) WithDefaults() (Config, error) {
 // (the Redis one is in the redisstore module) and pass
 // storetest.RunJournalTests.
 //
-// A consumer loop:
+// A consumer loop ([Consumer] runs it, with poll and retry waits):
 //
 //	for {
 //		entries, err := j.Read(ctx, "billing", "worker-1", 50)

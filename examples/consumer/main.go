@@ -121,42 +121,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := j.CheckDurability(ctx); err != nil {
 		fmt.Fprintln(stderr, "consumer: warning:", err)
 	}
-	c := &consumerLoop{j: j, st: st, group: *group, name: *consumer, batch: *batch, out: stdout, stderr: stderr,
-		printed: *prefix + "example-consumer:" + *group + ":"}
-	tick := time.NewTicker(*poll)
-	defer tick.Stop()
-	for {
-		n, err := c.once(ctx)
-		if err != nil && ctx.Err() == nil {
-			fmt.Fprintln(stderr, "consumer:", err)
-		}
-		if n > 0 && err == nil {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
+	p := &linePrinter{st: st, out: stdout, printed: *prefix + "example-consumer:" + *group + ":"}
+	c := &journal.Consumer{Journal: j, Group: *group, Name: *consumer, Batch: *batch, Poll: *poll,
+		Retry:   *poll, // after a failure too, as before journal.Consumer
+		Handle:  p.handle,
+		OnError: func(err error) { fmt.Fprintln(stderr, "consumer:", err) }}
+	return c.Run(ctx)
 }
 
-type consumerLoop struct {
-	j           *redisstore.Journal
-	st          *redisstore.Store
-	group, name string
-	batch       int
-	out, stderr io.Writer
-	printed     string // key prefix of the idempotency set
+// linePrinter is the consumer's Handle: it prints each entry once.
+type linePrinter struct {
+	st      *redisstore.Store
+	out     io.Writer
+	printed string // key prefix of the idempotency set
 }
 
-// once reads a batch, prints the entries not printed before and
-// acknowledges the batch. It returns how many entries it read.
-func (c *consumerLoop) once(ctx context.Context) (int, error) {
-	es, err := c.j.Read(ctx, c.group, c.name, c.batch)
-	if err != nil || len(es) == 0 {
-		return 0, err
-	}
+// handle prints the entries of es not printed before and returns the
+// ids of those it is done with (printed now or before): all of them,
+// or, when printing one fails, those before it.
+func (c *linePrinter) handle(ctx context.Context, es []journal.Entry) ([]string, error) {
 	// One round trip: SET NX of every key of the batch.
 	pipe := c.st.Client().Pipeline()
 	fresh := make([]func() (bool, error), len(es))
@@ -164,21 +147,18 @@ func (c *consumerLoop) once(ctx context.Context) (int, error) {
 		fresh[i] = pipe.SetNX(ctx, c.printed+e.Key.String(), e.ID, printedTTL).Result
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, fmt.Errorf("recording printed keys: %w", err)
+		return nil, fmt.Errorf("recording printed keys: %w", err)
 	}
 	ids := make([]string, 0, len(es))
 	for i := range es {
 		if isNew, _ := fresh[i](); isNew {
 			if err := c.print(&es[i]); err != nil {
-				return 0, err
+				return ids, err
 			}
 		}
 		ids = append(ids, es[i].ID)
 	}
-	if err := c.j.Ack(ctx, c.group, ids); err != nil {
-		return 0, err
-	}
-	return len(es), nil
+	return ids, nil
 }
 
 type line struct {
@@ -198,7 +178,8 @@ type line struct {
 	Invalid   string `json:"invalid,omitempty"`
 }
 
-func (c *consumerLoop) print(e *journal.Entry) error {
+// print prints one entry's line.
+func (c *linePrinter) print(e *journal.Entry) error {
 	l := line{ID: e.ID, Key: e.Key.String(), Kind: e.Kind.String(), Attempts: e.Attempts, Appended: e.Time.UTC().Format(time.RFC3339Nano)}
 	n, err := e.Notification()
 	switch {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-
 	"os"
 	"strconv"
 	"time"
@@ -26,7 +25,8 @@ const (
 	settleBatch = 50
 	// settlePoll is how long it waits when the journal had nothing new.
 	settlePoll = 200 * time.Millisecond
-	// settleRetry is how long it waits after a failed read.
+	// settleRetry is how long it waits after a failed read, application
+	// or acknowledgement.
 	settleRetry = time.Second
 )
 
@@ -67,47 +67,24 @@ func newSettler(j *redisstore.Journal, st *redisstore.Store, lc *otp.Lifecycle, 
 		applied: prefix + "otpserver-applied:" + group + ":", log: log}
 }
 
-// run settles until ctx is done.
-func (s *settler) run(ctx context.Context) {
-	poll := time.NewTimer(0)
-	defer poll.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-poll.C:
-		}
-		n, err := s.once(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			s.log.Warn("journal: reading failed, retrying", "group", s.group, "err", err)
-			poll.Reset(settleRetry)
-		case n > 0:
-			poll.Reset(0)
-		default:
-			poll.Reset(settlePoll)
-		}
-	}
+// run settles until ctx is done: a journal.Consumer with handle as its
+// Handle.
+func (s *settler) run(ctx context.Context) error {
+	c := &journal.Consumer{Journal: s.j, Group: s.group, Name: s.name, Batch: settleBatch, Poll: settlePoll, Retry: settleRetry,
+		Handle:  s.handle,
+		OnError: func(err error) { s.log.Warn("journal: reading failed, retrying", "group", s.group, "err", err) }}
+	return c.Run(ctx)
 }
 
-// once reads a batch, applies it and acknowledges what it applied. It
-// returns how many entries it read.
-func (s *settler) once(ctx context.Context) (int, error) {
-	es, err := s.j.Read(ctx, s.group, s.name, settleBatch)
-	if err != nil || len(es) == 0 {
-		return 0, err
-	}
+// handle applies a batch (apply) and returns the ids of the entries
+// done with.
+func (s *settler) handle(ctx context.Context, es []journal.Entry) ([]string, error) {
 	ids, applied, repeats, err := s.apply(ctx, es)
 	if err != nil {
-		return 0, err
-	}
-	if err := s.j.Ack(ctx, s.group, ids); err != nil {
-		return 0, err
+		return nil, err
 	}
 	s.log.Info("journal: settled from notifications", "group", s.group, "entries", len(es), "applied", applied, "repeats", repeats)
-	return len(es), nil
+	return ids, nil
 }
 
 // apply applies the entries whose key was not applied before and records

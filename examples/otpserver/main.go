@@ -350,7 +350,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	settled := make(chan struct{})
 	go func() {
 		defer close(settled)
-		stl.run(sctx)
+		if err := stl.run(sctx); err != nil { // only an invalid consumer, which the flags' checks rule out
+			logger.Error("journal: consumer not started", "err", err)
+		}
 	}()
 	fmt.Fprintf(stderr, "settling calls from the journal as group %s, consumer %s\n", stl.group, stl.name)
 	code := serve(ctx, servers, addrs, stderr)

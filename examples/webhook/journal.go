@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-
 	"time"
 
 	"github.com/voicecall-go/voicecall"
@@ -22,7 +21,8 @@ const (
 	consumeBatch = 50
 	// consumePoll is how long it waits when the journal had nothing new.
 	consumePoll = 200 * time.Millisecond
-	// consumeRetry is how long it waits after a failed read.
+	// consumeRetry is how long it waits after a failed read, print or
+	// acknowledgement.
 	consumeRetry = time.Second
 )
 
@@ -58,53 +58,37 @@ type journalPrinter struct {
 	read, shown, repeats int
 }
 
-// run consumes until ctx is done, then says what it consumed.
+// run consumes until ctx is done (journal.Consumer, with handle as its
+// Handle), then says what it consumed.
 func (c *journalPrinter) run(ctx context.Context, host string, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "consuming group %s as %s from the journal at %s\n", c.group, c.name, host)
-	poll := time.NewTimer(0)
-	defer poll.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			fmt.Fprintf(stderr, "consumed %d entries: printed %d, skipped %d already printed\n", c.read, c.shown, c.repeats)
-			return nil
-		case <-poll.C:
-		}
-		n, err := c.once(ctx)
-		switch {
-		case ctx.Err() != nil:
-			poll.Reset(0)
-		case err != nil:
-			fmt.Fprintln(stderr, "webhook: reading the journal:", err)
-			poll.Reset(consumeRetry)
-		case n > 0:
-			poll.Reset(0)
-		default:
-			poll.Reset(consumePoll)
-		}
+	cons := &journal.Consumer{Journal: c.j, Group: c.group, Name: c.name, Batch: consumeBatch, Poll: consumePoll, Retry: consumeRetry,
+		Handle:  c.handle,
+		OnError: func(err error) { fmt.Fprintln(stderr, "webhook: reading the journal:", err) }}
+	if err := cons.Run(ctx); err != nil {
+		return err
 	}
+	fmt.Fprintf(stderr, "consumed %d entries: printed %d, skipped %d already printed\n", c.read, c.shown, c.repeats)
+	return nil
 }
 
-// once reads a batch, prints the entries not printed before and
-// acknowledges the batch. It returns how many entries it read.
-func (c *journalPrinter) once(ctx context.Context) (int, error) {
-	es, err := c.j.Read(ctx, c.group, c.name, consumeBatch)
-	if err != nil || len(es) == 0 {
-		return 0, err
-	}
+// handle prints the entries of es not printed before and returns the
+// ids of those it is done with (printed now or before): all of them,
+// or, when printing one fails, those before it.
+func (c *journalPrinter) handle(ctx context.Context, es []journal.Entry) ([]string, error) {
 	pipe := c.st.Client().Pipeline()
 	fresh := make([]func() (bool, error), len(es))
 	for i := range es {
 		fresh[i] = pipe.SetNX(ctx, c.printed+es[i].Key.String(), es[i].ID, printedTTL).Result
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, fmt.Errorf("recording printed keys: %w", err)
+		return nil, fmt.Errorf("recording printed keys: %w", err)
 	}
 	ids := make([]string, 0, len(es))
 	for i := range es {
 		if isNew, _ := fresh[i](); isNew {
 			if err := c.print(ctx, &es[i]); err != nil {
-				return 0, err
+				return ids, err
 			}
 			c.shown++
 		} else {
@@ -113,7 +97,7 @@ func (c *journalPrinter) once(ctx context.Context) (int, error) {
 		c.read++
 		ids = append(ids, es[i].ID)
 	}
-	return len(es), c.j.Ack(ctx, c.group, ids)
+	return ids, nil
 }
 
 // print prints one entry as the receiver prints a notification.
