@@ -72,7 +72,7 @@ func newSettler(j *redisstore.Journal, st *redisstore.Store, lc *otp.Lifecycle, 
 func (s *settler) run(ctx context.Context) error {
 	c := &journal.Consumer{Journal: s.j, Group: s.group, Name: s.name, Batch: settleBatch, Poll: settlePoll, Retry: settleRetry,
 		Handle:  s.handle,
-		OnError: func(err error) { s.log.Warn("journal: reading failed, retrying", "group", s.group, "err", err) }}
+		OnError: func(err error) { s.log.Warn("journal: settling failed, retrying", "group", s.group, "err", err) }}
 	return c.Run(ctx)
 }
 

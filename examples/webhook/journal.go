@@ -64,7 +64,7 @@ func (c *journalPrinter) run(ctx context.Context, host string, stderr io.Writer)
 	fmt.Fprintf(stderr, "consuming group %s as %s from the journal at %s\n", c.group, c.name, host)
 	cons := &journal.Consumer{Journal: c.j, Group: c.group, Name: c.name, Batch: consumeBatch, Poll: consumePoll, Retry: consumeRetry,
 		Handle:  c.handle,
-		OnError: func(err error) { fmt.Fprintln(stderr, "webhook: reading the journal:", err) }}
+		OnError: func(err error) { fmt.Fprintln(stderr, "webhook: consuming the journal:", err) }}
 	if err := cons.Run(ctx); err != nil {
 		return err
 	}
