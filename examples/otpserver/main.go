@@ -455,8 +455,10 @@ type codeRequest struct {
 
 func (s *server) decode(w http.ResponseWriter, r *http.Request) (codeRequest, bool) {
 	var req codeRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes)).Decode(&req); err != nil {
-		reply(w, http.StatusBadRequest, map[string]any{"error": "body must be a JSON object"})
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	dec.DisallowUnknownFields() // a misspelt field is named, not ignored
+	if err := dec.Decode(&req); err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"error": "body must be a JSON object", "reason": fmt.Sprintf("%.120s", err.Error())})
 		return req, false
 	}
 	return req, true
@@ -465,6 +467,10 @@ func (s *server) decode(w http.ResponseWriter, r *http.Request) (codeRequest, bo
 func (s *server) send(w http.ResponseWriter, r *http.Request) {
 	req, ok := s.decode(w, r)
 	if !ok {
+		return
+	}
+	if req.Phone == "" {
+		reply(w, http.StatusBadRequest, map[string]any{"error": "invalid phone number", "reason": `missing: the body needs "phone"`})
 		return
 	}
 	sent, err := s.lc.Send(r.Context(), req.Phone, s.client(r))

@@ -280,6 +280,11 @@ func TestStatuses(t *testing.T) {
 	assert.Equal(t, "premium-rate number", a.body["reason"], "the number policy's reason")
 	a = post(t, base, "/codes", `{"phone":"+8690012345678"}`)
 	assert.Equal(t, "matches no number range of CN", a.body["reason"])
+	a = post(t, base, "/codes", `{"number":"+8613500000001"}`)
+	assert.Equal(t, http.StatusBadRequest, a.status)
+	assert.Contains(t, a.body["reason"], `unknown field "number"`, "a misspelt field is named")
+	a = post(t, base, "/codes", `{}`)
+	assert.Contains(t, a.body["reason"], `"phone"`, "a missing phone is named")
 
 	require.NoError(t, p.srv.FailNext(1, voicetest.FailCode("1020165")))
 	a = sendCode(t, base, "+8613500000003")
