@@ -19,7 +19,11 @@
 // Notifications go to the request's statusUrl and feeUrl, or to
 // -status-url and -fee-url (the "console" URLs; by default
 // http://127.0.0.1:8090/voicecall/notify, where examples/webhook
-// listens). See php/README.md for the PHP sample.
+// listens), signed with the app secret in an X-AKSK header as Huawei's
+// 2026 notification pages describe (-sign-pushes concat: the 2023
+// layout; none: unsigned), so that a receiver verifying pushes, as
+// examples/webhook does when it knows the secret, accepts them. See
+// php/README.md for the PHP sample.
 //
 // -h prints the usage on stderr and exits 0; a bad flag exits 2.
 //
@@ -83,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	statusURL := fs.String("status-url", DefaultNotifyURL, "status notification URL used when a request has no statusUrl")
 	feeURL := fs.String("fee-url", DefaultNotifyURL, "CDR notification URL used when a request has no feeUrl")
 	timeScale := fs.Float64("time-scale", 0.1, "speed of simulated calls: 1 is real time, 0.1 ten times faster")
-	sign := fs.String("sign-pushes", "none", "sign notifications: none, newlines or concat (the two layouts of Huawei's notification pages)")
+	sign := fs.String("sign-pushes", "newlines", "sign notifications with the app secret (X-AKSK): newlines or concat (the layouts of Huawei's 2026 and 2023 notification pages), or none")
 	remote := fs.Bool("remote-pushes", false, "also push notifications to non-loopback hosts (default: loopback receivers only)")
 	tf := addTLSFlags(fs)
 	maxRecords := fs.Int("max-records", voicetest.DefaultMaxRecords, "requests, calls and notifications kept in memory (each)")
@@ -195,6 +199,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	printf("  export VOICECALL_APP_KEY=%s", *appKey)
 	printf("  export VOICECALL_APP_SECRET=%s", secret)
 	printf("notifications without statusUrl/feeUrl go to %s and %s", withoutQuery(*statusURL), withoutQuery(*feeURL))
+	if layout != 0 {
+		printf("notifications are signed with the app secret (X-AKSK header, -sign-pushes %s)", *sign)
+	} else {
+		printf("notifications are not signed (-sign-pushes none)")
+	}
 	for _, p := range []string{"POST " + voicetest.CallVerifyPath, "POST " + voicetest.CallNotifyPath, "POST " + voicetest.Click2CallPath,
 		"POST " + voicetest.CallStopPath, "GET  " + voicetest.RecordingPath} {
 		printf("%s%s", p[:5], baseURL+p[5:])

@@ -11,12 +11,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/aksk"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
@@ -57,7 +59,20 @@ func next(t *testing.T, ch <-chan string, want string, seen *[]string) string {
 
 func TestSandbox(t *testing.T) {
 	t.Parallel()
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	// The pushes are signed by default (a receiver that knows the app
+	// secret verifies them, as examples/webhook does).
+	var signed, unsigned atomic.Int32
+	var receiverURL string
+	receiver := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sig, err := aksk.Parse(r.Header.Get(aksk.Header))
+		if err == nil && aksk.VerifyPush(sig, voicetest.DefaultAppSecret, receiverURL+r.URL.RequestURI()) {
+			signed.Add(1)
+		} else {
+			unsigned.Add(1)
+		}
+	}))
+	receiver.Start()
+	receiverURL = receiver.URL
 	defer receiver.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -102,6 +117,9 @@ func TestSandbox(t *testing.T) {
 	cancel()
 	next(t, ch, "shutting down", &seen)
 	require.NoError(t, <-done)
+
+	assert.Positive(t, signed.Load(), "pushes are signed by default")
+	assert.Zero(t, unsigned.Load(), "every push carries a valid X-AKSK header")
 
 	all := strings.Join(seen, "\n")
 	assert.NotContains(t, all, "+8613512345678", "phone numbers are masked")
