@@ -74,3 +74,47 @@ func TestAvailabilityUnderAttack(t *testing.T) {
 		})
 	}
 }
+
+// TestForgedPushFloodLogsBounded floods the built program with pushes
+// that fail its signature check (no X-AKSK header) for over a second:
+// every one is answered 401, but its stderr gets at most 10 refusal
+// lines a second, and a later line says how many were held back.
+func TestForgedPushFloodLogsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the program")
+	}
+	bin := filepath.Join(t.TempDir(), "webhook")
+	require.NoError(t, attack.Build(".", ".", bin))
+	prog, err := attack.Start(bin, []string{"-addr", "127.0.0.1:0", "-path", "/n", "-verify-url", "https://hooks.example.com/n"},
+		[]string{"VOICECALL_APP_KEY=k", "VOICECALL_APP_SECRET=s3cr3t"})
+	require.NoError(t, err)
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = prog.Stop()
+		}
+	}()
+	body := fixture(t, "status_callout_seed.json")
+	client := &http.Client{Timeout: 5 * time.Second}
+	start := time.Now()
+	sent := 0
+	for sent < 20000 && (time.Since(start) < 1500*time.Millisecond || sent < 100) {
+		resp, err := client.Post(prog.URL, "application/json", strings.NewReader(string(body)))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a push without a signature is refused")
+		sent++
+	}
+	elapsed := time.Since(start)
+	require.NoError(t, prog.Stop())
+	stopped = true
+
+	logged := strings.Count(prog.Stderr(), "notification refused")
+	windows := int(elapsed/time.Second) + 2 // the seconds the flood touched
+	t.Logf("%d forged pushes in %v: %d refusal lines", sent, elapsed.Round(time.Millisecond), logged)
+	assert.Positive(t, logged, "refusals are logged")
+	assert.LessOrEqual(t, logged, 10*windows, "at most 10 refusal lines a second")
+	if sent > 10*windows {
+		assert.Contains(t, prog.Stderr(), "suppressed=", "a later line counts the lines held back")
+	}
+}
