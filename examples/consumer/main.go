@@ -57,27 +57,11 @@ import (
 // delivered again.
 const printedTTL = journal.DefaultMaxAge + 24*time.Hour
 
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	var usage usageError
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case errors.As(err, &usage):
-		fmt.Fprintln(os.Stderr, "consumer:", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "consumer:", err)
-		os.Exit(1)
-	}
+	os.Exit(cli.Exit("consumer", err, os.Stderr))
 }
 
 // run consumes until ctx is done.
@@ -96,26 +80,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	switch {
 	case fs.NArg() > 0:
-		return usageError{fmt.Errorf("unexpected arguments: %q", fs.Args())}
+		return cli.Usage(fmt.Errorf("unexpected arguments: %q", fs.Args()))
 	case *redisURL == "":
-		return usageError{errors.New("-redis is required")}
+		return cli.Usage(errors.New("-redis is required"))
 	case *group == "", *consumer == "":
-		return usageError{errors.New("-group and -consumer must not be empty")}
+		return cli.Usage(errors.New("-group and -consumer must not be empty"))
 	case *batch < 1, *poll <= 0, *lease <= 0:
-		return usageError{errors.New("-batch, -poll and -lease must be positive")}
+		return cli.Usage(errors.New("-batch, -poll and -lease must be positive"))
 	}
 	st, err := redisstore.Open(*redisURL, redisstore.WithPrefix(*prefix))
 	if err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	defer st.Close()
 	j, err := st.Journal(journal.Config{Lease: *lease})
 	if err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	fmt.Fprintf(stderr, "consuming group %s as %s\n", *group, *consumer)
 	if err := j.CheckDurability(ctx); err != nil {

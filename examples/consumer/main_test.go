@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/journal"
 	"github.com/voicecall-go/voicecall/redisstore"
 	"github.com/voicecall-go/voicecall/redisstore/redistest"
@@ -147,7 +148,7 @@ func TestConsumerUsage(t *testing.T) {
 		{"-redis", "::not a url"},
 	} {
 		err := run(context.Background(), args, io.Discard, io.Discard)
-		var usage usageError
+		var usage cli.UsageError
 		assert.True(t, errors.As(err, &usage), "%q: %v, want a usage error", args, err)
 	}
 }

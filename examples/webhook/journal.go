@@ -27,12 +27,12 @@ const (
 )
 
 // openRedis opens the Redis of flag's URL and checks that it answers
-// (cli.CheckRedis): a bad URL is a usageError, an unreachable server an
+// (cli.CheckRedis): a bad URL is a cli.UsageError, an unreachable server an
 // error naming the URL's host.
 func openRedis(ctx context.Context, flag, rawURL, prefix string) (*redisstore.Store, error) {
 	st, err := redisstore.Open(rawURL, redisstore.WithPrefix(prefix))
 	if err != nil {
-		return nil, usageError{fmt.Errorf("%s: %w", flag, err)}
+		return nil, cli.Usage(fmt.Errorf("%s: %w", flag, err))
 	}
 	if err := cli.CheckRedis(ctx, flag, rawURL, func(ctx context.Context) error { return st.Client().Ping(ctx).Err() }); err != nil {
 		st.Close()

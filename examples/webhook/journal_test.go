@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 	"github.com/voicecall-go/voicecall/redisstore/redistest"
 )
 
@@ -111,7 +112,7 @@ func TestJournalStartUp(t *testing.T) {
 	for _, flagName := range []string{"-journal", "-redis"} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), []string{"-addr", "127.0.0.1:0", flagName, "redis://:secretpw@127.0.0.1:1/0"}, &out, &errOut, env)
-		var usage usageError
+		var usage cli.UsageError
 		require.Error(t, err)
 		assert.False(t, errors.As(err, &usage), "exit 1, not bad usage")
 		assert.ErrorContains(t, err, flagName+": cannot reach Redis at 127.0.0.1:1")
@@ -119,7 +120,7 @@ func TestJournalStartUp(t *testing.T) {
 		assert.NotContains(t, errOut.String(), "listening on")
 	}
 	var out, errOut bytes.Buffer
-	var usage usageError
+	var usage cli.UsageError
 	for _, args := range [][]string{{"-consume", "g"}, {"-journal", rs.URL, "-redis", rs.URL}, {"-journal", rs.URL, "-dead-letter", "f"}} {
 		err := run(context.Background(), args, &out, &errOut, env)
 		assert.ErrorAs(t, err, &usage, args)

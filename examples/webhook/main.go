@@ -141,12 +141,6 @@ var defaultLimits = server.Config{
 
 const shutdownTimeout = 10 * time.Second
 
-// usageError is bad usage: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
 // newServer returns the server that serves h within l.
 func newServer(h http.Handler, l server.Config, logger *slog.Logger) (*server.Server, error) {
 	l.Logger = logger
@@ -171,20 +165,9 @@ func parseNetworks(list string) ([]netip.Prefix, error) {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
-	var usage usageError
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case errors.As(err, &usage):
-		fmt.Fprintln(os.Stderr, "webhook:", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "webhook:", err)
-		os.Exit(1)
-	}
+	os.Exit(cli.Exit("webhook", err, os.Stderr))
 }
 
 // run serves until ctx is done, then shuts down gracefully.
@@ -218,23 +201,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	switch {
 	case fs.NArg() > 0:
-		return usageError{fmt.Errorf("unexpected arguments: %q", fs.Args())}
+		return cli.Usage(fmt.Errorf("unexpected arguments: %q", fs.Args()))
 	case !strings.HasPrefix(*path, "/"):
-		return usageError{errors.New("-path must start with /")}
+		return cli.Usage(errors.New("-path must start with /"))
 	case *consume != "" && *journalURL == "":
-		return usageError{errors.New("-consume needs -journal, the journal to read")}
+		return cli.Usage(errors.New("-consume needs -journal, the journal to read"))
 	case *journalURL != "" && (*redisURL != "" || *deadLetter != "" || *dedupStatus):
-		return usageError{errors.New("-journal excludes -redis, -dead-letter and -dedup-status: the journal stores every notification and keeps a second copy of one out by its key")}
+		return cli.Usage(errors.New("-journal excludes -redis, -dead-letter and -dedup-status: the journal stores every notification and keeps a second copy of one out by its key"))
 	case l.MaxConns < 1, l.MaxConnsPerAddr < 1, l.MaxBodyBytes < 1, l.BodyBudget < l.MaxBodyBytes, l.MaxHeaderBytes < 1, l.BodyStall < 1:
-		return usageError{errors.New("-max-conns, -max-conns-per-addr, -max-body, -max-header-bytes and -body-stall must be positive, -max-inflight at least -max-body")}
+		return cli.Usage(errors.New("-max-conns, -max-conns-per-addr, -max-body, -max-header-bytes and -body-stall must be positive, -max-inflight at least -max-body"))
 	}
 	var err error
 	if l.AllowedNetworks, err = parseNetworks(*allow); err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	p := &printer{w: stdout}
@@ -252,7 +235,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		defer st.Close()
 		if j, err = st.Journal(journal.Config{}); err != nil {
-			return usageError{err}
+			return cli.Usage(err)
 		}
 		if *consume != "" {
 			name := *consumer
@@ -283,7 +266,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if *deadLetter != "" {
 		f, err := os.OpenFile(*deadLetter, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
-			return usageError{err}
+			return cli.Usage(err)
 		}
 		defer f.Close()
 		var mu sync.Mutex
@@ -300,11 +283,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case *unverified:
 		warning = "-unverified"
 	case secret == "" && *verifyURL != "":
-		return usageError{errors.New("-verify-url needs the app secret in VOICECALL_APP_SECRET")}
+		return cli.Usage(errors.New("-verify-url needs the app secret in VOICECALL_APP_SECRET"))
 	case secret == "":
 		warning = "VOICECALL_APP_SECRET is not set"
 	case *verifyURL == "":
-		return usageError{errors.New("VOICECALL_APP_SECRET is set: give -verify-url, the push URL exactly as configured at the platform, to verify pushes (or -unverified)")}
+		return cli.Usage(errors.New("VOICECALL_APP_SECRET is set: give -verify-url, the push URL exactly as configured at the platform, to verify pushes (or -unverified)"))
 	default:
 		cfg.Verification = &voicecall.PushVerification{
 			AppSecret:      secret,
@@ -315,9 +298,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	h, err := voicecall.NewHandler(cfg)
 	if err != nil && cfg.Verification != nil {
-		return usageError{fmt.Errorf("-verify-url: %w", err)}
+		return cli.Usage(fmt.Errorf("-verify-url: %w", err))
 	} else if err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	mux := http.NewServeMux()
 	pattern := *path
@@ -327,7 +310,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	mux.Handle(pattern, h)
 	srv, err := newServer(cli.LogNotFound(mux, logger), l, logger)
 	if err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

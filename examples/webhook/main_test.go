@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
 	"github.com/voicecall-go/voicecall/aksk"
+	"github.com/voicecall-go/voicecall/examples/internal/cli"
 )
 
 func fixture(t *testing.T, name string) []byte {
@@ -261,7 +262,7 @@ func TestRunErrors(t *testing.T) {
 	ctx := context.Background()
 	var out, errOut bytes.Buffer
 	env := func(string) string { return "" }
-	var usage usageError
+	var usage cli.UsageError
 	assert.ErrorAs(t, run(ctx, []string{"-nope"}, &out, &errOut, env), &usage)
 	errOut.Reset()
 	assert.ErrorIs(t, run(ctx, []string{"-h"}, &out, &errOut, env), flag.ErrHelp, "-h exits 0")

@@ -56,6 +56,35 @@ func Parse(fs *flag.FlagSet, args []string) (status int, ok bool) {
 	return ExitOK, true
 }
 
+// UsageError is an error in a program's flags, arguments or environment,
+// for the servers whose run returns an error: [Exit] turns it into
+// ExitUsage. Make one with [Usage].
+type UsageError struct{ Err error }
+
+// Usage returns err as a [UsageError].
+func Usage(err error) error { return UsageError{Err: err} }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// Exit returns the status a server program exits with after its run
+// returned err, and says why on stderr, prefixed with the program's name:
+// ExitOK for nil or -h ([flag.ErrHelp]), ExitUsage for a [UsageError],
+// ExitRejected (1) for any other error.
+func Exit(name string, err error, stderr io.Writer) int {
+	var usage UsageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitUsage
+	default:
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitRejected
+	}
+}
+
 // NewClient returns the Client of the app whose credentials are in
 // VOICECALL_BASE_URL, VOICECALL_APP_KEY and VOICECALL_APP_SECRET (read
 // with getenv). When they do not make a client it says so on stderr,

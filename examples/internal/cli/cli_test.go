@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -107,4 +109,25 @@ func TestCheckRedis(t *testing.T) {
 	})
 	assert.EqualError(t, err, "-journal: cannot reach Redis at 127.0.0.1:1: connection refused")
 	assert.True(t, bounded, "the ping has a deadline")
+}
+
+// TestExit: what a server program's run returned becomes its exit status
+// and, unless it succeeded, one line on stderr naming the program.
+func TestExit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err    error
+		status int
+		line   string
+	}{
+		{nil, ExitOK, ""},
+		{flag.ErrHelp, ExitOK, ""},
+		{Usage(errors.New("-redis is required")), ExitUsage, "prog: -redis is required\n"},
+		{fmt.Errorf("opening: %w", Usage(errors.New("bad URL"))), ExitUsage, "prog: opening: bad URL\n"},
+		{errors.New("listen: address in use"), ExitRejected, "prog: listen: address in use\n"},
+	} {
+		var stderr strings.Builder
+		assert.Equal(t, tc.status, Exit("prog", tc.err, &stderr), "%v", tc.err)
+		assert.Equal(t, tc.line, stderr.String(), "%v", tc.err)
+	}
 }
