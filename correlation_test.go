@@ -10,16 +10,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/internal/fakeclock"
 )
 
 func TestCorrelationIndex(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	idx := NewCorrelationIndex(0, 0)
-	idx.now = clock.now
+	idx.now = clock.Now
 	assert.Equal(t, DefaultCorrelationTTL, idx.ttl)
 	h := newHandler(t, HandlerConfig{Correlations: idx})
-	h.now = clock.now
+	h.now = clock.Now
 	ctx := context.Background()
 	lookup := func(userData string) (CallSighting, bool) {
 		s, ok, err := idx.Lookup(ctx, userData)
@@ -27,7 +28,7 @@ func TestCorrelationIndex(t *testing.T) {
 		return s, ok
 	}
 	observe := func(n *Notification) {
-		for _, s := range sightings(n, clock.now()) {
+		for _, s := range sightings(n, clock.Now()) {
 			_, err := idx.Observe(ctx, s)
 			require.NoError(t, err)
 		}
@@ -41,14 +42,14 @@ func TestCorrelationIndex(t *testing.T) {
 	// The disconnect arrives before the answer (out of order).
 	assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, readNotification(t, "status_disconnect.json")).Code)
 	answer := fmt.Sprintf(`{"eventType":"answer","statusInfo":{"sessionId":%q,"userData":%q}}`, session, token)
-	clock.add(time.Second)
+	clock.Add(time.Second)
 	assert.Equal(t, 200, serve(t, h, http.MethodPost, jsonContentType, []byte(answer)).Code)
 	s, ok := lookup(token)
 	require.True(t, ok)
 	assert.Equal(t, CallSighting{
 		UserData: token, SessionID: session, LastEvent: EventDisconnect, Answered: true,
 		StateCode: StateCalleeNoAnswer, HasStateCode: true,
-		FirstSeen: clock.now().Add(-time.Second), LastSeen: clock.now(),
+		FirstSeen: clock.Now().Add(-time.Second), LastSeen: clock.Now(),
 	}, s)
 
 	n, err := ParseNotification(readNotification(t, "fee_batch50.json"))
@@ -69,7 +70,7 @@ func TestCorrelationIndex(t *testing.T) {
 	_, ok = lookup("")
 	assert.False(t, ok)
 
-	clock.add(DefaultCorrelationTTL + time.Second)
+	clock.Add(DefaultCorrelationTTL + time.Second)
 	_, ok = lookup(token)
 	assert.False(t, ok, "forgotten after the TTL")
 }

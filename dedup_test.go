@@ -16,24 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voicecall-go/voicecall/internal/expiring"
+	"github.com/voicecall-go/voicecall/internal/fakeclock"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // key is a DedupKey for a short name, for tests.
 func key(name string) DedupKey {
@@ -54,9 +38,9 @@ func claim1(t *testing.T, d DedupStore, k DedupKey) ClaimResult {
 func TestMemoryDedup(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	d := NewMemoryDedup(0, 0)
-	d.now = clock.now
+	d.now = clock.Now
 	assert.Equal(t, DefaultDedupTTL, d.ttl)
 
 	claim := func(name string) ClaimResult { return claim1(t, d, key(name)) }
@@ -72,17 +56,17 @@ func TestMemoryDedup(t *testing.T) {
 
 	// A claim never committed nor released expires after the lease.
 	assert.Equal(t, ClaimAcquired, claim("b"))
-	clock.add(DefaultClaimLease - time.Second)
+	clock.Add(DefaultClaimLease - time.Second)
 	assert.Equal(t, ClaimBusy, claim("b"))
-	clock.add(2 * time.Second)
+	clock.Add(2 * time.Second)
 	assert.Equal(t, ClaimAcquired, claim("b"))
 
 	// Done keys are remembered for the TTL: all 7 deliveries over 6 hours.
 	for range 6 {
-		clock.add(time.Hour)
+		clock.Add(time.Hour)
 		assert.Equal(t, ClaimDone, claim("a"))
 	}
-	clock.add(2 * time.Hour)
+	clock.Add(2 * time.Hour)
 	assert.Equal(t, ClaimAcquired, claim("a"), "forgotten after 8 hours")
 
 	// A batch: results[i] is for keys[i]; one call claims them all.
@@ -130,10 +114,10 @@ func TestMemoryDedupBound(t *testing.T) {
 func TestMemoryDedupSets(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	newStore := func(n int) (*MemoryDedup, *fakeClock) {
-		clock := &fakeClock{t: time.Date(2026, 3, 14, 7, 30, 0, 0, time.UTC)}
+	newStore := func(n int) (*MemoryDedup, *fakeclock.Clock) {
+		clock := fakeclock.New(time.Date(2026, 3, 14, 7, 30, 0, 0, time.UTC))
 		d := NewMemoryDedup(time.Hour, int64(n)*DedupRecordBytes) // at most 16 records: one set
-		d.now = clock.now
+		d.now = clock.Now
 		return d, clock
 	}
 	done := func(d *MemoryDedup, names ...string) {
@@ -159,7 +143,7 @@ func TestMemoryDedupSets(t *testing.T) {
 		done(d, "x")
 		require.Equal(t, ClaimAcquired, claim1(t, d, key("y"))) // neither committed nor released
 		done(d, "z")
-		clock.add(DefaultClaimLease + time.Second) // y's claim has expired, x and z have not
+		clock.Add(DefaultClaimLease + time.Second) // y's claim has expired, x and z have not
 		done(d, "w")
 		assert.Equal(t, ClaimDone, claim1(t, d, key("x")), "the oldest stays while an expired key can go")
 		assert.Equal(t, ClaimDone, claim1(t, d, key("z")))
@@ -170,14 +154,14 @@ func TestMemoryDedupSets(t *testing.T) {
 		d, clock := newStore(3)
 		done(d, "p")
 		require.Equal(t, ClaimAcquired, claim1(t, d, key("q")))
-		clock.add(DefaultClaimLease + time.Second)
+		clock.Add(DefaultClaimLease + time.Second)
 		require.Equal(t, ClaimAcquired, claim1(t, d, key("q")), "an expired claim can be taken again")
 		assert.Equal(t, 2, d.Len(), "in its own place")
 		assert.Equal(t, ClaimBusy, claim1(t, d, key("q")))
 		require.NoError(t, d.Release(ctx, []DedupKey{key("q")}))
 		assert.Equal(t, 1, d.Len(), "a release empties the place")
 		assert.Equal(t, ClaimDone, claim1(t, d, key("p")))
-		clock.add(time.Hour)
+		clock.Add(time.Hour)
 		assert.Equal(t, ClaimAcquired, claim1(t, d, key("p")), "done keys expire after the TTL")
 	})
 	t.Run("commit without claim", func(t *testing.T) {

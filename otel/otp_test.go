@@ -3,12 +3,12 @@ package vcotel_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/voicecall-go/voicecall/internal/fakeclock"
 	vcotel "github.com/voicecall-go/voicecall/otel"
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/voicetest"
@@ -16,24 +16,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
-
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // counts returns the int64 counter name's values by the attributes
 // given, rendered "k=v,k=v" in the order of keys.
@@ -61,13 +43,13 @@ func TestOTPHooks(t *testing.T) {
 	platform := voicetest.Start(t)
 	client, err := platform.NewClient()
 	require.NoError(t, err)
-	clock := &fakeClock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC))
 	lc, err := otp.New(otp.Config{
 		Client: client, Key: []byte("0123456789abcdef0123456789abcdef"),
 		DisplayNumber: "+8675528000088", PreTone: "pretone.wav",
 		MaxChecks: 2,
-		Store:     otp.NewMemoryStoreClock(clock.now),
-		Now:       clock.now,
+		Store:     otp.NewMemoryStoreClock(clock.Now),
+		Now:       clock.Now,
 		Hooks:     vcotel.OTPHooks(tm.opts...),
 	})
 	require.NoError(t, err)
@@ -105,13 +87,13 @@ func TestOTPHooks(t *testing.T) {
 	// Expired: a check after the TTL.
 	c, err := lc.Send(ctx, "+8613500000003", "198.51.100.7")
 	require.NoError(t, err)
-	clock.add(otp.DefaultTTL + time.Second)
+	clock.Add(otp.DefaultTTL + time.Second)
 	require.ErrorIs(t, lc.Check(ctx, c.ID, codeOf("+8613500000003"), "198.51.100.7"), otp.ErrNoCode)
 	// Refused by the number policy and by the guard (the cooldown).
 	_, err = lc.Send(ctx, "+8690012345678", "198.51.100.7")
 	var dest *otp.DestinationError
 	require.ErrorAs(t, err, &dest)
-	clock.add(time.Second)
+	clock.Add(time.Second)
 	d, err := lc.Send(ctx, "+8613500000001", "198.51.100.7")
 	require.NoError(t, err, "the first code's cooldown is over")
 	_, err = lc.Send(ctx, "+8613500000001", "198.51.100.7")

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/internal/fakeclock"
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
@@ -649,24 +650,6 @@ func TestCodeStoredBeforeCall(t *testing.T) {
 	assert.Equal(t, []int{0, 1}, st.callsAtStore, "each code was stored before its call was requested")
 }
 
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // events records every hook call as a line.
 type events struct {
 	mu    sync.Mutex
@@ -706,7 +689,7 @@ func (e *events) hooks() otp.Hooks {
 
 func TestHooks(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	ev := &events{}
 	var ids []string
 	e := newEnv(t, func(c *otp.Config) {
@@ -749,7 +732,7 @@ func TestHooks(t *testing.T) {
 	c, err := e.lc.Send(ctx, "+8613600000003", "")
 	require.NoError(t, err)
 	codeC := e.codeOf(t, c.Token)
-	clock.Advance(otp.DefaultTTL)
+	clock.Add(otp.DefaultTTL)
 	assert.ErrorIs(t, e.lc.Check(ctx, c.ID, codeC, ""), otp.ErrNoCode)
 	_, err = e.lc.Send(ctx, "+861", "")
 	require.Error(t, err)
