@@ -4,34 +4,25 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/voicecall-go/voicecall"
+	"github.com/voicecall-go/voicecall/internal/fakeclock"
 	"github.com/voicecall-go/voicecall/journal"
 )
 
-// clock is a settable clock for a Memory (journal.SetClock).
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
-	return c
-}
-
-func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+// newClock returns the clock a test's Memory reads (journal.SetClock).
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 // filled returns a Memory on clk holding n records with bodies "0", "1"...
-func filled(t *testing.T, clk *clock, n int) *journal.Memory {
+func filled(t *testing.T, clk *fakeclock.Clock, n int) *journal.Memory {
 	t.Helper()
 	j, err := journal.NewMemory(journal.Config{})
 	require.NoError(t, err)
-	journal.SetClock(j, clk.now)
+	journal.SetClock(j, clk.Now)
 	appendN(t, j, 0, n)
 	return j
 }
@@ -83,7 +74,7 @@ func TestConsumerAcks(t *testing.T) {
 	}
 	assert.Equal(t, []string{"0", "1", "2", "3", "4"}, got, "each entry handed once, in order")
 
-	clk.advance(journal.DefaultLease + time.Second)
+	clk.Add(journal.DefaultLease + time.Second)
 	c.Name = "b"
 	n, err := c.Once(ctx)
 	require.NoError(t, err)
@@ -123,7 +114,7 @@ func TestConsumerLeftOut(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n, "the left-out entries are held by the lease")
 
-	clk.advance(journal.DefaultLease)
+	clk.Add(journal.DefaultLease)
 	got = nil
 	n, err = c.Once(ctx)
 	require.NoError(t, err)
@@ -131,7 +122,7 @@ func TestConsumerLeftOut(t *testing.T) {
 	assert.Equal(t, []string{"1", "3"}, bodies(got), "the entries left out come again")
 	assert.Equal(t, []int{2, 2}, []int{got[0].Attempts, got[1].Attempts})
 
-	clk.advance(journal.DefaultLease)
+	clk.Add(journal.DefaultLease)
 	n, err = c.Once(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n, "done the second time: acknowledged")
@@ -243,7 +234,7 @@ func TestConsumerHandleError(t *testing.T) {
 			case 1: // "0" done, "1" failed
 				return []string{es[0].ID}, boom
 			case 2: // "2" and "3"; then the lease of "1" runs out
-				clk.advance(journal.DefaultLease)
+				clk.Add(journal.DefaultLease)
 			default:
 				cancel()
 			}
@@ -313,7 +304,7 @@ func TestConsumerJournalErrors(t *testing.T) {
 		},
 		OnError: func(err error) {
 			errs = append(errs, err)
-			clk.advance(journal.DefaultLease) // the failed Ack's entries come again
+			clk.Add(journal.DefaultLease) // the failed Ack's entries come again
 		}}
 	require.NoError(t, wait(t, runConsumer(ctx, c)))
 	assert.Equal(t, []error{readErr, ackErr}, errs)
