@@ -8,32 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voicecall-go/voicecall/internal/fakeclock"
 	"github.com/voicecall-go/voicecall/otp"
 	"github.com/voicecall-go/voicecall/voicetest"
 )
 
-// Clock is a fake clock for the scenarios: it moves only when told.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock returns a Clock set to a fixed instant.
-func NewClock() *Clock { return &Clock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock returns the scenarios' fake clock, set to a fixed instant.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)) }
 
 // RunGuardScenarios runs the guard's default limits through the two
 // scenarios that decide them, with a [otp.Lifecycle] on newStore's store,
@@ -52,7 +33,7 @@ func (c *Clock) Advance(d time.Duration) {
 func RunGuardScenarios(t *testing.T, followsClock bool, newStore func(t *testing.T, now func() time.Time) otp.Store) {
 	t.Run("TollFraud", func(t *testing.T) {
 		t.Parallel()
-		clock := NewClock()
+		clock := newClock()
 		lc, srv, ev := scenarioLifecycle(t, newStore(t, clock.Now), clock)
 		ctx := context.Background()
 		reasons := map[otp.Reason]int{}
@@ -69,7 +50,7 @@ func RunGuardScenarios(t *testing.T, followsClock bool, newStore func(t *testing
 				default:
 					t.Fatalf("send %s from %s: %v", number, addr, err)
 				}
-				clock.Advance(150 * time.Millisecond) // 380 sends in 57 s
+				clock.Add(150 * time.Millisecond) // 380 sends in 57 s
 			}
 		}
 		calls := len(srv.Calls())
@@ -89,7 +70,7 @@ func RunGuardScenarios(t *testing.T, followsClock bool, newStore func(t *testing
 	}
 	t.Run("LegitimateMix", func(t *testing.T) {
 		t.Parallel()
-		clock := NewClock()
+		clock := newClock()
 		lc, srv, ev := scenarioLifecycle(t, newStore(t, clock.Now), clock)
 		ctx := context.Background()
 		prefixes := []string{"135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159", "182", "186", "187", "188", "189"}
@@ -109,13 +90,13 @@ func RunGuardScenarios(t *testing.T, followsClock bool, newStore func(t *testing
 			if i%5 != 0 { // 80 % verify, a few seconds later
 				calls := srv.Calls()
 				code := calls[len(calls)-1].VerifyCode
-				clock.Advance(900 * time.Millisecond)
+				clock.Add(900 * time.Millisecond)
 				if err := lc.Check(ctx, sent.ID, code, addr); err != nil {
 					t.Fatalf("legitimate check %d: %v", i, err)
 				}
-				clock.Advance(900 * time.Millisecond)
+				clock.Add(900 * time.Millisecond)
 			} else {
-				clock.Advance(1800 * time.Millisecond) // 2,000 sends in an hour
+				clock.Add(1800 * time.Millisecond) // 2,000 sends in an hour
 			}
 		}
 		if n := len(srv.Calls()); n != users {
@@ -144,7 +125,7 @@ func (e *scenarioEvents) count(kind string) int {
 	return e.n[kind]
 }
 
-func scenarioLifecycle(t *testing.T, store otp.Store, clock *Clock) (*otp.Lifecycle, *voicetest.Server, *scenarioEvents) {
+func scenarioLifecycle(t *testing.T, store otp.Store, clock *fakeclock.Clock) (*otp.Lifecycle, *voicetest.Server, *scenarioEvents) {
 	t.Helper()
 	srv := voicetest.Start(t, voicetest.WithTimeScale(0), voicetest.WithPorts(65535), voicetest.WithMaxRecords(4000))
 	client, err := srv.NewClient()
