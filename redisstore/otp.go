@@ -391,16 +391,9 @@ func (o *OTPStore) Reserve(ctx context.Context, r otp.Reservation) (otp.Refusal,
 			continue
 		}
 		v, err := cmds[i].Slice()
-		if err != nil || len(v) < 3 {
+		n, ok := leadingInts(v, 3)
+		if err != nil || !ok {
 			return otp.Refusal{}, errf("reserve: unexpected reply")
-		}
-		var n [3]int64
-		for j := range n {
-			x, ok := v[j].(int64)
-			if !ok {
-				return otp.Refusal{}, errf("reserve: unexpected reply")
-			}
-			n[j] = x
 		}
 		ans[i] = answer{which: n[0], ms: n[1], taken: n[2] == 1}
 		if len(v) > 3 {
@@ -628,16 +621,9 @@ func (o *OTPStore) Check(ctx context.Context, c otp.CheckRequest) (otp.CheckResu
 		}
 	}
 	v, err := cmds[0].Slice()
-	if err != nil || len(v) != 5 {
+	n, ok := leadingInts(v, 2)
+	if err != nil || len(v) != 5 || !ok {
 		return otp.CheckResult{}, errf("check: unexpected reply")
-	}
-	var n [2]int64
-	for i := range n {
-		x, ok := v[i].(int64)
-		if !ok {
-			return otp.CheckResult{}, errf("check: unexpected reply")
-		}
-		n[i] = x
 	}
 	st := otp.CheckStatus(n[0])
 	if st < otp.CheckUnknown || st > otp.CheckRateLimited {
@@ -658,4 +644,19 @@ func (o *OTPStore) Check(ctx context.Context, c otp.CheckRequest) (otp.CheckResu
 		o.run(ctx, credits)
 	}
 	return res, nil
+}
+
+// leadingInts returns the first n members of a script's reply, which
+// must be integers; ok is false when the reply is shorter or one is not.
+func leadingInts(v []any, n int) (ints []int64, ok bool) {
+	if len(v) < n {
+		return nil, false
+	}
+	ints = make([]int64, n)
+	for i := range ints {
+		if ints[i], ok = v[i].(int64); !ok {
+			return nil, false
+		}
+	}
+	return ints, true
 }
